@@ -1,0 +1,26 @@
+"""The project's exceptions: one root, each subclass also a built-in exception.
+
+Callers may catch :class:`IlrsError` for anything the project raises on purpose, or the
+built-in base (``ValueError``, ``LookupError``, ``OSError``) they already handle.
+Messages name the bad value, where it came from, and what would be accepted.
+"""
+
+
+class IlrsError(Exception):
+    """Root of every error ILRS Planner raises on purpose."""
+
+
+class InputError(IlrsError, ValueError):
+    """A value given by the user is malformed or out of range."""
+
+
+class TimeRangeError(InputError):
+    """A time lies outside the span that the loaded kernels cover."""
+
+
+class UnknownNameError(IlrsError, LookupError):
+    """A name (body, station, site) is not known."""
+
+
+class DataFileError(IlrsError, OSError):
+    """A data or kernel file is missing, unreadable or malformed."""

@@ -1,0 +1,1 @@
+"""Report: the plan report (HTML with embedded figures, and its data files)."""

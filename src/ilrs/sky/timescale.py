@@ -1,0 +1,304 @@
+"""Time: UTC at the edges, TDB inside.
+
+Every instant inside the engine is a count of TDB seconds past J2000 (what SPICE calls
+"ephemeris time"), held in :class:`Times`. UTC strings come in and go out in ISO 8601 with
+``Z``. Leap seconds come from the table built into ERFA (the IAU SOFA library); times after
+its last entry assume no further leap second, as every ephemeris tool must until IERS
+announces one. TT − TDB is ERFA's ``dtdb`` (Fairhead & Bretagnon 1990, ~ns accuracy).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import erfa
+import numpy as np
+
+from ilrs.errors import InputError
+from ilrs.sky.constants import J2000_JD, SECONDS_PER_DAY
+
+__all__ = ["Times", "as_times", "parse_duration_s", "parse_utc", "utc_range"]
+
+_ISO_UTC = re.compile(
+    r"""^\s*(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})
+        (?:[T\s](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}(?:\.\d*)?))?)?
+        \s*(?P<zone>Z|UTC|[+-]\d{2}:?\d{2})?\s*$""",
+    re.VERBOSE | re.IGNORECASE,
+)
+_UTC_ZONES = {"Z", "UTC", "+00:00", "+0000", "-00:00", "-0000"}
+
+_DURATION_UNITS_S = {
+    "s": 1.0,
+    "sec": 1.0,
+    "second": 1.0,
+    "seconds": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "minute": 60.0,
+    "minutes": 60.0,
+    "h": 3600.0,
+    "hr": 3600.0,
+    "hour": 3600.0,
+    "hours": 3600.0,
+    "d": 86400.0,
+    "day": 86400.0,
+    "days": 86400.0,
+}
+_DURATION = re.compile(r"^\s*(?P<value>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>[a-z]+)\s*$", re.IGNORECASE)
+_ISO_DURATION = re.compile(
+    r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<s>\d+(?:\.\d+)?)S)?)?$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Times:
+    """A 1-D array of instants, as TDB seconds past J2000 (``tdb_s``)."""
+
+    tdb_s: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tdb_s", np.atleast_1d(np.asarray(self.tdb_s, dtype=float)))
+
+    def __len__(self) -> int:
+        return self.tdb_s.size
+
+    def __getitem__(self, index) -> Times:
+        return Times(self.tdb_s[index])
+
+    def utc_iso(self, decimals: int | None = None) -> list[str]:
+        """The instants as ISO 8601 UTC strings with ``Z``.
+
+        ``decimals`` is the number of digits of the second kept; by default 0, or 3 when any
+        instant has a fraction of a second (within a microsecond).
+        """
+        utc1, utc2 = _tdb_s_to_utc_jd(self.tdb_s)
+        if decimals is None:
+            _, _, _, ihmsf = _d2dtf(6, utc1, utc2)
+            decimals = 3 if np.any(ihmsf["f"] != 0) else 0
+        year, month, day, ihmsf = _d2dtf(decimals, utc1, utc2)
+        hour, minute, second, fraction = ihmsf["h"], ihmsf["m"], ihmsf["s"], ihmsf["f"]
+        if decimals == 0:
+            return [
+                f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}Z"
+                for y, mo, d, h, mi, s in zip(
+                    year.tolist(),
+                    month.tolist(),
+                    day.tolist(),
+                    hour.tolist(),
+                    minute.tolist(),
+                    second.tolist(),
+                    strict=True,
+                )
+            ]
+        return [
+            f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}.{f:0{decimals}d}Z"
+            for y, mo, d, h, mi, s, f in zip(
+                year.tolist(),
+                month.tolist(),
+                day.tolist(),
+                hour.tolist(),
+                minute.tolist(),
+                second.tolist(),
+                fraction.tolist(),
+                strict=True,
+            )
+        ]
+
+
+def parse_utc(texts: str | Iterable[str], *, source: str | None = None) -> Times:
+    """Parse ISO 8601 UTC strings (``2026-08-01T12:00:00Z``) into :class:`Times`.
+
+    Accepted: a date alone (midnight), ``T`` or a space before the time, seconds optional and
+    fractional, ``23:59:60`` on a day that ends with a leap second, and the zone ``Z``
+    (or none). ``source`` names where the strings came from (a file), for error messages,
+    which then give the line number.
+    """
+    return Times(_utc_jd_to_tdb_s(*_parse_utc_jd(texts, source)))
+
+
+def utc_range(start: str, end: str, step: str | float) -> Times:
+    """Instants from ``start`` to ``end`` (inclusive where a step lands on it) at ``step``.
+
+    ``step`` is a duration string (``1h``, ``30min``, ``PT10M``) or seconds. Steps are
+    counted on the UTC clock, so hourly instants stay on the hour across a leap second.
+    """
+    step_s = parse_duration_s(step) if isinstance(step, str) else float(step)
+    if not np.isfinite(step_s) or step_s <= 0:
+        raise InputError(f"step must be a positive duration, got {step!r}")
+    start1, start2 = (float(part[0]) for part in _parse_utc_jd(start, "start"))
+    end1, end2 = (float(part[0]) for part in _parse_utc_jd(end, "end"))
+    span_days = (end1 - start1) + (end2 - start2)
+    if span_days < 0:
+        raise InputError(f"end {end!r} is before start {start!r}")
+    step_days = step_s / SECONDS_PER_DAY
+    count = int(np.floor(span_days / step_days * (1 + 1e-12) + 1e-9)) + 1
+    if count > 50_000_000:
+        raise InputError(
+            f"{start} to {end} at a step of {step_s:g} s is {count:,} instants; "
+            "choose a longer step or a shorter period"
+        )
+    offsets = np.arange(count) * step_days
+    return Times(_utc_jd_to_tdb_s(np.full(count, start1), start2 + offsets))
+
+
+def parse_duration_s(text: str) -> float:
+    """Seconds in a duration such as ``1h``, ``30 min``, ``10s``, ``2d`` or ``PT1H30M``."""
+    match = _DURATION.match(text)
+    if match and match["unit"].lower() in _DURATION_UNITS_S:
+        return float(match["value"]) * _DURATION_UNITS_S[match["unit"].lower()]
+    match = _ISO_DURATION.match(text.strip())
+    if match and any(match.groupdict().values()):
+        parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
+        return parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
+    raise InputError(
+        f"cannot read duration {text!r}: give a number and a unit (s, min, h, d), "
+        "e.g. '1h' or '30min', or ISO 8601 such as 'PT1H'"
+    )
+
+
+def as_times(value) -> Times:
+    """Coerce ``value`` into :class:`Times`.
+
+    Accepts :class:`Times`, an ISO UTC string or a sequence of them, a
+    :class:`datetime.datetime` (naive means UTC) or a sequence of them, and numpy
+    ``datetime64`` arrays (taken as UTC).
+    """
+    if isinstance(value, Times):
+        return value
+    if isinstance(value, str):
+        return parse_utc(value)
+    if isinstance(value, _dt.datetime):
+        value = [value]
+    if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.datetime64):
+        value = np.datetime_as_string(value.astype("datetime64[us]").ravel(), unit="us")
+        return parse_utc(value.tolist())
+    if isinstance(value, Sequence | np.ndarray):
+        items = list(value)
+        if items and all(isinstance(item, _dt.datetime) for item in items):
+            return parse_utc([_datetime_iso(item) for item in items])
+        if all(isinstance(item, str) for item in items):
+            return parse_utc(items)
+    raise InputError(
+        f"cannot read times from {type(value).__name__}: give ISO 8601 UTC strings, "
+        "datetime objects, datetime64 values or ilrs.sky.Times"
+    )
+
+
+def _datetime_iso(moment: _dt.datetime) -> str:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(_dt.UTC).replace(tzinfo=None)
+    return moment.isoformat()
+
+
+def _where(source: str | None, index: int) -> str:
+    if source in ("start", "end"):
+        return source
+    return f"{source}, line {index + 1}" if source else f"time #{index + 1}"
+
+
+def _parse_one(text: str, where: str) -> tuple[float, ...]:
+    match = _ISO_UTC.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise InputError(
+            f"{where}: cannot read time {text!r}: give ISO 8601 UTC such as 2026-08-01T12:00:00Z"
+        )
+    zone = (match["zone"] or "Z").upper()
+    if zone not in _UTC_ZONES:
+        raise InputError(f"{where}: time {text!r} has offset {zone}; give UTC, ending in Z")
+    return (
+        float(match["year"]),
+        float(match["month"]),
+        float(match["day"]),
+        float(match["hour"] or 0),
+        float(match["minute"] or 0),
+        float(match["second"] or 0),
+    )
+
+
+def _dtf2d(year, month, day, hour, minute, second, items, source):
+    """ERFA's calendar-to-JD for UTC, with its complaints turned into our errors."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", erfa.ErfaWarning)
+        try:
+            utc1, utc2 = erfa.dtf2d(
+                "UTC",
+                year.astype(int),
+                month.astype(int),
+                day.astype(int),
+                hour.astype(int),
+                minute.astype(int),
+                second,
+            )
+        except erfa.ErfaError:
+            utc1 = None
+    serious = [w for w in caught if "dubious year" not in str(w.message)]
+    if utc1 is None or serious:
+        # Find the offending item so the message can point at it.
+        for index in range(len(items)):
+            with warnings.catch_warnings(record=True) as one:
+                warnings.simplefilter("always", erfa.ErfaWarning)
+                try:
+                    erfa.dtf2d(
+                        "UTC",
+                        int(year[index]),
+                        int(month[index]),
+                        int(day[index]),
+                        int(hour[index]),
+                        int(minute[index]),
+                        second[index],
+                    )
+                    bad = any("dubious year" not in str(w.message) for w in one)
+                except erfa.ErfaError:
+                    bad = True
+            if bad:
+                raise InputError(
+                    f"{_where(source, index)}: {items[index]!r} is not a valid UTC time "
+                    "(check the day of the month, hour < 24, minute < 60, and that second 60 "
+                    "falls on a leap second)"
+                )
+    return utc1, utc2
+
+
+def _parse_utc_jd(texts: str | Iterable[str], source: str | None):
+    """UTC strings to ERFA's two-part UTC quasi-Julian dates."""
+    items = [texts] if isinstance(texts, str) else list(texts)
+    if not items:
+        raise InputError(f"no times given{' in ' + source if source else ''}")
+    fields = np.zeros((6, len(items)))
+    for index, text in enumerate(items):
+        fields[:, index] = _parse_one(text, _where(source, index))
+    year, month, day, hour, minute, second = fields
+    return _dtf2d(year, month, day, hour, minute, second, items, source)
+
+
+def _utc_jd_to_tdb_s(utc1: np.ndarray, utc2: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*dubious year.*", category=erfa.ErfaWarning)
+        tai1, tai2 = erfa.utctai(utc1, utc2)
+    tt1, tt2 = erfa.taitt(tai1, tai2)
+    tdb_minus_tt_s = erfa.dtdb(tt1, tt2, np.mod(tt2 + 0.5, 1.0), 0.0, 0.0, 0.0)
+    return ((tt1 - J2000_JD) + tt2) * SECONDS_PER_DAY + tdb_minus_tt_s
+
+
+def _tdb_s_to_utc_jd(tdb_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    days = tdb_s / SECONDS_PER_DAY
+    tdb1 = np.full_like(days, J2000_JD)
+    # TDB − TT is below 2 ms and changes by < 1e-9 s per ms, so one evaluation suffices.
+    tdb_minus_tt_s = erfa.dtdb(tdb1, days, np.mod(days + 0.5, 1.0), 0.0, 0.0, 0.0)
+    tt2 = days - tdb_minus_tt_s / SECONDS_PER_DAY
+    tai1, tai2 = erfa.tttai(tdb1, tt2)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*dubious year.*", category=erfa.ErfaWarning)
+        return erfa.taiutc(tai1, tai2)
+
+
+def _d2dtf(decimals: int, utc1, utc2):
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*dubious year.*", category=erfa.ErfaWarning)
+        return erfa.d2dtf("UTC", decimals, utc1, utc2)

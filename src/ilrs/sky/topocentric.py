@@ -1,0 +1,218 @@
+"""Where a body stands in the sky of a point on the Moon.
+
+Sites are given by planetocentric latitude, east longitude and height above the
+1 737 400 m sphere, fixed in MOON_ME. Directions are apparent (light time and stellar
+aberration, the observer moving with the Moon's rotation), azimuth clockwise from local
+north, elevation above the plane normal to the radius vector (DESIGN.md conventions).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ilrs.errors import InputError
+from ilrs.sky.apparent import apparent_position
+from ilrs.sky.constants import BODY_RADIUS_M, MOON_RADIUS_M
+from ilrs.sky.ephemeris import Ephemeris, default_ephemeris, naif_id
+from ilrs.sky.timescale import as_times
+
+__all__ = [
+    "SkyPosition",
+    "angular_radius_deg",
+    "illuminated_fraction",
+    "site_vector_m",
+    "subpoint",
+    "topocentric",
+]
+
+
+class SkyPosition(NamedTuple):
+    """Apparent topocentric direction and distance; arrays of shape ``sites + times``."""
+
+    azimuth_deg: np.ndarray
+    elevation_deg: np.ndarray
+    distance_m: np.ndarray
+
+
+def topocentric(
+    body: str,
+    lat_deg,
+    lon_deg,
+    times,
+    height_m=0.0,
+    *,
+    ephemeris: Ephemeris | None = None,
+) -> SkyPosition:
+    """Apparent azimuth, elevation and distance of ``body`` from sites on the Moon.
+
+    Parameters
+    ----------
+    body : str
+        ``"sun"``, ``"earth"``, or a planet (``"mars"``, ``"jupiter"`` ...).
+    lat_deg, lon_deg : float or array
+        Planetocentric latitude [degrees, -90..90] and east longitude [degrees] of the sites
+        (broadcast together with ``height_m`` into the site shape ``S``).
+    times : str, sequence of str, datetime, datetime64 array or :class:`Times`
+        UTC instants (shape ``T``).
+    height_m : float or array
+        Height above the 1 737 400 m sphere [m].
+
+    Returns
+    -------
+    SkyPosition
+        ``azimuth_deg`` (clockwise from local north, 0..360), ``elevation_deg`` and
+        ``distance_m`` (light-time corrected), each of shape ``S + T`` (``T`` alone for a
+        single site).
+
+    Notes
+    -----
+    At the poles "north" is the direction along the given meridian ``lon_deg`` (towards
+    the equator at the south pole), the limit of local north as one approaches the pole
+    along that meridian.
+    """
+    geometry = _SiteGeometry(lat_deg, lon_deg, height_m, times, ephemeris)
+    apparent_me = geometry.apparent_in_moon_frame(body)
+    east, north, up = _local_axes(geometry.lat_rad, geometry.lon_rad)
+    insert_time = (slice(None),) * geometry.site_ndim + (None,) * geometry.time_ndim
+    east_m = np.sum(apparent_me * east[insert_time], axis=-1)
+    north_m = np.sum(apparent_me * north[insert_time], axis=-1)
+    up_m = np.sum(apparent_me * up[insert_time], axis=-1)
+    distance_m = np.linalg.norm(apparent_me, axis=-1)
+    azimuth_deg = np.degrees(np.arctan2(east_m, north_m)) % 360.0
+    elevation_deg = np.degrees(np.arcsin(np.clip(up_m / distance_m, -1.0, 1.0)))
+    return SkyPosition(azimuth_deg, elevation_deg, distance_m)
+
+
+def angular_radius_deg(body: str, distance_m) -> np.ndarray:
+    """Apparent angular radius [degrees] of ``body`` (its mean radius) at ``distance_m``."""
+    naif_id(body)
+    radius_m = BODY_RADIUS_M[body.strip().lower()]
+    return np.degrees(np.arcsin(np.clip(radius_m / np.asarray(distance_m), 0.0, 1.0)))
+
+
+def illuminated_fraction(
+    body: str, lat_deg, lon_deg, times, height_m=0.0, *, ephemeris: Ephemeris | None = None
+) -> np.ndarray:
+    """Fraction of ``body``'s disk that is sunlit as seen from the sites (the phase).
+
+    ``(1 + cos α) / 2`` for the phase angle α at the body between the Sun and the observer;
+    for the Earth seen from the Moon, the "Earth phase" (1 = full Earth). Shape ``S + T``.
+    """
+    if body.strip().lower() == "sun":
+        raise InputError("the Sun shines by itself; illuminated fraction is for other bodies")
+    geometry = _SiteGeometry(lat_deg, lon_deg, height_m, times, ephemeris)
+    return geometry.illuminated_fraction(body)
+
+
+def subpoint(
+    body: str, times, *, ephemeris: Ephemeris | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Latitude and east longitude [degrees] of the point on the Moon below ``body``.
+
+    The point where the apparent direction of ``body`` seen from the Moon's centre crosses
+    the surface: the sub-solar point for the Sun, the sub-Earth point (the optical
+    libration) for the Earth. Longitudes in -180..180.
+    """
+    geometry = _SiteGeometry(0.0, 0.0, -MOON_RADIUS_M, times, ephemeris)
+    apparent_me = geometry.apparent_in_moon_frame(body)
+    x, y, z = np.moveaxis(apparent_me, -1, 0)
+    lat_deg = np.degrees(np.arctan2(z, np.hypot(x, y)))
+    lon_deg = np.degrees(np.arctan2(y, x))
+    return lat_deg, lon_deg
+
+
+def site_vector_m(lat_deg, lon_deg, height_m=0.0) -> np.ndarray:
+    """MOON_ME position [m] of sites on the 1 737 400 m sphere; shape ``S + (3,)``."""
+    lat_rad, lon_rad, radius_m = _check_sites(lat_deg, lon_deg, height_m)
+    return _site_vector(lat_rad, lon_rad, radius_m)
+
+
+def _site_vector(lat_rad, lon_rad, radius_m):
+    cos_lat = np.cos(lat_rad)
+    return radius_m[..., None] * np.stack(
+        [cos_lat * np.cos(lon_rad), cos_lat * np.sin(lon_rad), np.sin(lat_rad)], axis=-1
+    )
+
+
+def _check_sites(lat_deg, lon_deg, height_m):
+    lat_deg, lon_deg, height_m = np.broadcast_arrays(
+        np.asarray(lat_deg, dtype=float),
+        np.asarray(lon_deg, dtype=float),
+        np.asarray(height_m, dtype=float),
+    )
+    bad_lat = ~((lat_deg >= -90.0) & (lat_deg <= 90.0))
+    if np.any(bad_lat):
+        raise InputError(f"latitude {lat_deg[bad_lat].ravel()[0]!r} is outside -90..90 degrees")
+    if not np.all(np.isfinite(lon_deg)):
+        raise InputError("longitude must be a finite number of degrees")
+    if not np.all(np.isfinite(height_m)) or np.any(height_m < -MOON_RADIUS_M):
+        raise InputError(f"height must be a finite number of metres above -{MOON_RADIUS_M:.0f}")
+    return np.radians(lat_deg), np.radians(lon_deg), MOON_RADIUS_M + height_m
+
+
+def _local_axes(lat_rad, lon_rad):
+    """East, north and up unit vectors in MOON_ME, well defined at the poles."""
+    sin_lat, cos_lat = np.sin(lat_rad), np.cos(lat_rad)
+    sin_lon, cos_lon = np.sin(lon_rad), np.cos(lon_rad)
+    zero = np.zeros_like(lat_rad)
+    east = np.stack([-sin_lon, cos_lon, zero], axis=-1)
+    north = np.stack([-sin_lat * cos_lon, -sin_lat * sin_lon, cos_lat], axis=-1)
+    up = np.stack([cos_lat * cos_lon, cos_lat * sin_lon, sin_lat], axis=-1)
+    return east, north, up
+
+
+class _SiteGeometry:
+    """Sites fixed in MOON_ME and the Moon's state and orientation at the given times."""
+
+    def __init__(self, lat_deg, lon_deg, height_m, times, ephemeris: Ephemeris | None):
+        self.ephemeris = ephemeris or default_ephemeris()
+        self.lat_rad, self.lon_rad, radius_m = _check_sites(lat_deg, lon_deg, height_m)
+        self.tdb_s = as_times(times).tdb_s
+        self.ephemeris.check_span(self.tdb_s)
+        self.site_ndim, self.time_ndim = self.lat_rad.ndim, self.tdb_s.ndim
+        site_me_m = _site_vector(self.lat_rad, self.lon_rad, radius_m)
+        self.me_to_icrf, me_to_icrf_rate = self.ephemeris.moon_me_to_icrf(self.tdb_s)
+        moon_position_m, moon_velocity_m_s = self.ephemeris.state_m("moon", self.tdb_s)
+        self.observer_position_m = moon_position_m + _rotate(self.me_to_icrf, site_me_m)
+        self.observer_velocity_m_s = moon_velocity_m_s + _rotate(me_to_icrf_rate, site_me_m)
+
+    def apparent_icrf(self, body: str):
+        key = body.strip().lower()
+        if naif_id(key) == naif_id("moon"):
+            raise InputError("the observer stands on the Moon; choose another body")
+
+        def target_state(tdb_s):
+            return self.ephemeris.state_m(key, tdb_s)
+
+        return apparent_position(
+            target_state, self.observer_position_m, self.observer_velocity_m_s, self.tdb_s
+        )
+
+    def apparent_in_moon_frame(self, body: str) -> np.ndarray:
+        apparent_m, _ = self.apparent_icrf(body)
+        # ICRF -> MOON_ME is the transpose of me_to_icrf, at the observation time.
+        return np.einsum("...ji,...j->...i", self.me_to_icrf, apparent_m)
+
+    def illuminated_fraction(self, body: str) -> np.ndarray:
+        _, light_time_s = self.apparent_icrf(body)
+        emission_tdb_s = self.tdb_s - light_time_s
+        body_position_m, _ = self.ephemeris.state_m(body, emission_tdb_s)
+        sun_position_m, _ = self.ephemeris.state_m("sun", emission_tdb_s)
+        to_sun = sun_position_m - body_position_m
+        to_observer = self.observer_position_m - body_position_m
+        cos_phase = np.sum(to_sun * to_observer, axis=-1) / (
+            np.linalg.norm(to_sun, axis=-1) * np.linalg.norm(to_observer, axis=-1)
+        )
+        return 0.5 * (1.0 + cos_phase)
+
+
+def _rotate(matrices: np.ndarray, site_vectors: np.ndarray) -> np.ndarray:
+    """Apply per-time matrices (``T + (3, 3)``) to per-site vectors (``S + (3,)``).
+
+    Returns ``S + T + (3,)``.
+    """
+    time_ndim = matrices.ndim - 2
+    expanded = site_vectors.reshape(site_vectors.shape[:-1] + (1,) * time_ndim + (3,))
+    return np.einsum("...ij,...j->...i", matrices, expanded)
