@@ -21,7 +21,7 @@ import numpy as np
 from ilrs.errors import InputError
 from ilrs.sky.constants import J2000_JD, SECONDS_PER_DAY
 
-__all__ = ["Times", "as_times", "parse_duration_s", "parse_utc", "utc_range"]
+__all__ = ["Times", "as_times", "parse_duration_s", "parse_utc", "tt_jd", "utc_jd", "utc_range"]
 
 _ISO_UTC = re.compile(
     r"""^\s*(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})
@@ -29,6 +29,7 @@ _ISO_UTC = re.compile(
         \s*(?P<zone>Z|UTC|[+-]\d{2}:?\d{2})?\s*$""",
     re.VERBOSE | re.IGNORECASE,
 )
+_MJD_ZERO = 2_400_000.5  # Julian date of MJD 0
 _UTC_ZONES = {"Z", "UTC", "+00:00", "+0000", "-00:00", "-0000"}
 
 _DURATION_UNITS_S = {
@@ -77,7 +78,7 @@ class Times:
         ``decimals`` is the number of digits of the second kept; by default 0, or 3 when any
         instant has a fraction of a second (within a microsecond).
         """
-        utc1, utc2 = _tdb_s_to_utc_jd(self.tdb_s)
+        utc1, utc2 = utc_jd(self.tdb_s)
         if decimals is None:
             _, _, _, ihmsf = _d2dtf(6, utc1, utc2)
             decimals = 3 if np.any(ihmsf["f"] != 0) else 0
@@ -111,40 +112,62 @@ class Times:
         ]
 
 
-def parse_utc(texts: str | Iterable[str], *, source: str | None = None) -> Times:
+def parse_utc(
+    texts: str | Iterable[str],
+    *,
+    source: str | None = None,
+    line_numbers: Sequence[int] | None = None,
+) -> Times:
     """Parse ISO 8601 UTC strings (``2026-08-01T12:00:00Z``) into :class:`Times`.
 
     Accepted: a date alone (midnight), ``T`` or a space before the time, seconds optional and
     fractional, ``23:59:60`` on a day that ends with a leap second, and the zone ``Z``
     (or none). ``source`` names where the strings came from (a file), for error messages,
-    which then give the line number.
+    with ``line_numbers`` (one per string) giving each string's line there.
     """
-    return Times(_utc_jd_to_tdb_s(*_parse_utc_jd(texts, source)))
+    return Times(_utc_jd_to_tdb_s(*_parse_utc_jd(texts, source, line_numbers)))
 
 
 def utc_range(start: str, end: str, step: str | float) -> Times:
     """Instants from ``start`` to ``end`` (inclusive where a step lands on it) at ``step``.
 
     ``step`` is a duration string (``1h``, ``30min``, ``PT10M``) or seconds. Steps are
-    counted on the UTC clock, so hourly instants stay on the hour across a leap second.
+    counted on the UTC clock, so hourly instants stay on the hour across a leap second
+    (the hour that holds one lasts 3601 SI seconds).
     """
     step_s = parse_duration_s(step) if isinstance(step, str) else float(step)
     if not np.isfinite(step_s) or step_s <= 0:
         raise InputError(f"step must be a positive duration, got {step!r}")
-    start1, start2 = (float(part[0]) for part in _parse_utc_jd(start, "start"))
-    end1, end2 = (float(part[0]) for part in _parse_utc_jd(end, "end"))
-    span_days = (end1 - start1) + (end2 - start2)
-    if span_days < 0:
+    start_day_mjd, start_clock_s = _utc_clock(start, "start")
+    end_day_mjd, end_clock_s = _utc_clock(end, "end")
+    span_s = (end_day_mjd - start_day_mjd) * SECONDS_PER_DAY + (end_clock_s - start_clock_s)
+    if span_s < 0:
         raise InputError(f"end {end!r} is before start {start!r}")
-    step_days = step_s / SECONDS_PER_DAY
-    count = int(np.floor(span_days / step_days * (1 + 1e-12) + 1e-9)) + 1
+    count = int(np.floor(span_s / step_s * (1 + 1e-12) + 1e-9)) + 1
     if count > 50_000_000:
         raise InputError(
             f"{start} to {end} at a step of {step_s:g} s is {count:,} instants; "
             "choose a longer step or a shorter period"
         )
-    offsets = np.arange(count) * step_days
-    return Times(_utc_jd_to_tdb_s(np.full(count, start1), start2 + offsets))
+    clock_s = start_clock_s + np.arange(count) * step_s
+    day_offset = np.floor(clock_s / SECONDS_PER_DAY)
+    clock_s -= day_offset * SECONDS_PER_DAY
+    year, month, day, _ = erfa.jd2cal(_MJD_ZERO, start_day_mjd + day_offset)
+    hour, rest_s = np.divmod(clock_s, 3600.0)
+    minute, second = np.divmod(rest_s, 60.0)
+    utc1, utc2 = _dtf2d(
+        year.astype(float), month.astype(float), day.astype(float), hour, minute, second,
+        [start] * count, "range", None,
+    )
+    return Times(_utc_jd_to_tdb_s(utc1, utc2))
+
+
+def _utc_clock(text: str, where: str) -> tuple[float, float]:
+    """The UTC calendar day (as MJD) and the seconds on the clock that day."""
+    year, month, day, hour, minute, second = _parse_one(text, where)
+    _parse_utc_jd(text, where)  # validates the date and a second 60
+    _, day_mjd = erfa.cal2jd(int(year), int(month), int(day))
+    return float(day_mjd), hour * 3600.0 + minute * 60.0 + second
 
 
 def parse_duration_s(text: str) -> float:
@@ -196,10 +219,12 @@ def _datetime_iso(moment: _dt.datetime) -> str:
     return moment.isoformat()
 
 
-def _where(source: str | None, index: int) -> str:
+def _where(source: str | None, index: int, line_numbers: Sequence[int] | None = None) -> str:
     if source in ("start", "end"):
         return source
-    return f"{source}, line {index + 1}" if source else f"time #{index + 1}"
+    if line_numbers is not None:
+        return f"{source}, line {line_numbers[index]}"
+    return f"{source}, item {index + 1}" if source else f"time #{index + 1}"
 
 
 def _parse_one(text: str, where: str) -> tuple[float, ...]:
@@ -221,7 +246,7 @@ def _parse_one(text: str, where: str) -> tuple[float, ...]:
     )
 
 
-def _dtf2d(year, month, day, hour, minute, second, items, source):
+def _dtf2d(year, month, day, hour, minute, second, items, source, line_numbers):
     """ERFA's calendar-to-JD for UTC, with its complaints turned into our errors."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", erfa.ErfaWarning)
@@ -258,23 +283,26 @@ def _dtf2d(year, month, day, hour, minute, second, items, source):
                     bad = True
             if bad:
                 raise InputError(
-                    f"{_where(source, index)}: {items[index]!r} is not a valid UTC time "
+                    f"{_where(source, index, line_numbers)}: {items[index]!r} is not a valid UTC "
+                    "time "
                     "(check the day of the month, hour < 24, minute < 60, and that second 60 "
                     "falls on a leap second)"
                 )
     return utc1, utc2
 
 
-def _parse_utc_jd(texts: str | Iterable[str], source: str | None):
+def _parse_utc_jd(
+    texts: str | Iterable[str], source: str | None, line_numbers: Sequence[int] | None = None
+):
     """UTC strings to ERFA's two-part UTC quasi-Julian dates."""
     items = [texts] if isinstance(texts, str) else list(texts)
     if not items:
         raise InputError(f"no times given{' in ' + source if source else ''}")
     fields = np.zeros((6, len(items)))
     for index, text in enumerate(items):
-        fields[:, index] = _parse_one(text, _where(source, index))
+        fields[:, index] = _parse_one(text, _where(source, index, line_numbers))
     year, month, day, hour, minute, second = fields
-    return _dtf2d(year, month, day, hour, minute, second, items, source)
+    return _dtf2d(year, month, day, hour, minute, second, items, source, line_numbers)
 
 
 def _utc_jd_to_tdb_s(utc1: np.ndarray, utc2: np.ndarray) -> np.ndarray:
@@ -286,13 +314,18 @@ def _utc_jd_to_tdb_s(utc1: np.ndarray, utc2: np.ndarray) -> np.ndarray:
     return ((tt1 - J2000_JD) + tt2) * SECONDS_PER_DAY + tdb_minus_tt_s
 
 
-def _tdb_s_to_utc_jd(tdb_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    days = tdb_s / SECONDS_PER_DAY
+def tt_jd(tdb_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two-part TT Julian dates of TDB seconds past J2000."""
+    days = np.asarray(tdb_s, dtype=float) / SECONDS_PER_DAY
     tdb1 = np.full_like(days, J2000_JD)
-    # TDB − TT is below 2 ms and changes by < 1e-9 s per ms, so one evaluation suffices.
+    # TDB - TT is below 2 ms and changes by < 1e-9 s per ms, so one evaluation suffices.
     tdb_minus_tt_s = erfa.dtdb(tdb1, days, np.mod(days + 0.5, 1.0), 0.0, 0.0, 0.0)
-    tt2 = days - tdb_minus_tt_s / SECONDS_PER_DAY
-    tai1, tai2 = erfa.tttai(tdb1, tt2)
+    return tdb1, days - tdb_minus_tt_s / SECONDS_PER_DAY
+
+
+def utc_jd(tdb_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two-part UTC quasi-Julian dates (ERFA's convention) of TDB seconds past J2000."""
+    tai1, tai2 = erfa.tttai(*tt_jd(tdb_s))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*dubious year.*", category=erfa.ErfaWarning)
         return erfa.taiutc(tai1, tai2)

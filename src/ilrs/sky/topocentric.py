@@ -16,6 +16,7 @@ from ilrs.errors import InputError
 from ilrs.sky.apparent import apparent_position
 from ilrs.sky.constants import BODY_RADIUS_M, MOON_RADIUS_M
 from ilrs.sky.ephemeris import Ephemeris, default_ephemeris, naif_id
+from ilrs.sky.geometry import check_sites, local_axes, sphere_point_m
 from ilrs.sky.timescale import as_times
 
 __all__ = [
@@ -74,7 +75,7 @@ def topocentric(
     """
     geometry = _SiteGeometry(lat_deg, lon_deg, height_m, times, ephemeris)
     apparent_me = geometry.apparent_in_moon_frame(body)
-    east, north, up = _local_axes(geometry.lat_rad, geometry.lon_rad)
+    east, north, up = local_axes(geometry.lat_rad, geometry.lon_rad)
     insert_time = (slice(None),) * geometry.site_ndim + (None,) * geometry.time_ndim
     east_m = np.sum(apparent_me * east[insert_time], axis=-1)
     north_m = np.sum(apparent_me * north[insert_time], axis=-1)
@@ -125,42 +126,8 @@ def subpoint(
 
 def site_vector_m(lat_deg, lon_deg, height_m=0.0) -> np.ndarray:
     """MOON_ME position [m] of sites on the 1 737 400 m sphere; shape ``S + (3,)``."""
-    lat_rad, lon_rad, radius_m = _check_sites(lat_deg, lon_deg, height_m)
-    return _site_vector(lat_rad, lon_rad, radius_m)
-
-
-def _site_vector(lat_rad, lon_rad, radius_m):
-    cos_lat = np.cos(lat_rad)
-    return radius_m[..., None] * np.stack(
-        [cos_lat * np.cos(lon_rad), cos_lat * np.sin(lon_rad), np.sin(lat_rad)], axis=-1
-    )
-
-
-def _check_sites(lat_deg, lon_deg, height_m):
-    lat_deg, lon_deg, height_m = np.broadcast_arrays(
-        np.asarray(lat_deg, dtype=float),
-        np.asarray(lon_deg, dtype=float),
-        np.asarray(height_m, dtype=float),
-    )
-    bad_lat = ~((lat_deg >= -90.0) & (lat_deg <= 90.0))
-    if np.any(bad_lat):
-        raise InputError(f"latitude {lat_deg[bad_lat].ravel()[0]!r} is outside -90..90 degrees")
-    if not np.all(np.isfinite(lon_deg)):
-        raise InputError("longitude must be a finite number of degrees")
-    if not np.all(np.isfinite(height_m)) or np.any(height_m < -MOON_RADIUS_M):
-        raise InputError(f"height must be a finite number of metres above -{MOON_RADIUS_M:.0f}")
-    return np.radians(lat_deg), np.radians(lon_deg), MOON_RADIUS_M + height_m
-
-
-def _local_axes(lat_rad, lon_rad):
-    """East, north and up unit vectors in MOON_ME, well defined at the poles."""
-    sin_lat, cos_lat = np.sin(lat_rad), np.cos(lat_rad)
-    sin_lon, cos_lon = np.sin(lon_rad), np.cos(lon_rad)
-    zero = np.zeros_like(lat_rad)
-    east = np.stack([-sin_lon, cos_lon, zero], axis=-1)
-    north = np.stack([-sin_lat * cos_lon, -sin_lat * sin_lon, cos_lat], axis=-1)
-    up = np.stack([cos_lat * cos_lon, cos_lat * sin_lon, sin_lat], axis=-1)
-    return east, north, up
+    lat_rad, lon_rad, radius_m = check_sites(lat_deg, lon_deg, height_m)
+    return sphere_point_m(lat_rad, lon_rad, radius_m)
 
 
 class _SiteGeometry:
@@ -168,11 +135,11 @@ class _SiteGeometry:
 
     def __init__(self, lat_deg, lon_deg, height_m, times, ephemeris: Ephemeris | None):
         self.ephemeris = ephemeris or default_ephemeris()
-        self.lat_rad, self.lon_rad, radius_m = _check_sites(lat_deg, lon_deg, height_m)
+        self.lat_rad, self.lon_rad, radius_m = check_sites(lat_deg, lon_deg, height_m)
         self.tdb_s = as_times(times).tdb_s
         self.ephemeris.check_span(self.tdb_s)
         self.site_ndim, self.time_ndim = self.lat_rad.ndim, self.tdb_s.ndim
-        site_me_m = _site_vector(self.lat_rad, self.lon_rad, radius_m)
+        site_me_m = sphere_point_m(self.lat_rad, self.lon_rad, radius_m)
         self.me_to_icrf, me_to_icrf_rate = self.ephemeris.moon_me_to_icrf(self.tdb_s)
         moon_position_m, moon_velocity_m_s = self.ephemeris.state_m("moon", self.tdb_s)
         self.observer_position_m = moon_position_m + _rotate(self.me_to_icrf, site_me_m)

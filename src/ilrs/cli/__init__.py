@@ -1,0 +1,63 @@
+"""The ``ilrs`` command line: a thin shell over the library.
+
+Every error the project raises on purpose, and every usage error, ends as one line on
+standard error (``ilrs: error: ...``) and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from ilrs.cli import sky as _sky
+from ilrs.cli import stations as _stations
+from ilrs.errors import IlrsError
+
+app = typer.Typer(
+    name="ilrs",
+    help="ILRS Planner: plan the International Lunar Research Station at the lunar south pole.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+_sky.register(app)
+_stations.register(app)
+
+EXIT_INPUT_ERROR = 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns (and, as a console script, exits with) the status code."""
+    try:
+        result = app(args=argv, prog_name="ilrs", standalone_mode=False)
+    except IlrsError as error:
+        return _fail(str(error), EXIT_INPUT_ERROR)
+    except typer.Exit as exit_:
+        return exit_.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        return _fail("interrupted", 130)
+    except typer.TyperException as error:  # click's usage errors, as typer carries them
+        context = getattr(error, "ctx", None)
+        if type(error).__name__ == "NoArgsIsHelpError" and context is not None:
+            print(context.get_help())
+            return 0
+        command = context.command_path if context is not None else "ilrs"
+        return _fail(f"{error.format_message()} (see '{command} --help')", error.exit_code)
+    except BrokenPipeError:
+        # The reader (e.g. `head`) went away; that is not an error of ours. Point stdout at
+        # /dev/null so the interpreter's final flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return result if isinstance(result, int) else 0
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"ilrs: error: {message}", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Shared pieces of the CLI: reading times, and writing tables as CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+
+from ilrs.data import named_site
+from ilrs.errors import InputError
+from ilrs.sky import Times, parse_utc, utc_range
+
+
+class OutputFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+
+
+def collect_times(
+    time: Sequence[str] | None,
+    times_file: Path | None,
+    start: str | None,
+    end: str | None,
+    step: str | None,
+) -> Times:
+    """Times from ``--time`` values, a ``--times-file`` and a ``--start/--end/--step`` range,
+    in that order."""
+    parts: list[np.ndarray] = []
+    if time:
+        parts.append(parse_utc(list(time), source="--time").tdb_s)
+    if times_file is not None:
+        parts.append(read_times_file(times_file).tdb_s)
+    if start or end or step:
+        missing = [name for name, value in (("--start", start), ("--end", end)) if not value]
+        if missing:
+            raise InputError(f"a time range needs {' and '.join(missing)} as well")
+        parts.append(utc_range(start, end, step or "1h").tdb_s)
+    if not parts:
+        raise InputError("no times: give --time ISO, --times-file FILE or --start/--end/--step")
+    return Times(np.concatenate(parts))
+
+
+def read_times_file(path: Path) -> Times:
+    """One ISO UTC time per line; blank lines and ``#`` comments are skipped."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise InputError(f"cannot read times file {path}: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise InputError(f"times file {path} is not UTF-8 text") from error
+    numbered = [
+        (number, line.split("#", 1)[0].strip()) for number, line in enumerate(lines, start=1)
+    ]
+    numbered = [(number, text) for number, text in numbered if text]
+    if not numbered:
+        raise InputError(f"times file {path} holds no times")
+    return parse_utc(
+        [text for _, text in numbered],
+        source=str(path),
+        line_numbers=[number for number, _ in numbered],
+    )
+
+
+def resolve_site(site: str | None, lat: float | None, lon: float | None) -> tuple[float, float]:
+    """Latitude and longitude from ``--site NAME`` or ``--lat/--lon``."""
+    if site is not None:
+        if lat is not None or lon is not None:
+            raise InputError("give either --site or --lat/--lon, not both")
+        found = named_site(site)
+        return found.lat_deg, found.lon_deg
+    if lat is None or lon is None:
+        raise InputError("give the site: --lat DEG --lon DEG, or --site NAME (see 'ilrs sites')")
+    return lat, lon
+
+
+def write_table(columns: dict[str, Sequence], output_format: OutputFormat) -> None:
+    """Write equal-length columns to stdout as CSV (a header row) or a JSON array of rows."""
+    names = list(columns)
+    rows = zip(*columns.values(), strict=True)
+    if output_format == OutputFormat.json:
+        records = [dict(zip(names, row, strict=True)) for row in rows]
+        json.dump(records, sys.stdout, indent=1, allow_nan=False)
+        sys.stdout.write("\n")
+        return
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(names)
+    writer.writerows(["" if value is None else value for value in row] for row in rows)
+
+
+def rounded(values: np.ndarray, decimals: int) -> list[float]:
+    """Plain Python floats rounded for printing (µdeg for angles, mm for distances)."""
+    return np.round(np.asarray(values, dtype=float), decimals).tolist()

@@ -1,0 +1,40 @@
+"""Shared fixtures: the independent references (NAIF CSPICE through spiceypy, and skyfield)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from ilrs.sky import default_kernels
+
+
+@pytest.fixture(scope="session")
+def spice():
+    """spiceypy with the same kernel files loaded: an independent implementation (CSPICE)."""
+    spiceypy = pytest.importorskip("spiceypy")
+    kernels = default_kernels()
+    for path in (kernels.spk, kernels.moon_pck, *kernels.frame_kernels):
+        spiceypy.furnsh(str(path))
+    yield spiceypy
+    spiceypy.kclear()
+
+
+@pytest.fixture(scope="session")
+def skyfield_world():
+    """skyfield's timescale, DE421 and the MOON_ME_DE421 frame, built by skyfield's own code."""
+    api = pytest.importorskip("skyfield.api")
+    from skyfield.planetarylib import PlanetaryConstants
+
+    kernels = default_kernels()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skyfield-data warns that its IERS table is old
+        timescale = api.load.timescale(builtin=True)
+    ephemeris = api.load_file(str(kernels.spk))
+    constants = PlanetaryConstants()
+    with open(kernels.frame_kernels[0], "rb") as stream:
+        constants.read_text(stream)
+    constants.read_binary(open(kernels.moon_pck, "rb"))  # noqa: SIM115 (skyfield keeps it open)
+    constants.variables["BODY301_RADII"] = [1737.4, 1737.4, 1737.4]
+    frame = constants.build_frame_named("MOON_ME_DE421")
+    return {"ts": timescale, "eph": ephemeris, "pc": constants, "frame": frame, "api": api}

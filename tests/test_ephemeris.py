@@ -1,0 +1,72 @@
+"""Kernels, positions and the Moon's frame, checked against NAIF CSPICE (spiceypy)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ilrs.errors import DataFileError, TimeRangeError, UnknownNameError
+from ilrs.sky import Ephemeris, Times, default_ephemeris, naif_id
+from ilrs.sky.kernels import frame_chain_to_pck, read_text_kernel
+
+EPOCHS_TDB_S = np.linspace(8.2e8, 1.42e9, 25)  # 2026 to 2045
+
+
+def test_text_kernel_reader(tmp_path):
+    path = tmp_path / "k.tf"
+    path.write_text(
+        "comment @begindata not data\n\\begindata\nA = ( 1.5D0, 2 )\nB = 'x''y'\nA += 3\n"
+        "\\begintext\nC = 9\n"
+    )
+    assert read_text_kernel(path) == {"A": [1.5, 2.0, 3.0], "B": ["x'y"]}
+
+
+def test_missing_frame_is_a_clear_error():
+    with pytest.raises(DataFileError, match="frame MOON_XX is not defined"):
+        frame_chain_to_pck("MOON_XX", {})
+
+
+def test_pa_to_me_matrix_matches_spice(spice):
+    ephemeris = default_ephemeris()
+    variables = {}
+    for path in ephemeris.kernels.frame_kernels:
+        variables.update(read_text_kernel(path))
+    frame_id, pa_to_me = frame_chain_to_pck("MOON_ME", variables)
+    assert frame_id == 31006
+    expected = np.array(spice.pxform("MOON_PA_DE421", "MOON_ME", 0.0))
+    assert np.max(np.abs(pa_to_me - expected)) < 1e-15
+
+
+@pytest.mark.parametrize("body", ["sun", "earth", "moon", "mars", "jupiter"])
+def test_states_match_spice(spice, body):
+    position_m, velocity_m_s = default_ephemeris().state_m(body, EPOCHS_TDB_S)
+    for index, et in enumerate(EPOCHS_TDB_S):
+        state, _ = spice.spkgeo(naif_id(body), et, "J2000", 0)
+        assert position_m[index] == pytest.approx(np.array(state[:3]) * 1e3, abs=0.05)  # float rounding at 1e12 m
+        assert velocity_m_s[index] == pytest.approx(np.array(state[3:]) * 1e3, abs=1e-8)
+
+
+def test_moon_frame_and_its_rate_match_spice(spice):
+    me_to_icrf, rate = default_ephemeris().moon_me_to_icrf(EPOCHS_TDB_S)
+    for index, et in enumerate(EPOCHS_TDB_S):
+        expected = np.array(spice.sxform("MOON_ME", "J2000", et))
+        assert np.max(np.abs(me_to_icrf[index] - expected[:3, :3])) < 1e-11  # 2 µm at the surface
+        assert np.max(np.abs(rate[index] - expected[3:, :3])) < 1e-16  # 0.2 µm/s
+
+
+def test_times_outside_the_kernels_name_the_span():
+    ephemeris = default_ephemeris()
+    late = Times([ephemeris.span_tdb_s[1] + 86400.0])
+    with pytest.raises(TimeRangeError, match=r"outside the span .* valid from 1899-12-31.* to 2050"):
+        ephemeris.check_span(late.tdb_s)
+
+
+def test_unknown_body():
+    with pytest.raises(UnknownNameError, match="known bodies: sun"):
+        naif_id("vulcan")
+
+
+def test_ephemeris_is_built_from_the_named_kernels():
+    ephemeris = Ephemeris(default_ephemeris().kernels)
+    assert ephemeris.kernels.describe()["spk"] == "de421.bsp"
+    assert ephemeris.span_tdb_s == default_ephemeris().span_tdb_s
