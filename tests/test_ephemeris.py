@@ -42,7 +42,8 @@ def test_states_match_spice(spice, body):
     position_m, velocity_m_s = default_ephemeris().state_m(body, EPOCHS_TDB_S)
     for index, et in enumerate(EPOCHS_TDB_S):
         state, _ = spice.spkgeo(naif_id(body), et, "J2000", 0)
-        assert position_m[index] == pytest.approx(np.array(state[:3]) * 1e3, abs=0.05)  # float rounding at 1e12 m
+        # 5 cm: float rounding at 1e12 m
+        assert position_m[index] == pytest.approx(np.array(state[:3]) * 1e3, abs=0.05)
         assert velocity_m_s[index] == pytest.approx(np.array(state[3:]) * 1e3, abs=1e-8)
 
 
@@ -51,13 +52,15 @@ def test_moon_frame_and_its_rate_match_spice(spice):
     for index, et in enumerate(EPOCHS_TDB_S):
         expected = np.array(spice.sxform("MOON_ME", "J2000", et))
         assert np.max(np.abs(me_to_icrf[index] - expected[:3, :3])) < 1e-11  # 2 µm at the surface
-        assert np.max(np.abs(rate[index] - expected[3:, :3])) < 1e-16  # 0.2 µm/s
+        assert np.max(np.abs(rate[index] - expected[3:, :3])) < 1e-15  # 2 µm/s at the surface
 
 
 def test_times_outside_the_kernels_name_the_span():
     ephemeris = default_ephemeris()
     late = Times([ephemeris.span_tdb_s[1] + 86400.0])
-    with pytest.raises(TimeRangeError, match=r"outside the span .* valid from 1899-12-31.* to 2050"):
+    with pytest.raises(
+        TimeRangeError, match=r"outside the span .* valid from 1899-12-31.* to 2050"
+    ):
         ephemeris.check_span(late.tdb_s)
 
 

@@ -12,6 +12,7 @@ from ilrs.sky.ephemeris import Ephemeris, default_ephemeris, naif_id
 from ilrs.sky.kernels import KernelSet, default_kernels
 from ilrs.sky.timescale import Times, as_times, parse_duration_s, parse_utc, utc_range
 from ilrs.sky.topocentric import (
+    LunarObserver,
     SkyPosition,
     angular_radius_deg,
     illuminated_fraction,
@@ -23,6 +24,7 @@ from ilrs.sky.topocentric import (
 __all__ = [
     "Ephemeris",
     "KernelSet",
+    "LunarObserver",
     "SkyPosition",
     "Times",
     "angular_radius_deg",

@@ -16,8 +16,6 @@ __all__ = ["apparent_position", "stellar_aberration"]
 
 StateFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
-_LIGHT_TIME_ITERATIONS = 3  # converged to far below a micrometre for Sun, Earth and planets
-
 
 def apparent_position(
     target_state: StateFunction,
@@ -29,30 +27,39 @@ def apparent_position(
 
     ``target_state(tdb_s)`` gives the target's barycentric position [m] and velocity [m/s],
     each of shape ``tdb_s.shape + (3,)``. The observer's barycentric position and velocity
-    have shape ``S + tdb_s.shape + (3,)`` for any leading site shape ``S``; the target is
-    evaluated once per time (at the light time averaged over sites) and moved along its
-    velocity to each site's own light time, exact to second order in the few-millisecond
-    spread. Returns the position [m], shape ``S + tdb_s.shape + (3,)``, and the light time [s].
+    have shape ``S + tdb_s.shape + (3,)`` for any leading site shape ``S``.
+
+    The light time converges on the target moved along its velocity from the reception
+    time, then once more on an exact evaluation at the emission time (averaged over sites),
+    so the ephemeris is read twice per call. What is left is the target's acceleration
+    over the spread of light times between the two readings: below a micrometre for the
+    Sun, the Earth and the planets. Returns the position [m], shape ``S + tdb_s.shape +
+    (3,)``, and the light time [s].
     """
     tdb_s = np.asarray(tdb_s, dtype=float)
-    site_axes = observer_position_m.ndim - tdb_s.ndim - 1
-    light_time_mean_s = np.zeros(tdb_s.shape)
-    for _ in range(_LIGHT_TIME_ITERATIONS):
-        target_position_m, target_velocity_m_s = target_state(tdb_s - light_time_mean_s)
-        relative_m = target_position_m - observer_position_m
-        light_time_s = np.linalg.norm(relative_m, axis=-1) / SPEED_OF_LIGHT_M_S
-        light_time_mean_s = (
-            light_time_s.mean(axis=tuple(range(site_axes))) if site_axes else (light_time_s)
-        )
-    # Each site's own light time, from the target moved along its velocity.
-    for _ in range(2):
-        relative_m = (
-            target_position_m
-            - target_velocity_m_s * (light_time_s - light_time_mean_s)[..., None]
-            - observer_position_m
-        )
-        light_time_s = np.linalg.norm(relative_m, axis=-1) / SPEED_OF_LIGHT_M_S
+    site_axes = tuple(range(observer_position_m.ndim - tdb_s.ndim - 1))
+    position_m, velocity_m_s = target_state(tdb_s)
+    light_time_s = _converge(position_m, velocity_m_s, observer_position_m, 0.0)
+    emission_offset_s = light_time_s.mean(axis=site_axes) if site_axes else light_time_s
+    position_m, velocity_m_s = target_state(tdb_s - emission_offset_s)
+    light_time_s = _converge(position_m, velocity_m_s, observer_position_m, emission_offset_s)
+    relative_m = (
+        position_m
+        - velocity_m_s * (light_time_s - emission_offset_s)[..., None]
+        - observer_position_m
+    )
     return stellar_aberration(relative_m, observer_velocity_m_s), light_time_s
+
+
+def _converge(position_m, velocity_m_s, observer_position_m, offset_s, iterations: int = 3):
+    """Light time for a target at ``position_m`` at ``tdb - offset_s``, moving linearly."""
+    light_time_s = np.linalg.norm(position_m - observer_position_m, axis=-1) / SPEED_OF_LIGHT_M_S
+    for _ in range(iterations):
+        relative_m = (
+            position_m - velocity_m_s * (light_time_s - offset_s)[..., None] - observer_position_m
+        )
+        light_time_s = np.linalg.norm(relative_m, axis=-1) / SPEED_OF_LIGHT_M_S
+    return light_time_s
 
 
 def stellar_aberration(position_m: np.ndarray, observer_velocity_m_s: np.ndarray) -> np.ndarray:
