@@ -67,7 +67,9 @@ def main() -> None:
 
     print(f"epochs: {len(times):,} ({args.years} years at {args.step_h} h), site {site.name}")
     print(f"time grid (UTC -> TDB):          {time_grid_s * 1e3:9.1f} ms")
-    print(f"ilrs.sky LunarObserver, Sun+Earth: {engine_best_s * 1e3:9.1f} ms (best of {args.repeat})")
+    print(
+        f"ilrs.sky LunarObserver, Sun+Earth: {engine_best_s * 1e3:9.1f} ms (best of {args.repeat})"
+    )
     print(f"spiceypy azlcpo loop, Sun+Earth: {peer_s * 1e3:9.1f} ms")
     print(
         f"speed-up: {peer_s / engine_best_s:.1f}x "

@@ -73,3 +73,51 @@ def test_ephemeris_is_built_from_the_named_kernels():
     ephemeris = Ephemeris(default_ephemeris().kernels)
     assert ephemeris.kernels.describe()["spk"] == "de421.bsp"
     assert ephemeris.span_tdb_s == default_ephemeris().span_tdb_s
+
+
+@pytest.mark.parametrize("axis", [1, 2, 3])
+def test_frame_rotation_is_spice_rotate(spice, axis):
+    from ilrs.sky.rotation import frame_rotation
+
+    assert np.allclose(frame_rotation(0.3, axis), np.array(spice.rotate(0.3, axis)), atol=1e-16)
+
+
+def test_tk_frames_by_matrix_and_by_angles_match_spice(spice, tmp_path):
+    """Two made-up TK frames on top of MOON_PA_DE421, read by us and by CSPICE."""
+    matrix = np.array(spice.eul2m(0.1, -0.2, 0.3, 3, 1, 2))  # some rotation, TK -> relative
+    # One value a line: SPICE reads at most 132 characters of a kernel line.
+    column_major = "\n".join(f"{value:.17E}" for value in matrix.T.ravel())
+    text = f"""KPL/FK
+\\begindata
+FRAME_TEST_MATRIX = 1400001
+FRAME_1400001_NAME = 'TEST_MATRIX'
+FRAME_1400001_CLASS = 4
+FRAME_1400001_CLASS_ID = 1400001
+FRAME_1400001_CENTER = 301
+TKFRAME_1400001_SPEC = 'MATRIX'
+TKFRAME_1400001_RELATIVE = 'MOON_PA_DE421'
+TKFRAME_1400001_MATRIX = ( {column_major} )
+FRAME_TEST_ANGLES = 1400002
+FRAME_1400002_NAME = 'TEST_ANGLES'
+FRAME_1400002_CLASS = 4
+FRAME_1400002_CLASS_ID = 1400002
+FRAME_1400002_CENTER = 301
+TKFRAME_1400002_SPEC = 'ANGLES'
+TKFRAME_1400002_RELATIVE = 'TEST_MATRIX'
+TKFRAME_1400002_ANGLES = ( 10.0, -25.0, 40.0 )
+TKFRAME_1400002_AXES = ( 1, 3, 2 )
+TKFRAME_1400002_UNITS = 'DEGREES'
+\\begintext
+"""
+    path = tmp_path / "test_frames.tf"
+    path.write_text(text)
+    spice.furnsh(str(path))
+    variables = {}
+    for kernel in (*default_ephemeris().kernels.frame_kernels, path):
+        variables.update(read_text_kernel(kernel))
+    for name in ("TEST_MATRIX", "TEST_ANGLES"):
+        frame_id, pa_to_frame = frame_chain_to_pck(name, variables)
+        assert frame_id == 31006
+        expected = np.array(spice.pxform("MOON_PA_DE421", name, 0.0))
+        assert np.max(np.abs(pa_to_frame - expected)) < 1e-14
+    spice.unload(str(path))

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Annotated
 
 import typer
 
+from ilrs import __version__
 from ilrs.cli import sky as _sky
 from ilrs.cli import stations as _stations
 from ilrs.errors import IlrsError
@@ -23,6 +25,24 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"ilrs {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """ILRS Planner: plan the International Lunar Research Station at the lunar south pole."""
+
+
 _sky.register(app)
 _stations.register(app)
 

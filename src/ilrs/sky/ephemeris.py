@@ -155,21 +155,17 @@ def _euler_313(angles: np.ndarray) -> np.ndarray:
     cos_phi, sin_phi = np.cos(phi), np.sin(phi)
     cos_theta, sin_theta = np.cos(theta), np.sin(theta)
     cos_psi, sin_psi = np.cos(psi), np.sin(psi)
-    return np.array(
-        [
-            [
-                cos_psi * cos_phi - sin_psi * cos_theta * sin_phi,
-                cos_psi * sin_phi + sin_psi * cos_theta * cos_phi,
-                sin_psi * sin_theta,
-            ],
-            [
-                -sin_psi * cos_phi - cos_psi * cos_theta * sin_phi,
-                -sin_psi * sin_phi + cos_psi * cos_theta * cos_phi,
-                cos_psi * sin_theta,
-            ],
-            [sin_theta * sin_phi, -sin_theta * cos_phi, cos_theta],
-        ]
-    )
+    matrix = np.empty((3, 3) + phi.shape)
+    matrix[0, 0] = cos_psi * cos_phi - sin_psi * cos_theta * sin_phi
+    matrix[0, 1] = cos_psi * sin_phi + sin_psi * cos_theta * cos_phi
+    matrix[0, 2] = sin_psi * sin_theta
+    matrix[1, 0] = -sin_psi * cos_phi - cos_psi * cos_theta * sin_phi
+    matrix[1, 1] = -sin_psi * sin_phi + cos_psi * cos_theta * cos_phi
+    matrix[1, 2] = cos_psi * sin_theta
+    matrix[2, 0] = sin_theta * sin_phi
+    matrix[2, 1] = -sin_theta * cos_phi
+    matrix[2, 2] = cos_theta
+    return matrix
 
 
 @functools.lru_cache(maxsize=1)

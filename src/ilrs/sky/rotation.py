@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["frame_rotation", "frame_rotation_derivative"]
+__all__ = ["frame_rotation"]
 
 _PLANE = {1: (1, 2), 2: (2, 0), 3: (0, 1)}
 
@@ -19,12 +19,6 @@ def frame_rotation(angle_rad, axis: int) -> np.ndarray:
     matrix = _in_plane(np.cos(angle_rad), np.sin(angle_rad), axis)
     matrix[..., axis - 1, axis - 1] = 1.0
     return matrix
-
-
-def frame_rotation_derivative(angle_rad, axis: int) -> np.ndarray:
-    """d/d(angle) of :func:`frame_rotation`, per radian."""
-    angle_rad = np.asarray(angle_rad, dtype=float)
-    return _in_plane(-np.sin(angle_rad), np.cos(angle_rad), axis)
 
 
 def _in_plane(cos, sin, axis: int) -> np.ndarray:
