@@ -121,3 +121,29 @@ TKFRAME_1400002_UNITS = 'DEGREES'
         expected = np.array(spice.pxform("MOON_PA_DE421", name, 0.0))
         assert np.max(np.abs(pa_to_frame - expected)) < 1e-14
     spice.unload(str(path))
+
+
+def test_compiled_and_numpy_chebyshev_paths_agree():
+    """Both ways of summing the polynomials, on every segment the engine reads."""
+    ephemeris = default_ephemeris()
+    rng = np.random.default_rng(3)
+    tdb_s = np.sort(rng.uniform(*ephemeris.span_tdb_s, 2000))
+    tdb_s[0], tdb_s[-1] = ephemeris.span_tdb_s  # both ends of the coverage
+    segments = [*ephemeris._spk_segments.values(), ephemeris._pck_segment]
+    for segment in segments:
+        compiled = segment.evaluate(tdb_s, compiled=True)
+        plain = segment.evaluate(tdb_s, compiled=False)
+        for fast, slow in zip(compiled, plain, strict=True):
+            scale = np.max(np.abs(slow))
+            assert np.max(np.abs(fast - slow)) <= 1e-13 * scale
+
+
+def test_long_series_take_the_compiled_path_and_still_match_spice(spice):
+    from ilrs.sky.chebyshev import COMPILED_THRESHOLD_EPOCHS
+
+    tdb_s = np.linspace(8.2e8, 1.42e9, COMPILED_THRESHOLD_EPOCHS + 1)
+    position_m, velocity_m_s = default_ephemeris().state_m("moon", tdb_s)
+    for index in (0, 1234, COMPILED_THRESHOLD_EPOCHS):
+        state, _ = spice.spkgeo(301, tdb_s[index], "J2000", 0)
+        assert position_m[index] == pytest.approx(np.array(state[:3]) * 1e3, abs=0.05)
+        assert velocity_m_s[index] == pytest.approx(np.array(state[3:]) * 1e3, abs=1e-8)

@@ -4,16 +4,21 @@ loop over epochs.
 A type 2 segment is a run of equal-length records, each ``[MID, RADIUS, c_0..c_{n-1} of
 component 1, ... of component 3]``, followed by ``INIT, INTLEN, RSIZE, N`` (SPK required
 reading, "Type 2: Chebyshev (position only)"). The file structure is read with jplephem's
-DAF reader; the polynomials are summed here, one epoch at a time, by numba: the records
-an epoch needs are read in place instead of gathered into large temporary arrays.
+DAF reader; the polynomials are summed here. Long time series go to a numba loop over
+epochs that reads each record in place instead of gathering large temporary arrays (4x
+faster than the numpy gather at 10^5 epochs); short ones stay in numpy, so that a single
+query does not wait for numba to load (about a second).
 """
 
 from __future__ import annotations
 
-import numba
+import functools
+
 import numpy as np
 
-__all__ = ["ChebyshevSegment"]
+__all__ = ["COMPILED_THRESHOLD_EPOCHS", "ChebyshevSegment"]
+
+COMPILED_THRESHOLD_EPOCHS = 5_000  # from here on the compiled loop pays for its loading
 
 
 class ChebyshevSegment:
@@ -42,15 +47,23 @@ class ChebyshevSegment:
             segment.daf, segment.start_i, segment.end_i, (float(span_s[0]), float(span_s[1]))
         )
 
-    def evaluate(self, tdb_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(
+        self, tdb_s: np.ndarray, *, compiled: bool | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Components and their rates per second at ``tdb_s`` (1-D); arrays of shape (N, 3).
 
         Times must lie within ``span_s`` (the caller checks, with a clear message).
+        ``compiled`` forces the numba (True) or numpy (False) path; by default the length
+        of ``tdb_s`` decides.
         """
         tdb_s = np.ascontiguousarray(tdb_s, dtype=np.float64)
+        if compiled is None:
+            compiled = tdb_s.size >= COMPILED_THRESHOLD_EPOCHS
+        if not compiled:
+            return self._evaluate_numpy(tdb_s)
         values = np.empty((tdb_s.size, 3))
         rates = np.empty((tdb_s.size, 3))
-        _evaluate(
+        _compiled_kernel()(
             self.records,
             self.coefficient_count,
             self.init_s,
@@ -61,9 +74,35 @@ class ChebyshevSegment:
         )
         return values, rates
 
+    def _evaluate_numpy(self, tdb_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        index = np.floor((tdb_s - self.init_s) / self.interval_s).astype(np.int64)
+        records = self.records[np.clip(index, 0, self.records.shape[0] - 1)]
+        radius = records[:, 1]
+        s = (tdb_s - records[:, 0]) / radius
+        count = self.coefficient_count
+        coefficients = records[:, 2:].reshape(tdb_s.size, 3, count)
+        # T_k(s), and d T_k / ds = k U_{k-1}(s), by their recurrences.
+        chebyshev_t = np.empty((tdb_s.size, count))
+        chebyshev_u = np.empty((tdb_s.size, count))  # U_{k-1}: column 0 holds U_{-1} = 0
+        chebyshev_t[:, 0], chebyshev_t[:, 1] = 1.0, s
+        chebyshev_u[:, 0], chebyshev_u[:, 1] = 0.0, 1.0
+        for k in range(2, count):
+            chebyshev_t[:, k] = 2.0 * s * chebyshev_t[:, k - 1] - chebyshev_t[:, k - 2]
+            chebyshev_u[:, k] = 2.0 * s * chebyshev_u[:, k - 1] - chebyshev_u[:, k - 2]
+        values = np.einsum("nck,nk->nc", coefficients, chebyshev_t)
+        rates = np.einsum("nck,nk->nc", coefficients, chebyshev_u * np.arange(count))
+        return values, rates / radius[:, None]
 
-@numba.njit(cache=True, nogil=True)
-def _evaluate(
+
+@functools.cache
+def _compiled_kernel():
+    """The numba-compiled loop, imported and loaded (from numba's cache) on first use."""
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(_evaluate_loop)
+
+
+def _evaluate_loop(
     records, coefficient_count, init_s, interval_s, tdb_s, values, rates
 ):  # pragma: no cover (compiled)
     last = records.shape[0] - 1
