@@ -8,8 +8,10 @@ import sys
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
+import typer
 
 from ilrs.data import named_site
 from ilrs.errors import InputError
@@ -19,6 +21,29 @@ from ilrs.sky import Times, parse_utc, utc_range
 class OutputFormat(StrEnum):
     csv = "csv"
     json = "json"
+
+
+# Options shared by the commands: the lunar site, the times, and the output format.
+LatOption = Annotated[float | None, typer.Option(help="Latitude [deg], planetocentric.")]
+LonOption = Annotated[float | None, typer.Option(help="East longitude [deg].")]
+HeightOption = Annotated[
+    float, typer.Option("--height", "--height-m", help="Height above the 1737.4 km sphere [m].")
+]
+SiteOption = Annotated[
+    str | None, typer.Option(help="A named site instead of --lat/--lon (see 'ilrs sites').")
+]
+TimeOption = Annotated[
+    list[str] | None, typer.Option("--time", "-t", help="UTC instant, ISO 8601 (repeatable).")
+]
+TimesFileOption = Annotated[
+    Path | None, typer.Option("--times-file", help="File of UTC instants, one per line.")
+]
+StartOption = Annotated[str | None, typer.Option("--start", help="First UTC instant of a range.")]
+EndOption = Annotated[str | None, typer.Option("--end", help="Last UTC instant of a range.")]
+StepOption = Annotated[
+    str | None, typer.Option("--step", help="Step of the range: 1h, 30min, 10s, 1d (default 1h).")
+]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 
 
 def collect_times(

@@ -2,34 +2,36 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ilrs.cli.output import OutputFormat, collect_times, resolve_site, rounded, write_table
+from ilrs.cli.output import (
+    EndOption,
+    FormatOption,
+    HeightOption,
+    LatOption,
+    LonOption,
+    OutputFormat,
+    SiteOption,
+    StartOption,
+    StepOption,
+    TimeOption,
+    TimesFileOption,
+    collect_times,
+    resolve_site,
+    rounded,
+    write_table,
+)
 from ilrs.errors import InputError
 from ilrs.sky import angular_radius_deg, illuminated_fraction, naif_id, subpoint, topocentric
 
-TimeOption = Annotated[
-    list[str] | None,
-    typer.Option("--time", "-t", help="UTC instant, ISO 8601 (repeatable)."),
-]
-TimesFileOption = Annotated[
-    Path | None, typer.Option("--times-file", help="File of UTC instants, one per line.")
-]
-StartOption = Annotated[str | None, typer.Option("--start", help="First UTC instant of a range.")]
-EndOption = Annotated[str | None, typer.Option("--end", help="Last UTC instant of a range.")]
-StepOption = Annotated[
-    str | None, typer.Option("--step", help="Step of the range: 1h, 30min, 10s, 1d (default 1h).")
-]
 BodyOption = Annotated[
     list[str] | None,
     typer.Option(
         "--body", "-b", help="sun, earth, or a planet (repeatable; default sun and earth)."
     ),
 ]
-FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -38,14 +40,10 @@ def register(app: typer.Typer) -> None:
 
 
 def sky(
-    lat: Annotated[float | None, typer.Option(help="Latitude [deg], planetocentric.")] = None,
-    lon: Annotated[float | None, typer.Option(help="East longitude [deg].")] = None,
-    height: Annotated[
-        float, typer.Option("--height", "--height-m", help="Height above the 1737.4 km sphere [m].")
-    ] = 0.0,
-    site: Annotated[
-        str | None, typer.Option(help="A named site instead of --lat/--lon (see 'ilrs sites').")
-    ] = None,
+    lat: LatOption = None,
+    lon: LonOption = None,
+    height: HeightOption = 0.0,
+    site: SiteOption = None,
     time: TimeOption = None,
     times_file: TimesFileOption = None,
     start: StartOption = None,

@@ -7,14 +7,22 @@ from typing import Annotated
 
 import typer
 
-from ilrs.cli.output import OutputFormat, collect_times, resolve_site, rounded, write_table
-from ilrs.cli.sky import (
+from ilrs.cli.output import (
     EndOption,
     FormatOption,
+    HeightOption,
+    LatOption,
+    LonOption,
+    OutputFormat,
+    SiteOption,
     StartOption,
     StepOption,
     TimeOption,
     TimesFileOption,
+    collect_times,
+    resolve_site,
+    rounded,
+    write_table,
 )
 from ilrs.data import named_sites
 from ilrs.sky.stations import ground_station, ground_stations, station_view
@@ -57,12 +65,10 @@ def view(
         list[str] | None,
         typer.Option("--station", "-s", help="Station name (repeatable; default all)."),
     ] = None,
-    lat: Annotated[float | None, typer.Option(help="Lunar latitude [deg].")] = None,
-    lon: Annotated[float | None, typer.Option(help="Lunar east longitude [deg].")] = None,
-    height: Annotated[
-        float, typer.Option("--height", "--height-m", help="Height above the 1737.4 km sphere [m].")
-    ] = 0.0,
-    site: Annotated[str | None, typer.Option(help="A named lunar site (see 'ilrs sites').")] = None,
+    lat: LatOption = None,
+    lon: LonOption = None,
+    height: HeightOption = 0.0,
+    site: SiteOption = None,
     time: TimeOption = None,
     times_file: TimesFileOption = None,
     start: StartOption = None,

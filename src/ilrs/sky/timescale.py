@@ -94,32 +94,20 @@ class Times:
             _, _, _, ihmsf = _d2dtf(6, utc1, utc2)
             decimals = 3 if np.any(ihmsf["f"] != 0) else 0
         year, month, day, ihmsf = _d2dtf(decimals, utc1, utc2)
-        hour, minute, second, fraction = ihmsf["h"], ihmsf["m"], ihmsf["s"], ihmsf["f"]
-        if decimals == 0:
-            return [
-                f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}Z"
-                for y, mo, d, h, mi, s in zip(
-                    year.tolist(),
-                    month.tolist(),
-                    day.tolist(),
-                    hour.tolist(),
-                    minute.tolist(),
-                    second.tolist(),
-                    strict=True,
-                )
-            ]
+        columns = zip(
+            year.tolist(),
+            month.tolist(),
+            day.tolist(),
+            ihmsf["h"].tolist(),
+            ihmsf["m"].tolist(),
+            ihmsf["s"].tolist(),
+            ihmsf["f"].tolist(),
+            strict=True,
+        )
         return [
-            f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}.{f:0{decimals}d}Z"
-            for y, mo, d, h, mi, s, f in zip(
-                year.tolist(),
-                month.tolist(),
-                day.tolist(),
-                hour.tolist(),
-                minute.tolist(),
-                second.tolist(),
-                fraction.tolist(),
-                strict=True,
-            )
+            f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}"
+            + (f".{f:0{decimals}d}Z" if decimals else "Z")
+            for y, mo, d, h, mi, s, f in columns
         ]
 
 
