@@ -1,2 +1,24 @@
 """Terrain: DEM grids and their polar stereographic CRS, readers, fetch, synthetic terrain,
 slope and horizons. Imports only ``ilrs.errors`` and ``ilrs.data`` from the project."""
+
+from ilrs.terrain.grid import (
+    MOON_RADIUS_M,
+    SOUTH_POLAR_STEREOGRAPHIC,
+    Dem,
+    Window,
+    grid_bearing_deg,
+    latlon_from_polar_xy,
+    moon_fixed_m,
+    polar_xy_from_latlon,
+)
+
+__all__ = [
+    "MOON_RADIUS_M",
+    "SOUTH_POLAR_STEREOGRAPHIC",
+    "Dem",
+    "Window",
+    "grid_bearing_deg",
+    "latlon_from_polar_xy",
+    "moon_fixed_m",
+    "polar_xy_from_latlon",
+]

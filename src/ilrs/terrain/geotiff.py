@@ -1,0 +1,148 @@
+"""GeoTIFF (and Cloud-Optimised GeoTIFF) input and output through rasterio/GDAL.
+
+Reading is windowed: :class:`GeoTiffSource` opens a file and reads only the block asked
+for, so a 30 336 x 30 336 product is never loaded whole.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from affine import Affine
+from rasterio.crs import CRS
+from rasterio.errors import RasterioError
+from rasterio.windows import Window as RasterioWindow
+
+from ilrs.errors import DataFileError, InputError
+from ilrs.terrain.grid import MOON_RADIUS_M, SOUTH_POLAR_STEREOGRAPHIC, Dem, Window
+
+__all__ = ["GeoTiffSource", "check_polar_crs", "write_geotiff"]
+
+
+class GeoTiffSource:
+    """A GeoTIFF DEM on disk, read by windows. Heights must be metres above the sphere."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise DataFileError(f"no such DEM file: {self.path}")
+        try:
+            with rasterio.open(self.path) as dataset:
+                self.shape = (dataset.height, dataset.width)
+                self.transform = dataset.transform
+                self.nodata = dataset.nodata
+                self.crs = check_polar_crs(dataset.crs, str(self.path))
+                self.metadata = {key.lower(): value for key, value in dataset.tags().items()}
+                self.band_count = dataset.count
+        except RasterioError as error:
+            raise DataFileError(f"{self.path}: not a readable GeoTIFF ({error})") from error
+        self.metadata.setdefault("source", self.path.name)
+
+    def read(self, window: Window | None = None, band: int = 1) -> Dem:
+        """The DEM (or one window of it) as a :class:`Dem`; nodata becomes NaN."""
+        window = window or Window(0, 0, *self.shape)
+        if not window.inside(self.shape):
+            raise InputError(
+                f"{window} lies outside {self.path.name} ({self.shape[0]} x {self.shape[1]} px)"
+            )
+        try:
+            with rasterio.open(self.path) as dataset:
+                data = dataset.read(
+                    band,
+                    window=RasterioWindow(
+                        window.col_off, window.row_off, window.width, window.height
+                    ),
+                ).astype(np.float64)
+        except RasterioError as error:
+            raise DataFileError(f"{self.path}: cannot read {window} ({error})") from error
+        if self.nodata is not None and not np.isnan(self.nodata):
+            data[data == self.nodata] = np.nan
+        transform = self.transform * Affine.translation(window.col_off, window.row_off)
+        return Dem(data, transform, self.crs, dict(self.metadata))
+
+
+def check_polar_crs(crs: CRS | None, where: str) -> str:
+    """The project's CRS string if ``crs`` is the lunar south polar stereographic one.
+
+    Accepts any spelling (PROJ, WKT, IAU codes) with the stere projection centred on -90°,
+    longitude 0, true scale at the pole, no false easting/northing, on the 1 737 400 m
+    sphere; anything else is a clear error.
+    """
+    if crs is None:
+        raise DataFileError(
+            f"{where}: the GeoTIFF has no CRS; expected the lunar south polar stereographic "
+            f"projection ({SOUTH_POLAR_STEREOGRAPHIC})"
+        )
+    params = crs.to_dict()
+    radius = params.get("R", params.get("a"))
+    ok = (
+        params.get("proj") == "stere"
+        and float(params.get("lat_0", 0)) == -90.0
+        and float(params.get("lon_0", 0)) == 0.0
+        and float(params.get("x_0", 0)) == 0.0
+        and float(params.get("y_0", 0)) == 0.0
+        and float(params.get("k", params.get("k_0", 1.0))) == 1.0
+        and float(params.get("lat_ts", -90.0)) == -90.0
+        and radius is not None
+        and abs(float(radius) - MOON_RADIUS_M) < 1.0
+        and abs(float(params.get("b", radius)) - MOON_RADIUS_M) < 1.0
+    )
+    if not ok:
+        raise DataFileError(
+            f"{where}: CRS {crs.to_string()!r} is not the lunar south polar stereographic "
+            f"projection ({SOUTH_POLAR_STEREOGRAPHIC}); reproject it first (gdalwarp -t_srs)"
+        )
+    return SOUTH_POLAR_STEREOGRAPHIC
+
+
+def write_geotiff(
+    path: str | Path,
+    bands: np.ndarray,
+    transform: Affine,
+    *,
+    crs: str = SOUTH_POLAR_STEREOGRAPHIC,
+    band_descriptions: list[str] | None = None,
+    tags: dict[str, str] | None = None,
+    dtype: str = "float32",
+) -> Path:
+    """Write one band (2-D array) or several (3-D, bands first) as a tiled, compressed
+    GeoTIFF with NaN as nodata; ``tags`` carry provenance."""
+    path = Path(path)
+    data = np.asarray(bands)
+    if data.ndim == 2:
+        data = data[None]
+    count, height, width = data.shape
+    if band_descriptions is not None and len(band_descriptions) != count:
+        raise InputError(f"{count} bands but {len(band_descriptions)} band descriptions")
+    tiled = height >= 256 and width >= 256
+    profile = {
+        "driver": "GTiff",
+        "height": height,
+        "width": width,
+        "count": count,
+        "dtype": dtype,
+        "crs": CRS.from_proj4(crs),
+        "transform": transform,
+        "nodata": np.nan,
+        "compress": "deflate",
+        "predictor": 3 if dtype.startswith("float") else 2,
+        "BIGTIFF": "IF_SAFER",
+    }
+    if tiled:
+        profile.update(tiled=True, blockxsize=256, blockysize=256)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with rasterio.open(partial, "w", **profile) as dataset:
+            dataset.write(data.astype(dtype))
+            if tags:
+                dataset.update_tags(**{key.upper(): str(value) for key, value in tags.items()})
+            for index, description in enumerate(band_descriptions or [], start=1):
+                dataset.set_band_description(index, description)
+        partial.replace(path)  # nothing half-written under the final name
+    except (RasterioError, OSError) as error:
+        partial.unlink(missing_ok=True)
+        raise DataFileError(f"cannot write {path}: {error}") from error
+    return path
