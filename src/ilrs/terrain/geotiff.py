@@ -59,7 +59,7 @@ class GeoTiffSource:
             raise DataFileError(f"{self.path}: cannot read {window} ({error})") from error
         if self.nodata is not None and not np.isnan(self.nodata):
             data[data == self.nodata] = np.nan
-        transform = self.transform * Affine.translation(window.col_off, window.row_off)
+        transform = self.transform @ Affine.translation(window.col_off, window.row_off)
         return Dem(data, transform, self.crs, dict(self.metadata))
 
 

@@ -222,7 +222,7 @@ class Dem:
         """The sub-grid of a window, sharing nothing with this one."""
         if not window.inside(self.shape):
             raise InputError(f"{window} lies outside the grid of shape {self.shape}")
-        transform = self.transform * Affine.translation(window.col_off, window.row_off)
+        transform = self.transform @ Affine.translation(window.col_off, window.row_off)
         return replace(
             self,
             height_m=np.array(self.height_m[window.rows, window.cols]),
