@@ -1,0 +1,477 @@
+"""The compiled core of the horizon engine (numba). See :mod:`ilrs.terrain.horizon`.
+
+For each observer and azimuth the ray follows the great circle that leaves the observer at
+that azimuth (the trace of the vertical plane on the sphere), projected into the grid. It
+is walked in segments whose length adapts: a segment is skipped whole when the highest
+terrain its cells can hold (a max-pyramid of the grid) cannot rise above the horizon found
+so far, else halved, down to one pixel, where the height is sampled at every crossing of a
+row or column line and at the segment's end. The bilinear surface is linear along grid
+lines and its kinks lie on them, so sampling at the crossings finds the crest of every
+ridge the ray crosses; the ray-march of the tests confirms it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+# Layer arrays: heights (2-D), pyramid (flat), pyramid meta (level, 3: offset, rows, cols),
+# transform (x_left, y_top, pixel_size). Up to two layers: the fine grid and a far field.
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _grid_position(u0, u1, u2, radius_m, x_left, y_top, pixel_m):
+    # Inverse south polar stereographic of a unit vector: x = 2R u_y/(1-u_z), y = 2R u_x/(1-u_z).
+    scale = 2.0 * radius_m / (1.0 - u2)
+    x = scale * u1
+    y = scale * u0
+    return (y_top - y) / pixel_m - 0.5, (x - x_left) / pixel_m - 0.5
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _bilinear(z, row, col):
+    n_rows, n_cols = z.shape
+    r0 = min(int(math.floor(row)), n_rows - 2)
+    c0 = min(int(math.floor(col)), n_cols - 2)
+    fr = row - r0
+    fc = col - c0
+    return (
+        z[r0, c0] * (1.0 - fr) * (1.0 - fc)
+        + z[r0, c0 + 1] * (1.0 - fr) * fc
+        + z[r0 + 1, c0] * fr * (1.0 - fc)
+        + z[r0 + 1, c0 + 1] * fr * fc
+    )
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _range_max(pyramid, meta, level, r0, r1, c0, c1):
+    offset, rows, cols = meta[level, 0], meta[level, 1], meta[level, 2]
+    best = -np.inf
+    for i in range(r0 >> level, (r1 >> level) + 1):
+        for j in range(c0 >> level, (c1 >> level) + 1):
+            value = pyramid[offset + i * cols + j]
+            if value > best:
+                best = value
+    return best
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _tan_elevation(sin_s, cos_s, target_radius_m, observer_radius_m, flat, distance_m):
+    if flat:
+        return (target_radius_m - observer_radius_m) / distance_m
+    return (target_radius_m * cos_s - observer_radius_m) / (target_radius_m * sin_s)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _position(k, start_cos, start_sin, cos_table, sin_table, o0, o1, o2, e0, e1, e2, layer):
+    """Grid row, col and (cos, sin) of the angle travelled after k pixels from the start."""
+    c = start_cos * cos_table[k] - start_sin * sin_table[k]
+    s = start_sin * cos_table[k] + start_cos * sin_table[k]
+    row, col = _grid_position(
+        c * o0 + s * e0, c * o1 + s * e1, c * o2 + s * e2, layer[3], layer[0], layer[1], layer[2]
+    )
+    return row, col, c, s
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _next_crossing(start, delta, after_t):
+    """The first t > after_t (t in 0..1) where start + t * delta is a whole number, else 2."""
+    if delta == 0.0:
+        return 2.0
+    position = start + after_t * delta
+    if delta > 0.0:
+        target = math.floor(position) + 1.0
+    else:
+        target = math.ceil(position) - 1.0
+    t = (target - start) / delta
+    if t <= after_t:  # rounding put us on the line already: take the next one
+        t = (target + (1.0 if delta > 0.0 else -1.0) - start) / delta
+    return t if t < 1.0 else 2.0
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _angle_at(
+    z, row_a, col_a, d_row, d_col, t, s_a, pixel_m, cos_a, sin_a, radius_m, observer_radius_m, flat
+):
+    height = _bilinear(z, row_a + t * d_row, col_a + t * d_col)
+    # No data, or too close to the observer for an angle to mean anything: within a
+    # thousandth of a pixel, rounding in the heights would swamp the distance.
+    if height != height or s_a + t * pixel_m <= 1e-3 * pixel_m:
+        return -np.inf, height
+    # sin and cos of a fraction t of a pixel further (an angle below 1e-4 rad).
+    delta_sigma = t * pixel_m / radius_m
+    cos_d = 1.0 - 0.5 * delta_sigma * delta_sigma
+    sin_d = delta_sigma * (1.0 - delta_sigma * delta_sigma / 6.0)
+    value = _tan_elevation(
+        sin_a * cos_d + cos_a * sin_d,
+        cos_a * cos_d - sin_a * sin_d,
+        radius_m + height,
+        observer_radius_m,
+        flat,
+        s_a + t * pixel_m,
+    )
+    return value, height
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _best_in_piece(
+    z,
+    row_a,
+    col_a,
+    d_row,
+    d_col,
+    t0,
+    t1,
+    s_a,
+    pixel_m,
+    cos_a,
+    sin_a,
+    radius_m,
+    observer_radius_m,
+    flat,
+    best,
+):
+    """Highest tan(elevation) on the piece t0..t1 of a pixel segment, within one cell."""
+    v0, z0 = _angle_at(
+        z,
+        row_a,
+        col_a,
+        d_row,
+        d_col,
+        t0,
+        s_a,
+        pixel_m,
+        cos_a,
+        sin_a,
+        radius_m,
+        observer_radius_m,
+        flat,
+    )
+    v1, z1 = _angle_at(
+        z,
+        row_a,
+        col_a,
+        d_row,
+        d_col,
+        t1,
+        s_a,
+        pixel_m,
+        cos_a,
+        sin_a,
+        radius_m,
+        observer_radius_m,
+        flat,
+    )
+    if v0 > best:
+        best = v0
+    if v1 > best:
+        best = v1
+    if t1 - t0 < 1e-9 or not (z0 == z0 and z1 == z1):
+        return best
+    _, zm = _angle_at(
+        z,
+        row_a,
+        col_a,
+        d_row,
+        d_col,
+        0.5 * (t0 + t1),
+        s_a,
+        pixel_m,
+        cos_a,
+        sin_a,
+        radius_m,
+        observer_radius_m,
+        flat,
+    )
+    # Height along the piece: z0 + p1 u + p2 u^2 for u in 0..1; distance s0 + span u.
+    p1 = -3.0 * z0 + 4.0 * zm - z1
+    p2 = 2.0 * z0 - 4.0 * zm + 2.0 * z1
+    s0 = s_a + t0 * pixel_m
+    span = (t1 - t0) * pixel_m
+    h0 = z0 - (observer_radius_m - radius_m)
+    # d/du of (height - h_obs)/s - s/(2R) = 0, times s^2 (the parabolic curvature term
+    # locates the point; the angle there is then computed exactly).
+    inv_2r = 0.0 if flat else 0.5 / radius_m
+    qa = p2 * span - span**3 * inv_2r
+    qb = 2.0 * p2 * s0 - 2.0 * s0 * span * span * inv_2r
+    qc = p1 * s0 - h0 * span - s0 * s0 * span * inv_2r
+    root_1 = root_2 = -1.0
+    if abs(qa) > 1e-12 * (abs(qb) + abs(qc) + 1e-300):
+        disc = qb * qb - 4.0 * qa * qc
+        if disc >= 0.0:
+            root = math.sqrt(disc)
+            root_1 = (-qb + root) / (2.0 * qa)
+            root_2 = (-qb - root) / (2.0 * qa)
+    elif qb != 0.0:
+        root_1 = -qc / qb
+    for u in (root_1, root_2):
+        if 0.0 < u < 1.0:
+            value, _ = _angle_at(
+                z,
+                row_a,
+                col_a,
+                d_row,
+                d_col,
+                t0 + u * (t1 - t0),
+                s_a,
+                pixel_m,
+                cos_a,
+                sin_a,
+                radius_m,
+                observer_radius_m,
+                flat,
+            )
+            if value > best:
+                best = value
+    return best
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _trace(
+    z,
+    pyramid,
+    meta,
+    layer,
+    cos_table,
+    sin_table,
+    o0,
+    o1,
+    o2,
+    e0,
+    e1,
+    e2,
+    obs_row,
+    obs_col,
+    dir_row,
+    dir_col,
+    observer_radius_m,
+    start_distance_m,
+    max_distance_m,
+    best,
+    flat,
+):
+    """Walk one ray through one layer from start_distance_m; returns (best tan, exit
+    distance, or -1 when the ray ended inside the layer).
+
+    Distances advance in whole pixels of the layer from the start, so the cosine and sine
+    of the angle travelled come from tables (``cos_table[k]`` for k pixels), not trig calls.
+    """
+    pixel_m, radius_m = layer[2], layer[3]
+    n_rows, n_cols = z.shape
+    top = meta.shape[0] - 1
+    last_k = int(math.ceil((max_distance_m - start_distance_m) / pixel_m))
+    if last_k < 1:
+        return best, -1.0
+    start_sigma = start_distance_m / radius_m
+    start_cos, start_sin = math.cos(start_sigma), math.sin(start_sigma)
+    k_a = 0
+    if flat:
+        row_a = obs_row + dir_row * start_distance_m / pixel_m
+        col_a = obs_col + dir_col * start_distance_m / pixel_m
+        cos_a, sin_a = 1.0, 0.0
+    else:
+        row_a, col_a, cos_a, sin_a = _position(
+            0, start_cos, start_sin, cos_table, sin_table, o0, o1, o2, e0, e1, e2, layer
+        )
+    if row_a < 0.0 or col_a < 0.0 or row_a > n_rows - 1 or col_a > n_cols - 1:
+        return best, start_distance_m
+    level = top
+    while k_a < last_k:
+        k_b = min(k_a + (1 << level), last_k)
+        if flat:
+            row_b = obs_row + dir_row * (start_distance_m / pixel_m + k_b)
+            col_b = obs_col + dir_col * (start_distance_m / pixel_m + k_b)
+            cos_b, sin_b = 1.0, 0.0
+        else:
+            row_b, col_b, cos_b, sin_b = _position(
+                k_b, start_cos, start_sin, cos_table, sin_table, o0, o1, o2, e0, e1, e2, layer
+            )
+        if row_b < 0.0 or col_b < 0.0 or row_b > n_rows - 1 or col_b > n_cols - 1:
+            if level > 0:
+                level -= 1  # find the last piece of the ray inside the layer
+                continue
+            return best, start_distance_m + k_a * pixel_m
+        s_a = start_distance_m + k_a * pixel_m
+        s_b = start_distance_m + k_b * pixel_m
+        if level > 0:
+            r0 = int(math.floor(min(row_a, row_b)))
+            r1 = min(int(math.ceil(max(row_a, row_b))), n_rows - 1)
+            c0 = int(math.floor(min(col_a, col_b)))
+            c1 = min(int(math.ceil(max(col_a, col_b))), n_cols - 1)
+            target = radius_m + _range_max(pyramid, meta, level, r0, r1, c0, c1)
+            if flat:
+                rise_m = target - observer_radius_m
+                # (rise / s) peaks at the near end when rising, at the far end when falling.
+                bound = rise_m / max(s_a, 1e-9) if rise_m >= 0.0 else rise_m / s_b
+            else:
+                ratio = observer_radius_m / target
+                if ratio > 1.0:  # the block is lower: the bound peaks at acos(1/ratio)
+                    sig_eval = min(max(math.acos(1.0 / ratio), s_a / radius_m), s_b / radius_m)
+                    bound = (target * math.cos(sig_eval) - observer_radius_m) / (
+                        target * math.sin(sig_eval)
+                    )
+                else:
+                    bound = (target * cos_a - observer_radius_m) / (target * max(sin_a, 1e-300))
+            if bound <= best:
+                k_a, row_a, col_a, cos_a, sin_a = k_b, row_b, col_b, cos_b, sin_b
+                level = min(level + 1, top)
+            else:
+                level -= 1
+            continue
+        # One pixel: cut it where it crosses row and column lines (the kinks of the bilinear
+        # surface), and in each piece, where the height is a quadratic of the distance, take
+        # the highest elevation angle exactly (ends and stationary point).
+        d_row = row_b - row_a
+        d_col = col_b - col_a
+        # Crossings come in increasing t along each axis; merge the two runs as we go.
+        next_row_t = _next_crossing(row_a, d_row, 0.0)
+        next_col_t = _next_crossing(col_a, d_col, 0.0)
+        t_prev = 0.0
+        while True:
+            t_next = min(next_row_t, next_col_t, 1.0)
+            best = _best_in_piece(
+                z,
+                row_a,
+                col_a,
+                d_row,
+                d_col,
+                t_prev,
+                t_next,
+                s_a,
+                pixel_m,
+                cos_a,
+                sin_a,
+                radius_m,
+                observer_radius_m,
+                flat,
+                best,
+            )
+            if t_next >= 1.0:
+                break
+            if next_row_t == t_next:
+                next_row_t = _next_crossing(row_a, d_row, t_next)
+            if next_col_t == t_next:
+                next_col_t = _next_crossing(col_a, d_col, t_next)
+            t_prev = t_next
+        k_a, row_a, col_a, cos_a, sin_a = k_b, row_b, col_b, cos_b, sin_b
+        level = 1 if top >= 1 else 0
+    return best, -1.0
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def horizon_kernel(
+    fine_z,
+    fine_pyramid,
+    fine_meta,
+    fine_transform,
+    far_z,
+    far_pyramid,
+    far_meta,
+    far_transform,
+    has_far,
+    observer_x_m,
+    observer_y_m,
+    observer_radius_m,
+    azimuths_rad,
+    grid_azimuths,
+    radius_m,
+    max_distance_m,
+    flat,
+    fine_cos,
+    fine_sin,
+    far_cos,
+    far_sin,
+    out_deg,
+):
+    """Horizon elevation [deg] for each observer (projected x, y and radius from the
+    Moon's centre) and azimuth, into ``out_deg`` of shape (observers, azimuths).
+
+    ``grid_azimuths`` measures azimuths from grid north (+y) instead of local north.
+    """
+    n_observers = observer_x_m.size
+    fine_layer = np.array([fine_transform[0], fine_transform[1], fine_transform[2], radius_m])
+    far_layer = np.array([far_transform[0], far_transform[1], far_transform[2], radius_m])
+    cos_az_table = np.cos(azimuths_rad)
+    sin_az_table = np.sin(azimuths_rad)
+    for index in numba.prange(n_observers):
+        x = observer_x_m[index]
+        y = observer_y_m[index]
+        # Unit vector of the observer (inverse stereographic) and its local frame.
+        rho2 = x * x + y * y
+        four_r2 = 4.0 * radius_m * radius_m
+        denominator = four_r2 + rho2
+        o0 = 4.0 * radius_m * y / denominator
+        o1 = 4.0 * radius_m * x / denominator
+        o2 = -(four_r2 - rho2) / denominator
+        lon = math.atan2(x, y)
+        sin_lon, cos_lon = math.sin(lon), math.cos(lon)
+        sin_lat = o2
+        cos_lat = math.sqrt(max(0.0, 1.0 - o2 * o2))
+        north0, north1, north2 = -sin_lat * cos_lon, -sin_lat * sin_lon, cos_lat
+        east0, east1, east2 = -sin_lon, cos_lon, 0.0
+        obs_row = (fine_transform[1] - y) / fine_transform[2] - 0.5
+        obs_col = (x - fine_transform[0]) / fine_transform[2] - 0.5
+        for a in range(azimuths_rad.size):
+            azimuth = azimuths_rad[a]
+            if grid_azimuths:
+                azimuth = azimuth - lon  # local azimuth = grid bearing - longitude
+                sin_az, cos_az = math.sin(azimuth), math.cos(azimuth)
+            else:
+                sin_az, cos_az = sin_az_table[a], cos_az_table[a]
+            e0 = cos_az * north0 + sin_az * east0
+            e1 = cos_az * north1 + sin_az * east1
+            e2 = cos_az * north2 + sin_az * east2
+            bearing = azimuth + lon
+            dir_row, dir_col = -math.cos(bearing), math.sin(bearing)
+            best, exit_m = _trace(
+                fine_z,
+                fine_pyramid,
+                fine_meta,
+                fine_layer,
+                fine_cos,
+                fine_sin,
+                o0,
+                o1,
+                o2,
+                e0,
+                e1,
+                e2,
+                obs_row,
+                obs_col,
+                dir_row,
+                dir_col,
+                observer_radius_m[index],
+                0.0,
+                max_distance_m,
+                -np.inf,
+                flat,
+            )
+            if has_far and exit_m >= 0.0:
+                far_row = (far_transform[1] - y) / far_transform[2] - 0.5
+                far_col = (x - far_transform[0]) / far_transform[2] - 0.5
+                best, _ = _trace(
+                    far_z,
+                    far_pyramid,
+                    far_meta,
+                    far_layer,
+                    far_cos,
+                    far_sin,
+                    o0,
+                    o1,
+                    o2,
+                    e0,
+                    e1,
+                    e2,
+                    far_row,
+                    far_col,
+                    dir_row,
+                    dir_col,
+                    observer_radius_m[index],
+                    exit_m,
+                    max_distance_m,
+                    best,
+                    flat,
+                )
+            out_deg[index, a] = math.degrees(math.atan(best)) if best > -np.inf else np.nan

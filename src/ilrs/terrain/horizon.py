@@ -1,0 +1,325 @@
+"""Terrain horizons: for one point (a profile over azimuths) and for every pixel of a grid.
+
+The horizon at an azimuth is the highest elevation angle of the terrain along the vertical
+plane at that azimuth, out to a maximum distance, on the sphere (the Moon's curvature is
+exact, not a parabola) or, with ``curvature=False``, on a flat plane like the GIS tools.
+Where the fine DEM ends before the maximum distance, a coarser ``far_field`` DEM carries
+the ray on. Azimuths are from *local* north (away from the pole on a south polar grid),
+clockwise, unless ``grid_azimuths`` asks for bearings from grid north.
+
+Whole grids run in tiles with halos as wide as the maximum distance, so memory stays
+bounded whatever the grid; each tile is independent, which lets the same tiles run on a
+Dask cluster with identical results (see :func:`write_horizon_map`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from ilrs.errors import InputError
+from ilrs.terrain.grid import MOON_RADIUS_M, Dem, Window
+
+__all__ = [
+    "HorizonProfile",
+    "horizon_map",
+    "horizon_profile",
+    "horizon_tiles",
+    "azimuths_deg",
+]
+
+# Grid distances exceed true distances by the stereographic scale factor, 1/cos^2 of half
+# the colatitude: 1.0077 at 80°S. Halos are this much wider than the maximum distance.
+_HALO_MARGIN = 1.02
+
+
+class HorizonProfile(NamedTuple):
+    """Horizon elevation [deg] at each azimuth [deg, clockwise from local north]."""
+
+    azimuth_deg: np.ndarray
+    elevation_deg: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """A DEM prepared for the kernel: heights, max-pyramid and transform."""
+
+    heights_m: np.ndarray
+    pyramid: np.ndarray
+    meta: np.ndarray
+    transform: np.ndarray
+
+    @classmethod
+    def from_dem(cls, dem: Dem) -> _Layer:
+        if min(dem.shape) < 2:
+            raise InputError(f"a DEM for horizons needs at least 2 x 2 pixels, got {dem.shape}")
+        heights = np.ascontiguousarray(dem.height_m, dtype=np.float64)
+        pyramid, meta = _max_pyramid(heights)
+        transform = np.array([dem.transform.c, dem.transform.f, dem.pixel_size_m])
+        return cls(heights, pyramid, meta, transform)
+
+
+def _max_pyramid(heights: np.ndarray, levels: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Block maxima of 2^l x 2^l pixels for l = 0..levels, flattened; NaN counts as -inf."""
+    current = np.where(np.isnan(heights), -np.inf, heights)
+    blocks, meta, offset = [], [], 0
+    for level in range(levels + 1):
+        blocks.append(current.ravel())
+        meta.append((offset, current.shape[0], current.shape[1]))
+        offset += current.size
+        if level == levels:
+            break
+        rows, cols = current.shape
+        padded = np.full((rows + rows % 2, cols + cols % 2), -np.inf)
+        padded[:rows, :cols] = current
+        current = padded.reshape(padded.shape[0] // 2, 2, padded.shape[1] // 2, 2).max(axis=(1, 3))
+    return np.concatenate(blocks), np.array(meta, dtype=np.int64)
+
+
+def azimuths_deg(count: int) -> np.ndarray:
+    """``count`` azimuths evenly spaced from 0: band i is at 360 i / count degrees."""
+    if count < 1:
+        raise InputError(f"the number of azimuths must be at least 1, got {count}")
+    return 360.0 * np.arange(count) / count
+
+
+def _run_kernel(
+    fine: _Layer,
+    far: _Layer | None,
+    x_m: np.ndarray,
+    y_m: np.ndarray,
+    observer_radius_m: np.ndarray,
+    azimuths: np.ndarray,
+    max_distance_m: float,
+    curvature: bool,
+    grid_azimuths: bool,
+) -> np.ndarray:
+    from ilrs.terrain._horizon_kernel import horizon_kernel
+
+    if not max_distance_m > 0:
+        raise InputError(f"the maximum distance must be positive, got {max_distance_m} m")
+    out = np.empty((x_m.size, azimuths.size))
+    far = far or fine
+    fine_cos, fine_sin = _sigma_tables(fine, max_distance_m)
+    far_cos, far_sin = _sigma_tables(far, max_distance_m)
+    horizon_kernel(
+        fine.heights_m,
+        fine.pyramid,
+        fine.meta,
+        fine.transform,
+        far.heights_m,
+        far.pyramid,
+        far.meta,
+        far.transform,
+        far is not fine,
+        np.ascontiguousarray(x_m, dtype=np.float64).ravel(),
+        np.ascontiguousarray(y_m, dtype=np.float64).ravel(),
+        np.ascontiguousarray(observer_radius_m, dtype=np.float64).ravel(),
+        np.radians(np.asarray(azimuths, dtype=np.float64)),
+        grid_azimuths,
+        MOON_RADIUS_M,
+        float(max_distance_m),
+        not curvature,
+        fine_cos,
+        fine_sin,
+        far_cos,
+        far_sin,
+        out,
+    )
+    return out
+
+
+def _sigma_tables(layer: _Layer, max_distance_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """cos and sin of the angle at the Moon's centre after k pixels of the layer."""
+    steps = int(math.ceil(max_distance_m / layer.transform[2])) + 2
+    sigma = np.arange(steps) * layer.transform[2] / MOON_RADIUS_M
+    return np.cos(sigma), np.sin(sigma)
+
+
+def horizon_profile(
+    dem: Dem,
+    lat_deg: float,
+    lon_deg: float,
+    *,
+    azimuths: int | np.ndarray = 360,
+    height_above_ground_m: float = 0.0,
+    max_distance_m: float = 150_000.0,
+    far_field: Dem | None = None,
+    curvature: bool = True,
+) -> HorizonProfile:
+    """The horizon seen from one point, e.g. a 2 m lander deck or a 10 m mast.
+
+    Parameters
+    ----------
+    dem : Dem
+        The terrain around the point.
+    lat_deg, lon_deg : float
+        The point [degrees, planetocentric, east longitude]; it must lie on the grid.
+    azimuths : int or array
+        Number of evenly spaced azimuths, or the azimuths [deg from local north].
+    height_above_ground_m : float
+        Observer height above the terrain [m].
+    max_distance_m : float
+        How far the terrain counts [m, along the surface].
+    far_field : Dem, optional
+        A coarser DEM carrying rays on where ``dem`` ends.
+    curvature : bool
+        False treats the Moon as a plane (for comparison with flat-earth GIS tools).
+    """
+    rows, cols = dem.rowcol_of_latlon(lat_deg, lon_deg)
+    ground_m = float(dem.sample(rows, cols))
+    if math.isnan(ground_m):
+        raise InputError(f"no terrain height at {lat_deg}°, {lon_deg}° (nodata in the DEM)")
+    x_m, y_m = dem.xy(rows, cols)
+    angles = azimuths_deg(azimuths) if np.ndim(azimuths) == 0 else np.asarray(azimuths, float)
+    result = _run_kernel(
+        _Layer.from_dem(dem),
+        _Layer.from_dem(far_field) if far_field is not None else None,
+        np.atleast_1d(x_m),
+        np.atleast_1d(y_m),
+        np.array([MOON_RADIUS_M + ground_m + height_above_ground_m]),
+        angles,
+        max_distance_m,
+        curvature,
+        False,
+    )
+    return HorizonProfile(angles, result[0])
+
+
+def horizon_tiles(shape: tuple[int, int], tile_px: int) -> list[Window]:
+    """The tiles that cover a grid, row by row."""
+    return [
+        Window(row, col, min(tile_px, shape[0] - row), min(tile_px, shape[1] - col))
+        for row in range(0, shape[0], tile_px)
+        for col in range(0, shape[1], tile_px)
+    ]
+
+
+def halo_window(tile: Window, shape: tuple[int, int], halo_px: int) -> Window:
+    """The tile grown by ``halo_px`` on every side, clipped to the grid."""
+    row0, col0 = max(tile.row_off - halo_px, 0), max(tile.col_off - halo_px, 0)
+    row1 = min(tile.row_off + tile.height + halo_px, shape[0])
+    col1 = min(tile.col_off + tile.width + halo_px, shape[1])
+    return Window(row0, col0, row1 - row0, col1 - col0)
+
+
+def horizon_for_tile(
+    source,
+    tile: Window,
+    *,
+    azimuths: np.ndarray,
+    max_distance_m: float,
+    height_above_ground_m: float,
+    far_field: Dem | None,
+    curvature: bool,
+    grid_azimuths: bool,
+) -> np.ndarray:
+    """Horizons [deg] of the pixels of one tile, shape (azimuths, rows, cols), float32.
+
+    ``source`` is a :class:`Dem` or anything with ``shape``, ``transform`` and
+    ``read(window)`` (GeoTIFF, PDS3): only the tile and its halo are read.
+    """
+    pixel_m = float(source.transform.a)
+    halo_px = int(math.ceil(max_distance_m * _HALO_MARGIN / pixel_m)) + 2
+    window = halo_window(tile, source.shape, halo_px)
+    fine = source.window(window) if isinstance(source, Dem) else source.read(window)
+    rows = np.arange(tile.row_off - window.row_off, tile.row_off - window.row_off + tile.height)
+    cols = np.arange(tile.col_off - window.col_off, tile.col_off - window.col_off + tile.width)
+    row_grid, col_grid = np.meshgrid(rows, cols, indexing="ij")
+    x_m, y_m = fine.xy(row_grid, col_grid)
+    ground_m = fine.height_m[row_grid, col_grid]
+    result = _run_kernel(
+        _Layer.from_dem(fine),
+        _Layer.from_dem(far_field) if far_field is not None else None,
+        x_m,
+        y_m,
+        MOON_RADIUS_M + ground_m + height_above_ground_m,
+        azimuths,
+        max_distance_m,
+        curvature,
+        grid_azimuths,
+    )
+    result[np.isnan(ground_m.ravel())] = np.nan
+    return np.ascontiguousarray(
+        result.T.reshape(azimuths.size, tile.height, tile.width), dtype=np.float32
+    )
+
+
+def horizon_map(
+    dem: Dem,
+    *,
+    azimuths: int | np.ndarray = 36,
+    max_distance_m: float = 50_000.0,
+    height_above_ground_m: float = 0.0,
+    far_field: Dem | None = None,
+    curvature: bool = True,
+    grid_azimuths: bool = False,
+    tile_px: int = 512,
+) -> np.ndarray:
+    """Horizons [deg] for every pixel of an in-memory DEM: shape (azimuths, rows, cols).
+
+    Band i is at azimuth ``azimuths[i]`` (360 i / N for a count N) from local north at each
+    pixel. For grids too large for memory use :func:`write_horizon_map`.
+    """
+    angles = azimuths_deg(azimuths) if np.ndim(azimuths) == 0 else np.asarray(azimuths, float)
+    out = np.empty((angles.size, *dem.shape), dtype=np.float32)
+    for tile in horizon_tiles(dem.shape, tile_px):
+        out[:, tile.rows, tile.cols] = horizon_for_tile(
+            dem,
+            tile,
+            azimuths=angles,
+            max_distance_m=max_distance_m,
+            height_above_ground_m=height_above_ground_m,
+            far_field=far_field,
+            curvature=curvature,
+            grid_azimuths=grid_azimuths,
+        )
+    return out
+
+
+def write_horizon_map(
+    source,
+    out_path: str | Path,
+    *,
+    azimuths: int | np.ndarray = 36,
+    max_distance_m: float = 50_000.0,
+    height_above_ground_m: float = 0.0,
+    far_field: Dem | None = None,
+    curvature: bool = True,
+    tile_px: int = 512,
+    scheduler: str | None = None,
+    provenance: dict[str, str] | None = None,
+    progress=None,
+) -> Path:
+    """Compute the horizon map of a DEM tile by tile and write it as a multi-band GeoTIFF.
+
+    One band per azimuth, described as ``azimuth_deg=<value>`` from local north; values are
+    horizon elevations [deg]. Memory holds one tile and its halo at a time. With
+    ``scheduler`` (a Dask distributed address, or ``"local"`` for a local cluster) the
+    tiles run on the cluster; the result is identical.
+    """
+    from ilrs.terrain.horizon_io import write_tiles
+
+    angles = azimuths_deg(azimuths) if np.ndim(azimuths) == 0 else np.asarray(azimuths, float)
+    if not max_distance_m > 0:
+        raise InputError(f"the maximum distance must be positive, got {max_distance_m} m")
+    return write_tiles(
+        source,
+        Path(out_path),
+        angles,
+        tile_px=tile_px,
+        scheduler=scheduler,
+        progress=progress,
+        provenance=provenance or {},
+        compute=dict(
+            max_distance_m=max_distance_m,
+            height_above_ground_m=height_above_ground_m,
+            far_field=far_field,
+            curvature=curvature,
+            grid_azimuths=False,
+        ),
+    )
