@@ -15,6 +15,7 @@ import typer
 from ilrs import __version__
 from ilrs.cli import sky as _sky
 from ilrs.cli import stations as _stations
+from ilrs.cli import terrain as _terrain
 from ilrs.errors import IlrsError
 
 app = typer.Typer(
@@ -45,6 +46,7 @@ def _root(
 
 _sky.register(app)
 _stations.register(app)
+_terrain.register(app)
 
 EXIT_INPUT_ERROR = 1
 

@@ -1,0 +1,207 @@
+"""``ilrs terrain``: synthetic terrain, DEM information, LOLA fetch, slope, horizons."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from ilrs.cli.output import FormatOption, OutputFormat, rounded, write_table
+from ilrs.errors import InputError
+
+terrain_app = typer.Typer(
+    help="Lunar DEMs: synthetic south pole, info, LOLA fetch, slope, horizons.",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(terrain_app, name="terrain")
+
+
+@terrain_app.command("synth")
+def synth(
+    out: Annotated[Path, typer.Option("--out", help="GeoTIFF to write.")],
+    size_px: Annotated[int, typer.Option("--size-px", help="Pixels on a side.")] = 1024,
+    resolution_m: Annotated[float, typer.Option("--resolution-m", help="Pixel size [m].")] = 240.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same DEM).")] = 0,
+) -> None:
+    """Write the deterministic synthetic south-pole DEM (marked synthetic)."""
+    from ilrs.terrain.synthetic import write_synthetic_south_pole
+
+    if size_px < 2 or size_px > 65_536:
+        raise InputError(f"--size-px must be 2..65536, got {size_px}")
+    if not resolution_m > 0:
+        raise InputError(f"--resolution-m must be positive, got {resolution_m}")
+    path = write_synthetic_south_pole(out, size_px, resolution_m, seed)
+    print(f"wrote {path} ({size_px} x {size_px} px of {resolution_m:g} m, seed {seed}, synthetic)")
+
+
+@terrain_app.command("info")
+def info(
+    dem: Annotated[Path, typer.Argument(help="GeoTIFF or PDS3 .LBL/.IMG.")],
+    output_format: FormatOption = OutputFormat.json,
+) -> None:
+    """Size, pixel size, extent (x/y and latitude), height range, provenance of a DEM."""
+    from ilrs.terrain import latlon_from_polar_xy
+    from ilrs.terrain.sources import open_dem
+
+    source = open_dem(dem)
+    rows, cols = source.shape
+    t = source.transform
+    corners_x = np.array([t.c, t.c + cols * t.a])
+    corners_y = np.array([t.f + rows * t.e, t.f])
+    xs, ys = np.meshgrid(corners_x, corners_y)
+    lat, _ = latlon_from_polar_xy(xs, ys)
+    centre_lat, centre_lon = latlon_from_polar_xy(t.c + cols * t.a / 2, t.f + rows * t.e / 2)
+    record = {
+        "path": str(dem),
+        "rows": rows,
+        "cols": cols,
+        "pixel_size_m": float(t.a),
+        "x_min_m": float(corners_x[0]),
+        "x_max_m": float(corners_x[1]),
+        "y_min_m": float(corners_y[0]),
+        "y_max_m": float(corners_y[1]),
+        "lat_max_deg": round(float(np.max(lat)), 6),
+        "center_lat_deg": round(float(centre_lat), 6),
+        "center_lon_deg": round(float(centre_lon), 6),
+        "crs": source.crs,
+        **{f"meta_{key}": value for key, value in sorted(source.metadata.items())},
+    }
+    if rows * cols <= 64_000_000:  # the height range needs a full read; skip giant products
+        heights = source.read().height_m
+        record["height_min_m"] = round(float(np.nanmin(heights)), 3)
+        record["height_max_m"] = round(float(np.nanmax(heights)), 3)
+    if output_format == OutputFormat.json:
+        json.dump(record, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        write_table({key: [value] for key, value in record.items()}, output_format)
+
+
+@terrain_app.command("horizon")
+def horizon(
+    dem: Annotated[Path, typer.Argument(help="GeoTIFF or PDS3 .LBL/.IMG.")],
+    out: Annotated[Path, typer.Option("--out", help="Multi-band GeoTIFF to write.")],
+    azimuths: Annotated[int, typer.Option("--azimuths", help="Number of azimuths (bands).")] = 36,
+    max_distance_m: Annotated[
+        float, typer.Option("--max-distance-m", help="How far the terrain counts [m].")
+    ] = 50_000.0,
+    height_m: Annotated[
+        float, typer.Option("--height-m", help="Observer height above the ground [m].")
+    ] = 0.0,
+    far_field: Annotated[
+        Path | None, typer.Option("--far-field", help="Coarser DEM for rays leaving the DEM.")
+    ] = None,
+    flat: Annotated[bool, typer.Option("--flat", help="Ignore the Moon's curvature.")] = False,
+    tile_px: Annotated[int, typer.Option("--tile-px", help="Tile size [px].")] = 512,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Dask scheduler address, or 'local' for a local cluster."),
+    ] = None,
+) -> None:
+    """Horizon map: band i is the horizon elevation [deg] at azimuth 360*i/N from local north
+    at each pixel, out to --max-distance-m, Moon curvature included."""
+    from ilrs.terrain.horizon import write_horizon_map
+    from ilrs.terrain.sources import open_dem
+
+    source = open_dem(dem)
+    far = open_dem(far_field).read() if far_field is not None else None
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rtiles {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
+
+    path = write_horizon_map(
+        source,
+        out,
+        azimuths=azimuths,
+        max_distance_m=max_distance_m,
+        height_above_ground_m=height_m,
+        far_field=far,
+        curvature=not flat,
+        tile_px=tile_px,
+        scheduler=scheduler,
+        provenance={"dem": str(dem), "far_field": str(far_field or "")},
+        progress=progress if sys.stderr.isatty() else None,
+    )
+    print(f"wrote {path} ({azimuths} bands)")
+
+
+@terrain_app.command("profile")
+def profile(
+    dem: Annotated[Path, typer.Argument(help="GeoTIFF or PDS3 .LBL/.IMG.")],
+    lat: Annotated[float, typer.Option(help="Latitude [deg].")],
+    lon: Annotated[float, typer.Option(help="East longitude [deg].")],
+    azimuths: Annotated[int, typer.Option("--azimuths", help="Number of azimuths.")] = 360,
+    max_distance_m: Annotated[float, typer.Option("--max-distance-m")] = 150_000.0,
+    height_m: Annotated[float, typer.Option("--height-m", help="Height above ground [m].")] = 2.0,
+    far_field: Annotated[Path | None, typer.Option("--far-field")] = None,
+    output_format: FormatOption = OutputFormat.csv,
+) -> None:
+    """The horizon of one point: azimuth_deg,elevation_deg (the horizon profile CSV that
+    'ilrs site analyze --horizon' reads)."""
+    from ilrs.terrain import polar_xy_from_latlon
+    from ilrs.terrain.grid import Window
+    from ilrs.terrain.horizon import horizon_profile
+    from ilrs.terrain.sources import open_dem
+
+    source = open_dem(dem)
+    # Read only what the rays can reach.
+    t = source.transform
+    x, y = polar_xy_from_latlon(lat, lon)
+    row, col = (t.f - y) / -t.e, (x - t.c) / t.a
+    if not (0 <= row < source.shape[0] and 0 <= col < source.shape[1]):
+        raise InputError(f"point {lat}°, {lon}° lies outside {dem}")
+    reach_px = int(max_distance_m * 1.02 / t.a) + 2
+    row0, col0 = max(int(row) - reach_px, 0), max(int(col) - reach_px, 0)
+    row1 = min(int(row) + reach_px + 1, source.shape[0])
+    col1 = min(int(col) + reach_px + 1, source.shape[1])
+    grid = source.read(Window(row0, col0, row1 - row0, col1 - col0))
+    far = open_dem(far_field).read() if far_field is not None else None
+    result = horizon_profile(
+        grid,
+        lat,
+        lon,
+        azimuths=azimuths,
+        height_above_ground_m=height_m,
+        max_distance_m=max_distance_m,
+        far_field=far,
+    )
+    write_table(
+        {
+            "azimuth_deg": rounded(result.azimuth_deg, 6),
+            "elevation_deg": rounded(result.elevation_deg, 6),
+        },
+        output_format,
+    )
+
+
+@terrain_app.command("slope")
+def slope(
+    dem: Annotated[Path, typer.Argument(help="GeoTIFF or PDS3 .LBL/.IMG.")],
+    out: Annotated[Path, typer.Option("--out", help="GeoTIFF with bands slope_deg, aspect_deg.")],
+) -> None:
+    """Slope and aspect on the sphere (aspect clockwise from local north, downhill)."""
+    from ilrs.terrain.geotiff import write_geotiff
+    from ilrs.terrain.slope import slope_aspect_deg
+    from ilrs.terrain.sources import open_dem
+
+    source = open_dem(dem)
+    grid = source.read()
+    slope_deg, aspect_deg = slope_aspect_deg(grid)
+    write_geotiff(
+        out,
+        np.stack([slope_deg, aspect_deg]),
+        grid.transform,
+        band_descriptions=["slope_deg", "aspect_deg"],
+        tags={
+            "dem_source": grid.metadata.get("source", str(dem)),
+            "synthetic": grid.metadata.get("synthetic", "false"),
+        },
+    )
+    print(f"wrote {out}")

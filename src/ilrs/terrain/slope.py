@@ -1,0 +1,51 @@
+"""Slope and aspect on the sphere, not on the projected plane.
+
+Each pixel's surface normal comes from the Moon-fixed positions of its four neighbours
+(central differences in 3-D), so the projection's scale and the curvature of the sphere
+drop out. Slope is the angle between that normal and the local vertical (the radius);
+aspect is the azimuth, clockwise from local north, of the downhill direction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ilrs.terrain.grid import Dem
+
+__all__ = ["slope_aspect_deg"]
+
+
+def slope_aspect_deg(dem: Dem) -> tuple[np.ndarray, np.ndarray]:
+    """Slope [deg, 0..90] and aspect [deg, 0..360 from local north] of every pixel.
+
+    Edge pixels, and pixels next to missing data, are NaN. Aspect is NaN where the slope
+    is zero.
+    """
+    rows, cols = np.indices(dem.shape)
+    points = dem.moon_fixed_m(rows, cols)  # (rows, cols, 3)
+    along_rows = np.full_like(points, np.nan)
+    along_cols = np.full_like(points, np.nan)
+    along_rows[1:-1] = points[2:] - points[:-2]  # towards increasing row (grid -y)
+    along_cols[:, 1:-1] = points[:, 2:] - points[:, :-2]  # towards increasing col (grid +x)
+    # On the south polar grid, x cross y points out of the Moon, so (-y) cross x does too.
+    normal = np.cross(along_rows, along_cols)
+    lat, lon = dem.latlon(rows, cols)
+    lat_rad, lon_rad = np.radians(lat), np.radians(lon)
+    up = np.stack(
+        [np.cos(lat_rad) * np.cos(lon_rad), np.cos(lat_rad) * np.sin(lon_rad), np.sin(lat_rad)],
+        axis=-1,
+    )
+    north = np.stack(
+        [-np.sin(lat_rad) * np.cos(lon_rad), -np.sin(lat_rad) * np.sin(lon_rad), np.cos(lat_rad)],
+        axis=-1,
+    )
+    east = np.stack([-np.sin(lon_rad), np.cos(lon_rad), np.zeros_like(lon_rad)], axis=-1)
+    normal_up = np.sum(normal * up, axis=-1)
+    normal_north = np.sum(normal * north, axis=-1)
+    normal_east = np.sum(normal * east, axis=-1)
+    horizontal = np.hypot(normal_north, normal_east)
+    slope_deg = np.degrees(np.arctan2(horizontal, normal_up))
+    # The normal leans towards the downhill side.
+    aspect_deg = np.degrees(np.arctan2(normal_east, normal_north)) % 360.0
+    aspect_deg = np.where(horizontal > 0, aspect_deg, np.nan)
+    return slope_deg, aspect_deg
