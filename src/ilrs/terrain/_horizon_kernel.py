@@ -277,7 +277,8 @@ def _trace(
         )
     if row_a < 0.0 or col_a < 0.0 or row_a > n_rows - 1 or col_a > n_cols - 1:
         return best, start_distance_m
-    level = top
+    # The first pixel is always sampled; start there rather than descending from the top.
+    level = 0
     while k_a < last_k:
         k_b = min(k_a + (1 << level), last_k)
         if flat:
