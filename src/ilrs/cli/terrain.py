@@ -41,6 +41,65 @@ def synth(
     print(f"wrote {path} ({size_px} x {size_px} px of {resolution_m:g} m, seed {seed}, synthetic)")
 
 
+@terrain_app.command("fetch")
+def fetch(
+    product: Annotated[
+        str,
+        typer.Argument(help="LOLA polar product name (LDEM_875S_5M) or its .LBL/.IMG URL."),
+    ],
+    lat: Annotated[float | None, typer.Option(help="Centre latitude [deg].")] = None,
+    lon: Annotated[float | None, typer.Option(help="Centre east longitude [deg].")] = None,
+    radius_m: Annotated[
+        float | None, typer.Option("--radius-m", help="Radius of the area [m, along the ground].")
+    ] = None,
+    window: Annotated[
+        str | None,
+        typer.Option("--window", help="ROW,COL,HEIGHT,WIDTH in product pixels, instead."),
+    ] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", help="Cache (default ~/.cache/ilrs).")
+    ] = None,
+    timeout_s: Annotated[float, typer.Option("--timeout-s", help="Network timeout [s].")] = 60.0,
+) -> None:
+    """Download only the window of a LOLA polar DEM that covers an area, by HTTP range
+    requests: resumable, cached (a second run makes no request), verified (SHA-256 recorded
+    beside it). Prints the local .LBL, which every 'ilrs terrain' command reads."""
+    from ilrs.terrain.fetch import fetch_around, fetch_window
+    from ilrs.terrain.grid import Window
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\rbytes {done:,}/{total:,}", end="" if done < total else "\n", file=sys.stderr)
+
+    if window is not None:
+        if lat is not None or lon is not None or radius_m is not None:
+            raise InputError("give either --window or --lat/--lon/--radius-m, not both")
+        try:
+            row, col, height, width = (int(part) for part in window.split(","))
+        except ValueError as error:
+            raise InputError(f"--window {window!r}: expected ROW,COL,HEIGHT,WIDTH") from error
+        path = fetch_window(
+            product,
+            Window(row, col, height, width),
+            cache_dir=cache_dir,
+            timeout_s=timeout_s,
+            progress=progress,
+        )
+    else:
+        if lat is None or lon is None or radius_m is None:
+            raise InputError("give --lat, --lon and --radius-m (or --window)")
+        path = fetch_around(
+            product,
+            lat,
+            lon,
+            radius_m,
+            cache_dir=cache_dir,
+            timeout_s=timeout_s,
+            progress=progress,
+        )
+    print(path)
+
+
 @terrain_app.command("info")
 def info(
     dem: Annotated[Path, typer.Argument(help="GeoTIFF or PDS3 .LBL/.IMG.")],
