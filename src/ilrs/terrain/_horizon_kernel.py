@@ -188,6 +188,10 @@ def _best_in_piece(
     # Height along the piece: z0 + p1 u + p2 u^2 for u in 0..1; distance s0 + span u.
     p1 = -3.0 * z0 + 4.0 * zm - z1
     p2 = 2.0 * z0 - 4.0 * zm + 2.0 * z1
+    if p2 >= 0.0:
+        # Not concave: (height - h_obs) / distance is then monotonic along the piece (the
+        # curvature term alone moves an inner maximum by far less than a micro-degree).
+        return best
     s0 = s_a + t0 * pixel_m
     span = (t1 - t0) * pixel_m
     h0 = z0 - (observer_radius_m - radius_m)
