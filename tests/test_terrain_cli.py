@@ -176,3 +176,30 @@ def test_bad_terrain_inputs_are_one_line(tmp_path, capsys):
 def test_dem_type_round_trip_is_what_the_cli_reads(dem_path):
     dem = GeoTiffSource(dem_path).read()
     assert isinstance(dem, Dem) and dem.synthetic
+
+
+def test_synth_writes_a_marked_synthetic_dem(tmp_path, capsys):
+    out = tmp_path / "pole.tif"
+    assert (
+        main(
+            [
+                "terrain",
+                "synth",
+                "--out",
+                str(out),
+                "--size-px",
+                "64",
+                "--resolution-m",
+                "2000",
+                "--seed",
+                "3",
+            ]
+        )
+        == 0
+    )
+    assert "synthetic" in capsys.readouterr().out
+    source = GeoTiffSource(out)
+    assert source.shape == (64, 64) and source.metadata["synthetic"] == "true"
+    assert source.metadata["seed"] == "3"
+    assert main(["terrain", "synth", "--out", str(out), "--size-px", "0"]) == 1
+    assert "--size-px must be" in capsys.readouterr().err
