@@ -47,7 +47,7 @@ def _bilinear(z, row, col):
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
 def _range_max(pyramid, meta, level, r0, r1, c0, c1):
-    offset, rows, cols = meta[level, 0], meta[level, 1], meta[level, 2]
+    offset, cols = meta[level, 0], meta[level, 2]
     best = -np.inf
     for i in range(r0 >> level, (r1 >> level) + 1):
         for j in range(c0 >> level, (c1 >> level) + 1):
@@ -81,10 +81,7 @@ def _next_crossing(start, delta, after_t):
     if delta == 0.0:
         return 2.0
     position = start + after_t * delta
-    if delta > 0.0:
-        target = math.floor(position) + 1.0
-    else:
-        target = math.ceil(position) - 1.0
+    target = math.floor(position) + 1.0 if delta > 0.0 else math.ceil(position) - 1.0
     t = (target - start) / delta
     if t <= after_t:  # rounding put us on the line already: take the next one
         t = (target + (1.0 if delta > 0.0 else -1.0) - start) / delta
@@ -188,13 +185,17 @@ def _best_in_piece(
     # Height along the piece: z0 + p1 u + p2 u^2 for u in 0..1; distance s0 + span u.
     p1 = -3.0 * z0 + 4.0 * zm - z1
     p2 = 2.0 * z0 - 4.0 * zm + 2.0 * z1
+    s0 = s_a + t0 * pixel_m
+    span = (t1 - t0) * pixel_m
+    h0 = z0 - (observer_radius_m - radius_m)
+    # An observer standing on the ground sees at least the ground's own slope along the
+    # ray: the limit of (height - h_obs) / distance at the observer.
+    if s0 <= 0.0 and abs(h0) < 1e-6 and p1 / span > best:
+        best = p1 / span
     if p2 >= 0.0:
         # Not concave: (height - h_obs) / distance is then monotonic along the piece (the
         # curvature term alone moves an inner maximum by far less than a micro-degree).
         return best
-    s0 = s_a + t0 * pixel_m
-    span = (t1 - t0) * pixel_m
-    h0 = z0 - (observer_radius_m - radius_m)
     # d/du of (height - h_obs)/s - s/(2R) = 0, times s^2 (the parabolic curvature term
     # locates the point; the angle there is then computed exactly).
     inv_2r = 0.0 if flat else 0.5 / radius_m
@@ -300,7 +301,7 @@ def _trace(
             return best, start_distance_m + k_a * pixel_m
         s_a = start_distance_m + k_a * pixel_m
         s_b = start_distance_m + k_b * pixel_m
-        if level > 0:
+        if k_a > 0:  # the first pixel is always sampled
             r0 = int(math.floor(min(row_a, row_b)))
             r1 = min(int(math.ceil(max(row_a, row_b))), n_rows - 1)
             c0 = int(math.floor(min(col_a, col_b)))
@@ -322,9 +323,10 @@ def _trace(
             if bound <= best:
                 k_a, row_a, col_a, cos_a, sin_a = k_b, row_b, col_b, cos_b, sin_b
                 level = min(level + 1, top)
-            else:
+                continue
+            if level > 0:
                 level -= 1
-            continue
+                continue
         # One pixel: cut it where it crosses row and column lines (the kinks of the bilinear
         # surface), and in each piece, where the height is a quadratic of the distance, take
         # the highest elevation angle exactly (ends and stationary point).

@@ -65,7 +65,8 @@ def write_tiles(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(out_path.name + ".partial")
     try:
-        with rasterio.open(partial, "w", **profile) as dataset:
+        # GDAL's block cache would otherwise grow to 5% of the machine's memory.
+        with rasterio.Env(GDAL_CACHEMAX=256), rasterio.open(partial, "w", **profile) as dataset:
             dataset.update_tags(**tags)
             for index, value in enumerate(azimuths, start=1):
                 dataset.set_band_description(index, f"azimuth_deg={value:g}")

@@ -1,0 +1,82 @@
+"""Benchmark: a whole horizon map of a large synthetic grid, tile by tile, with its peak
+memory, then the same tiles on a local Dask cluster, checked byte for byte.
+
+    .venv/bin/python benchmarks/bench_horizon_scale.py [--size-px 8192] [--resolution-m 20]
+        [--azimuths 36] [--max-distance-m 2000] [--no-dask]
+
+Each step runs in a child process so that its peak resident memory is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import rasterio
+
+
+def run_child(code: str) -> tuple[float, float]:
+    """Run Python code in a child; return its wall seconds and peak memory [MiB]."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, max(peak, before) / 1024
+
+
+def digest(path: Path) -> str:
+    """SHA-256 of the decoded pixels, band by band (file bytes differ by tile order)."""
+    hasher = hashlib.sha256()
+    with rasterio.open(path) as dataset:
+        for band in range(1, dataset.count + 1):
+            hasher.update(dataset.read(band).tobytes())
+    return hasher.hexdigest()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-px", type=int, default=8192)
+    parser.add_argument("--resolution-m", type=float, default=20.0)
+    parser.add_argument("--azimuths", type=int, default=36)
+    parser.add_argument("--max-distance-m", type=float, default=2000.0)
+    parser.add_argument("--tile-px", type=int, default=512)
+    parser.add_argument("--no-dask", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        dem = Path(scratch) / "pole.tif"
+        synth_s, synth_mib = run_child(
+            "from ilrs.terrain.synthetic import write_synthetic_south_pole as w; "
+            f"w({str(dem)!r}, {args.size_px}, {args.resolution_m}, 0)"
+        )
+        print(f"synthetic {args.size_px}^2 DEM: {synth_s:.1f} s, peak {synth_mib:.0f} MiB")
+        outputs = {}
+        for mode in ("local", "dask") if not args.no_dask else ("local",):
+            out = Path(scratch) / f"horizon_{mode}.tif"
+            scheduler = "'local'" if mode == "dask" else "None"
+            seconds, peak = run_child(
+                "from ilrs.terrain.sources import open_dem; "
+                "from ilrs.terrain.horizon import write_horizon_map as w; "
+                f"w(open_dem({str(dem)!r}), {str(out)!r}, azimuths={args.azimuths}, "
+                f"max_distance_m={args.max_distance_m}, tile_px={args.tile_px}, "
+                f"scheduler={scheduler})"
+            )
+            rays = args.size_px**2 * args.azimuths
+            print(
+                f"horizon map ({mode}): {seconds:.1f} s, {rays / seconds / 1e6:.2f} M rays/s, "
+                f"peak {peak:.0f} MiB (client process; Dask workers are separate)"
+            )
+            outputs[mode] = digest(out)
+        if len(outputs) == 2:
+            same = outputs["local"] == outputs["dask"]
+            print(f"local and Dask outputs identical: {same}")
+
+
+if __name__ == "__main__":
+    main()
