@@ -31,8 +31,13 @@ from ilrs.terrain.synthetic import synthesize_south_pole
 def brute_force_flat_deg(dem, row, col, bearing_deg, max_distance_m, height_m=0.0) -> float:
     """Straight grid line at a grid bearing, flat body, tiny steps."""
     pixel = dem.pixel_size_m
+    # From 1e-5 pixel: an observer on the ground sees at least the ground's own slope.
     steps = np.concatenate(
-        [np.arange(0.01, 20.0, 0.01), np.arange(20.0, max_distance_m / pixel, 0.05)]
+        [
+            np.geomspace(1e-5, 0.01, 40, endpoint=False),
+            np.arange(0.01, 20.0, 0.01),
+            np.arange(20.0, max_distance_m / pixel, 0.05),
+        ]
     )
     b = math.radians(bearing_deg)
     rows = row - np.cos(b) * steps

@@ -192,13 +192,11 @@ def _best_in_piece(
     # ray: the limit of (height - h_obs) / distance at the observer.
     if s0 <= 0.0 and abs(h0) < 1e-6 and p1 / span > best:
         best = p1 / span
-    if p2 >= 0.0:
-        # Not concave: (height - h_obs) / distance is then monotonic along the piece (the
-        # curvature term alone moves an inner maximum by far less than a micro-degree).
-        return best
     # d/du of (height - h_obs)/s - s/(2R) = 0, times s^2 (the parabolic curvature term
     # locates the point; the angle there is then computed exactly).
     inv_2r = 0.0 if flat else 0.5 / radius_m
+    if p2 == 0.0 and inv_2r == 0.0:
+        return best  # (a + b u) / (s0 + span u) is monotonic: the ends hold the maximum
     qa = p2 * span - span**3 * inv_2r
     qb = 2.0 * p2 * s0 - 2.0 * s0 * span * span * inv_2r
     qc = p1 * s0 - h0 * span - s0 * s0 * span * inv_2r
@@ -231,6 +229,71 @@ def _best_in_piece(
             if value > best:
                 best = value
     return best
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _edge_fraction(start, delta, upper):
+    """The largest t in 0..1 with start + t * delta inside [0, upper]."""
+    end = start + delta
+    if end < 0.0:
+        return (0.0 - start) / delta
+    if end > upper:
+        return (upper - start) / delta
+    return 1.0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _sample_pixel(
+    z,
+    row_a,
+    col_a,
+    row_b,
+    col_b,
+    t_end,
+    s_a,
+    pixel_m,
+    cos_a,
+    sin_a,
+    radius_m,
+    observer_radius_m,
+    flat,
+    best,
+):
+    """One pixel of the ray (up to t_end of it): cut it where it crosses row and column
+    lines (the kinks of the bilinear surface) and, in each piece, where the height is a
+    quadratic of the distance, take the highest elevation angle exactly."""
+    d_row = row_b - row_a
+    d_col = col_b - col_a
+    # Crossings come in increasing t along each axis; merge the two runs as we go.
+    next_row_t = _next_crossing(row_a, d_row, 0.0)
+    next_col_t = _next_crossing(col_a, d_col, 0.0)
+    t_prev = 0.0
+    while True:
+        t_next = min(next_row_t, next_col_t, t_end)
+        best = _best_in_piece(
+            z,
+            row_a,
+            col_a,
+            d_row,
+            d_col,
+            t_prev,
+            t_next,
+            s_a,
+            pixel_m,
+            cos_a,
+            sin_a,
+            radius_m,
+            observer_radius_m,
+            flat,
+            best,
+        )
+        if t_next >= t_end:
+            return best
+        if next_row_t == t_next:
+            next_row_t = _next_crossing(row_a, d_row, t_next)
+        if next_col_t == t_next:
+            next_col_t = _next_crossing(col_a, d_col, t_next)
+        t_prev = t_next
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -298,6 +361,26 @@ def _trace(
             if level > 0:
                 level -= 1  # find the last piece of the ray inside the layer
                 continue
+            # The last pixel: sample it up to the edge of the grid.
+            t_edge = _edge_fraction(row_a, row_b - row_a, n_rows - 1)
+            t_edge = min(t_edge, _edge_fraction(col_a, col_b - col_a, n_cols - 1))
+            if t_edge > 0.0:
+                best = _sample_pixel(
+                    z,
+                    row_a,
+                    col_a,
+                    row_b,
+                    col_b,
+                    t_edge,
+                    start_distance_m + k_a * pixel_m,
+                    pixel_m,
+                    cos_a,
+                    sin_a,
+                    radius_m,
+                    observer_radius_m,
+                    flat,
+                    best,
+                )
             return best, start_distance_m + k_a * pixel_m
         s_a = start_distance_m + k_a * pixel_m
         s_b = start_distance_m + k_b * pixel_m
@@ -327,41 +410,22 @@ def _trace(
             if level > 0:
                 level -= 1
                 continue
-        # One pixel: cut it where it crosses row and column lines (the kinks of the bilinear
-        # surface), and in each piece, where the height is a quadratic of the distance, take
-        # the highest elevation angle exactly (ends and stationary point).
-        d_row = row_b - row_a
-        d_col = col_b - col_a
-        # Crossings come in increasing t along each axis; merge the two runs as we go.
-        next_row_t = _next_crossing(row_a, d_row, 0.0)
-        next_col_t = _next_crossing(col_a, d_col, 0.0)
-        t_prev = 0.0
-        while True:
-            t_next = min(next_row_t, next_col_t, 1.0)
-            best = _best_in_piece(
-                z,
-                row_a,
-                col_a,
-                d_row,
-                d_col,
-                t_prev,
-                t_next,
-                s_a,
-                pixel_m,
-                cos_a,
-                sin_a,
-                radius_m,
-                observer_radius_m,
-                flat,
-                best,
-            )
-            if t_next >= 1.0:
-                break
-            if next_row_t == t_next:
-                next_row_t = _next_crossing(row_a, d_row, t_next)
-            if next_col_t == t_next:
-                next_col_t = _next_crossing(col_a, d_col, t_next)
-            t_prev = t_next
+        best = _sample_pixel(
+            z,
+            row_a,
+            col_a,
+            row_b,
+            col_b,
+            1.0,
+            s_a,
+            pixel_m,
+            cos_a,
+            sin_a,
+            radius_m,
+            observer_radius_m,
+            flat,
+            best,
+        )
         k_a, row_a, col_a, cos_a, sin_a = k_b, row_b, col_b, cos_b, sin_b
         level = 1 if top >= 1 else 0
     return best, -1.0
