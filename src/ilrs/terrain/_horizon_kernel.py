@@ -17,6 +17,8 @@ import math
 import numba
 import numpy as np
 
+_PREPASS_STRIDE = 4  # pixels between the samples of the first, sparse look along a ray
+
 # Layer arrays: heights (2-D), pyramid (flat), pyramid meta (level, 3: offset, rows, cols),
 # transform (x_left, y_top, pixel_size). Up to two layers: the fine grid and a far field.
 
@@ -345,6 +347,32 @@ def _trace(
         )
     if row_a < 0.0 or col_a < 0.0 or row_a > n_rows - 1 or col_a > n_cols - 1:
         return best, start_distance_m
+    # A first, sparse look along the ray (every few pixels, at points the full walk
+    # samples too) finds a horizon close to the final one, so that the walk below can skip
+    # almost everything: it only has to examine terrain that might rise above it.
+    for k in range(_PREPASS_STRIDE, last_k + 1, _PREPASS_STRIDE):
+        if flat:
+            row = obs_row + dir_row * (start_distance_m / pixel_m + k)
+            col = obs_col + dir_col * (start_distance_m / pixel_m + k)
+            cos_k, sin_k = 1.0, 0.0
+        else:
+            row, col, cos_k, sin_k = _position(
+                k, start_cos, start_sin, cos_table, sin_table, o0, o1, o2, e0, e1, e2, layer
+            )
+        if row < 0.0 or col < 0.0 or row > n_rows - 1 or col > n_cols - 1:
+            break
+        height = _bilinear(z, row, col)
+        if height == height:
+            value = _tan_elevation(
+                sin_k,
+                cos_k,
+                radius_m + height,
+                observer_radius_m,
+                flat,
+                start_distance_m + k * pixel_m,
+            )
+            if value > best:
+                best = value
     # The first pixel is always sampled; start there rather than descending from the top.
     level = 0
     while k_a < last_k:
