@@ -78,6 +78,32 @@ def _position(k, start_cos, start_sin, cos_table, sin_table, o0, o1, o2, e0, e1,
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
+def _ray_point(k, flat, ray, cos_table, sin_table, layer):
+    """Row, col and (cos, sin) of the angle travelled, k pixels along a ray.
+
+    ``ray`` holds (start_px, obs_row, obs_col, dir_row, dir_col, start_cos, start_sin,
+    o0, o1, o2, e0, e1, e2): on a flat body the ray is a straight grid line; on the sphere,
+    the great circle through the observer o with tangent e.
+    """
+    if flat:
+        return ray[1] + ray[3] * (ray[0] + k), ray[2] + ray[4] * (ray[0] + k), 1.0, 0.0
+    return _position(
+        k,
+        ray[5],
+        ray[6],
+        cos_table,
+        sin_table,
+        ray[7],
+        ray[8],
+        ray[9],
+        ray[10],
+        ray[11],
+        ray[12],
+        layer,
+    )
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _next_crossing(start, delta, after_t):
     """The first t > after_t (t in 0..1) where start + t * delta is a whole number, else 2."""
     if delta == 0.0:
@@ -337,28 +363,29 @@ def _trace(
     start_sigma = start_distance_m / radius_m
     start_cos, start_sin = math.cos(start_sigma), math.sin(start_sigma)
     k_a = 0
-    if flat:
-        row_a = obs_row + dir_row * start_distance_m / pixel_m
-        col_a = obs_col + dir_col * start_distance_m / pixel_m
-        cos_a, sin_a = 1.0, 0.0
-    else:
-        row_a, col_a, cos_a, sin_a = _position(
-            0, start_cos, start_sin, cos_table, sin_table, o0, o1, o2, e0, e1, e2, layer
-        )
+    ray = (
+        start_distance_m / pixel_m,
+        obs_row,
+        obs_col,
+        dir_row,
+        dir_col,
+        start_cos,
+        start_sin,
+        o0,
+        o1,
+        o2,
+        e0,
+        e1,
+        e2,
+    )
+    row_a, col_a, cos_a, sin_a = _ray_point(0, flat, ray, cos_table, sin_table, layer)
     if row_a < 0.0 or col_a < 0.0 or row_a > n_rows - 1 or col_a > n_cols - 1:
         return best, start_distance_m
     # A first, sparse look along the ray (every few pixels, at points the full walk
     # samples too) finds a horizon close to the final one, so that the walk below can skip
     # almost everything: it only has to examine terrain that might rise above it.
     for k in range(_PREPASS_STRIDE, last_k + 1, _PREPASS_STRIDE):
-        if flat:
-            row = obs_row + dir_row * (start_distance_m / pixel_m + k)
-            col = obs_col + dir_col * (start_distance_m / pixel_m + k)
-            cos_k, sin_k = 1.0, 0.0
-        else:
-            row, col, cos_k, sin_k = _position(
-                k, start_cos, start_sin, cos_table, sin_table, o0, o1, o2, e0, e1, e2, layer
-            )
+        row, col, cos_k, sin_k = _ray_point(k, flat, ray, cos_table, sin_table, layer)
         if row < 0.0 or col < 0.0 or row > n_rows - 1 or col > n_cols - 1:
             break
         height = _bilinear(z, row, col)
@@ -377,14 +404,7 @@ def _trace(
     level = 0
     while k_a < last_k:
         k_b = min(k_a + (1 << level), last_k)
-        if flat:
-            row_b = obs_row + dir_row * (start_distance_m / pixel_m + k_b)
-            col_b = obs_col + dir_col * (start_distance_m / pixel_m + k_b)
-            cos_b, sin_b = 1.0, 0.0
-        else:
-            row_b, col_b, cos_b, sin_b = _position(
-                k_b, start_cos, start_sin, cos_table, sin_table, o0, o1, o2, e0, e1, e2, layer
-            )
+        row_b, col_b, cos_b, sin_b = _ray_point(k_b, flat, ray, cos_table, sin_table, layer)
         if row_b < 0.0 or col_b < 0.0 or row_b > n_rows - 1 or col_b > n_cols - 1:
             if level > 0:
                 level -= 1  # find the last piece of the ray inside the layer
