@@ -443,14 +443,17 @@ def _trace(
                 # (rise / s) peaks at the near end when rising, at the far end when falling.
                 bound = rise_m / max(s_a, 1e-9) if rise_m >= 0.0 else rise_m / s_b
             else:
-                ratio = observer_radius_m / target
-                if ratio > 1.0:  # the block is lower: the bound peaks at acos(1/ratio)
-                    sig_eval = min(max(math.acos(1.0 / ratio), s_a / radius_m), s_b / radius_m)
-                    bound = (target * math.cos(sig_eval) - observer_radius_m) / (
-                        target * math.sin(sig_eval)
-                    )
+                # (target cos σ - r_obs) / (target sin σ) over σa..σb: falling in σ when the
+                # block can rise above the observer; else peaking where cos σ = target/r_obs.
+                # Compared through cosines, so no trig call is needed.
+                cos_peak = target / observer_radius_m
+                if cos_peak >= 1.0 or cos_peak >= cos_a:
+                    cos_e, sin_e = cos_a, max(sin_a, 1e-300)
+                elif cos_peak <= cos_b:
+                    cos_e, sin_e = cos_b, sin_b
                 else:
-                    bound = (target * cos_a - observer_radius_m) / (target * max(sin_a, 1e-300))
+                    cos_e, sin_e = cos_peak, math.sqrt(1.0 - cos_peak * cos_peak)
+                bound = (target * cos_e - observer_radius_m) / (target * sin_e)
             if bound <= best:
                 k_a, row_a, col_a, cos_a, sin_a = k_b, row_b, col_b, cos_b, sin_b
                 level = min(level + 1, top)
