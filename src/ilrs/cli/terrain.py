@@ -206,7 +206,7 @@ def profile(
     'ilrs site analyze --horizon' reads)."""
     from ilrs.terrain import polar_xy_from_latlon
     from ilrs.terrain.grid import Window
-    from ilrs.terrain.horizon import horizon_profile
+    from ilrs.terrain.horizon import halo_window, horizon_profile, reach_px
     from ilrs.terrain.sources import open_dem
 
     source = open_dem(dem)
@@ -216,11 +216,8 @@ def profile(
     row, col = (t.f - y) / -t.e, (x - t.c) / t.a
     if not (0 <= row < source.shape[0] and 0 <= col < source.shape[1]):
         raise InputError(f"point {lat}°, {lon}° lies outside {dem}")
-    reach_px = int(max_distance_m * 1.02 / t.a) + 2
-    row0, col0 = max(int(row) - reach_px, 0), max(int(col) - reach_px, 0)
-    row1 = min(int(row) + reach_px + 1, source.shape[0])
-    col1 = min(int(col) + reach_px + 1, source.shape[1])
-    grid = source.read(Window(row0, col0, row1 - row0, col1 - col0))
+    point = Window(int(row), int(col), 1, 1)
+    grid = source.read(halo_window(point, source.shape, reach_px(max_distance_m, t.a)))
     far = open_dem(far_field).read() if far_field is not None else None
     result = horizon_profile(
         grid,

@@ -87,6 +87,18 @@ def azimuths_deg(count: int) -> np.ndarray:
     return 360.0 * np.arange(count) / count
 
 
+def _azimuth_array(azimuths: int | np.ndarray) -> np.ndarray:
+    """Azimuths [deg] from a count (evenly spaced) or as given."""
+    if np.ndim(azimuths) == 0:
+        return azimuths_deg(int(azimuths))
+    return np.asarray(azimuths, dtype=float)
+
+
+def _check_max_distance(max_distance_m: float) -> None:
+    if not max_distance_m > 0:
+        raise InputError(f"the maximum distance must be positive, got {max_distance_m} m")
+
+
 def _run_kernel(
     fine: _Layer,
     far: _Layer | None,
@@ -100,8 +112,7 @@ def _run_kernel(
 ) -> np.ndarray:
     from ilrs.terrain._horizon_kernel import horizon_kernel
 
-    if not max_distance_m > 0:
-        raise InputError(f"the maximum distance must be positive, got {max_distance_m} m")
+    _check_max_distance(max_distance_m)
     out = np.empty((x_m.size, azimuths.size))
     far = far or fine
     fine_cos, fine_sin = _sigma_tables(fine, max_distance_m)
@@ -175,7 +186,7 @@ def horizon_profile(
     if math.isnan(ground_m):
         raise InputError(f"no terrain height at {lat_deg}°, {lon_deg}° (nodata in the DEM)")
     x_m, y_m = dem.xy(rows, cols)
-    angles = azimuths_deg(azimuths) if np.ndim(azimuths) == 0 else np.asarray(azimuths, float)
+    angles = _azimuth_array(azimuths)
     result = _run_kernel(
         _Layer.from_dem(dem),
         _Layer.from_dem(far_field) if far_field is not None else None,
@@ -197,6 +208,12 @@ def horizon_tiles(shape: tuple[int, int], tile_px: int) -> list[Window]:
         for row in range(0, shape[0], tile_px)
         for col in range(0, shape[1], tile_px)
     ]
+
+
+def reach_px(max_distance_m: float, pixel_m: float) -> int:
+    """Pixels a ray can reach within ``max_distance_m`` on the grid (plus the bilinear
+    neighbours): the halo a tile or a point needs."""
+    return int(math.ceil(max_distance_m * _HALO_MARGIN / float(pixel_m))) + 2
 
 
 def halo_window(tile: Window, shape: tuple[int, int], halo_px: int) -> Window:
@@ -223,9 +240,7 @@ def horizon_for_tile(
     ``source`` is a :class:`Dem` or anything with ``shape``, ``transform`` and
     ``read(window)`` (GeoTIFF, PDS3): only the tile and its halo are read.
     """
-    pixel_m = float(source.transform.a)
-    halo_px = int(math.ceil(max_distance_m * _HALO_MARGIN / pixel_m)) + 2
-    window = halo_window(tile, source.shape, halo_px)
+    window = halo_window(tile, source.shape, reach_px(max_distance_m, source.transform.a))
     fine = source.window(window) if isinstance(source, Dem) else source.read(window)
     rows = np.arange(tile.row_off - window.row_off, tile.row_off - window.row_off + tile.height)
     cols = np.arange(tile.col_off - window.col_off, tile.col_off - window.col_off + tile.width)
@@ -265,7 +280,7 @@ def horizon_map(
     Band i is at azimuth ``azimuths[i]`` (360 i / N for a count N) from local north at each
     pixel. For grids too large for memory use :func:`write_horizon_map`.
     """
-    angles = azimuths_deg(azimuths) if np.ndim(azimuths) == 0 else np.asarray(azimuths, float)
+    angles = _azimuth_array(azimuths)
     out = np.empty((angles.size, *dem.shape), dtype=np.float32)
     for tile in horizon_tiles(dem.shape, tile_px):
         out[:, tile.rows, tile.cols] = horizon_for_tile(
@@ -304,9 +319,8 @@ def write_horizon_map(
     """
     from ilrs.terrain.horizon_io import write_tiles
 
-    angles = azimuths_deg(azimuths) if np.ndim(azimuths) == 0 else np.asarray(azimuths, float)
-    if not max_distance_m > 0:
-        raise InputError(f"the maximum distance must be positive, got {max_distance_m} m")
+    angles = _azimuth_array(azimuths)
+    _check_max_distance(max_distance_m)  # before any tile is read
     return write_tiles(
         source,
         Path(out_path),
