@@ -63,6 +63,14 @@ class _Layer:
         return cls(heights, pyramid, meta, transform)
 
 
+def _as_layer(dem: Dem | _Layer | None) -> _Layer | None:
+    """A DEM prepared for the kernel; a prepared one (or None) passes through, so that a
+    far field shared by every tile is prepared once."""
+    if dem is None or isinstance(dem, _Layer):
+        return dem
+    return _Layer.from_dem(dem)
+
+
 def _max_pyramid(heights: np.ndarray, levels: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """Block maxima of 2^l x 2^l pixels for l = 0..levels, flattened; NaN counts as -inf."""
     current = np.where(np.isnan(heights), -np.inf, heights)
@@ -189,7 +197,7 @@ def horizon_profile(
     angles = _azimuth_array(azimuths)
     result = _run_kernel(
         _Layer.from_dem(dem),
-        _Layer.from_dem(far_field) if far_field is not None else None,
+        _as_layer(far_field),
         np.atleast_1d(x_m),
         np.atleast_1d(y_m),
         np.array([MOON_RADIUS_M + ground_m + height_above_ground_m]),
@@ -231,7 +239,7 @@ def horizon_for_tile(
     azimuths: np.ndarray,
     max_distance_m: float,
     height_above_ground_m: float,
-    far_field: Dem | None,
+    far_field: Dem | _Layer | None,
     curvature: bool,
     grid_azimuths: bool,
 ) -> np.ndarray:
@@ -249,7 +257,7 @@ def horizon_for_tile(
     ground_m = fine.height_m[row_grid, col_grid]
     result = _run_kernel(
         _Layer.from_dem(fine),
-        _Layer.from_dem(far_field) if far_field is not None else None,
+        _as_layer(far_field),
         x_m,
         y_m,
         MOON_RADIUS_M + ground_m + height_above_ground_m,
@@ -282,6 +290,7 @@ def horizon_map(
     """
     angles = _azimuth_array(azimuths)
     out = np.empty((angles.size, *dem.shape), dtype=np.float32)
+    far_layer = _as_layer(far_field)
     for tile in horizon_tiles(dem.shape, tile_px):
         out[:, tile.rows, tile.cols] = horizon_for_tile(
             dem,
@@ -289,7 +298,7 @@ def horizon_map(
             azimuths=angles,
             max_distance_m=max_distance_m,
             height_above_ground_m=height_above_ground_m,
-            far_field=far_field,
+            far_field=far_layer,
             curvature=curvature,
             grid_azimuths=grid_azimuths,
         )
@@ -332,7 +341,7 @@ def write_horizon_map(
         compute=dict(
             max_distance_m=max_distance_m,
             height_above_ground_m=height_above_ground_m,
-            far_field=far_field,
+            far_field=_as_layer(far_field),
             curvature=curvature,
             grid_azimuths=False,
         ),
