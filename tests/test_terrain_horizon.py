@@ -127,8 +127,11 @@ def brute_force_horizon_deg(
     pixel = dem.pixel_size_m
     distances = np.concatenate(
         [
+            # From a millionth of a pixel: an observer on the ground sees the ground's slope.
+            np.geomspace(1e-6, 0.01, 60, endpoint=False) * pixel,
             np.arange(0.01, 20.0, 0.01) * pixel,
             np.arange(20.0, max_distance_m / pixel + 0.05, 0.05) * pixel,
+            [max_distance_m],
         ]
     )
     distances = distances[distances <= max_distance_m]
@@ -180,6 +183,24 @@ def test_map_against_brute_force(rough_dem):
         row, col = (int(v) for v in rng.integers(2, 158, 2))  # edges too: rays leave the grid
         band = int(rng.integers(0, 16))
         expected = brute_force_horizon_deg(dem, row, col, 360 * band / 16, max_distance_m, 2.0)
+        errors.append(abs(horizons[band, row, col] - expected))
+    assert max(errors) <= 0.05
+    assert np.mean(errors) < 0.01
+
+
+@pytest.mark.parametrize("max_distance_m", [4_000.0, 900.0])
+def test_observer_on_the_ground_and_the_distance_limit(rough_dem, max_distance_m):
+    # On the ground a pixel sees at least its own slope (also from a grid node, where the
+    # ray's first cell is the one it enters); on rising ground the terrain exactly at the
+    # limit sets the horizon.
+    dem = rough_dem
+    horizons = horizon_map(dem, azimuths=16, max_distance_m=max_distance_m, tile_px=64)
+    rng = np.random.default_rng(5)
+    errors = []
+    for _ in range(60):
+        row, col = (int(v) for v in rng.integers(2, 158, 2))
+        band = int(rng.integers(0, 16))
+        expected = brute_force_horizon_deg(dem, row, col, 360 * band / 16, max_distance_m, 0.0)
         errors.append(abs(horizons[band, row, col] - expected))
     assert max(errors) <= 0.05
     assert np.mean(errors) < 0.01

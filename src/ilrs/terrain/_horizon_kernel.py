@@ -216,10 +216,6 @@ def _best_in_piece(
     s0 = s_a + t0 * pixel_m
     span = (t1 - t0) * pixel_m
     h0 = z0 - (observer_radius_m - radius_m)
-    # An observer standing on the ground sees at least the ground's own slope along the
-    # ray: the limit of (height - h_obs) / distance at the observer.
-    if s0 <= 0.0 and abs(h0) < 1e-6 and p1 / span > best:
-        best = p1 / span
     # d/du of (height - h_obs)/s - s/(2R) = 0, times s^2 (the parabolic curvature term
     # locates the point; the angle there is then computed exactly).
     inv_2r = 0.0 if flat else 0.5 / radius_m
@@ -257,6 +253,24 @@ def _best_in_piece(
             if value > best:
                 best = value
     return best
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _ground_slope(z, row, col, dir_row, dir_col, pixel_m):
+    """The slope of the bilinear surface [m/m] leaving (row, col) along (dir_row, dir_col),
+    taken in the cell the ray enters (an observer on a grid line or node belongs to the
+    cells on both sides); NaN where the ray leaves the grid at once."""
+    n_rows, n_cols = z.shape
+    row_ahead = row + 1e-6 * dir_row
+    col_ahead = col + 1e-6 * dir_col
+    if row_ahead < 0.0 or col_ahead < 0.0 or row_ahead > n_rows - 1 or col_ahead > n_cols - 1:
+        return np.nan
+    r0 = min(int(math.floor(row_ahead)), n_rows - 2)
+    c0 = min(int(math.floor(col_ahead)), n_cols - 2)
+    fr, fc = row - r0, col - c0
+    dz_drow = (1.0 - fc) * (z[r0 + 1, c0] - z[r0, c0]) + fc * (z[r0 + 1, c0 + 1] - z[r0, c0 + 1])
+    dz_dcol = (1.0 - fr) * (z[r0, c0 + 1] - z[r0, c0]) + fr * (z[r0 + 1, c0 + 1] - z[r0 + 1, c0])
+    return (dz_drow * dir_row + dz_dcol * dir_col) / pixel_m
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -357,9 +371,11 @@ def _trace(
     pixel_m, radius_m = layer[2], layer[3]
     n_rows, n_cols = z.shape
     top = meta.shape[0] - 1
-    last_k = int(math.ceil((max_distance_m - start_distance_m) / pixel_m))
+    reach_px = (max_distance_m - start_distance_m) / pixel_m
+    last_k = int(math.ceil(reach_px))
     if last_k < 1:
         return best, -1.0
+    last_fraction = reach_px - (last_k - 1)  # of the last pixel, up to the limit exactly
     start_sigma = start_distance_m / radius_m
     start_cos, start_sin = math.cos(start_sigma), math.sin(start_sigma)
     k_a = 0
@@ -381,10 +397,18 @@ def _trace(
     row_a, col_a, cos_a, sin_a = _ray_point(0, flat, ray, cos_table, sin_table, layer)
     if row_a < 0.0 or col_a < 0.0 or row_a > n_rows - 1 or col_a > n_cols - 1:
         return best, start_distance_m
+    if start_distance_m == 0.0:
+        # An observer standing on the ground sees at least the ground's own slope along
+        # the ray (the limit of the elevation angle at the observer).
+        ground_m = _bilinear(z, row_a, col_a)
+        if abs(observer_radius_m - radius_m - ground_m) < 1e-6:
+            slope = _ground_slope(z, row_a, col_a, dir_row, dir_col, pixel_m)
+            if slope > best:
+                best = slope
     # A first, sparse look along the ray (every few pixels, at points the full walk
     # samples too) finds a horizon close to the final one, so that the walk below can skip
     # almost everything: it only has to examine terrain that might rise above it.
-    for k in range(_PREPASS_STRIDE, last_k + 1, _PREPASS_STRIDE):
+    for k in range(_PREPASS_STRIDE, int(reach_px) + 1, _PREPASS_STRIDE):
         row, col, cos_k, sin_k = _ray_point(k, flat, ray, cos_table, sin_table, layer)
         if row < 0.0 or col < 0.0 or row > n_rows - 1 or col > n_cols - 1:
             break
@@ -412,6 +436,8 @@ def _trace(
             # The last pixel: sample it up to the edge of the grid.
             t_edge = _edge_fraction(row_a, row_b - row_a, n_rows - 1)
             t_edge = min(t_edge, _edge_fraction(col_a, col_b - col_a, n_cols - 1))
+            if k_b == last_k:
+                t_edge = min(t_edge, last_fraction)
             if t_edge > 0.0:
                 best = _sample_pixel(
                     z,
@@ -467,7 +493,7 @@ def _trace(
             col_a,
             row_b,
             col_b,
-            1.0,
+            last_fraction if k_b == last_k else 1.0,
             s_a,
             pixel_m,
             cos_a,
