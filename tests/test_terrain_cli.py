@@ -15,7 +15,7 @@ from affine import Affine
 from ilrs.cli import main
 from ilrs.terrain import Dem
 from ilrs.terrain.geotiff import GeoTiffSource, write_geotiff
-from ilrs.terrain.horizon import horizon_map, horizon_profile
+from ilrs.terrain.horizon import horizon_map, horizon_profile, sweep_bearings_deg
 
 
 @pytest.fixture(scope="module")
@@ -79,10 +79,12 @@ def test_horizon_map_file_matches_the_library(dem_path, tmp_path, capsys):
     assert not list(tmp_path.glob("*.partial"))
 
 
-def test_dask_cluster_gives_identical_bytes(dem_path, tmp_path):
+@pytest.mark.parametrize("bearings", ["local", "grid"])  # rays, and the sweep
+def test_dask_cluster_gives_identical_bytes(dem_path, tmp_path, bearings):
     pytest.importorskip("dask.distributed")
     local, on_dask = tmp_path / "local.tif", tmp_path / "dask.tif"
     common = ["--azimuths", "6", "--max-distance-m", "1500", "--tile-px", "32"]
+    common += ["--bearings", bearings]
     assert main(["terrain", "horizon", str(dem_path), *common, "--out", str(local)]) == 0
     assert (
         main(
@@ -100,6 +102,28 @@ def test_dask_cluster_gives_identical_bytes(dem_path, tmp_path):
         == 0
     )
     assert read_bands(local)[0].tobytes() == read_bands(on_dask)[0].tobytes()
+
+
+def test_grid_bearings_take_the_sweep_and_record_each_bearing(dem_path, tmp_path, capsys):
+    out = tmp_path / "sweep.tif"
+    args = ["terrain", "horizon", str(dem_path), "--azimuths", "12", "--bearings", "grid"]
+    assert main([*args, "--max-distance-m", "2000", "--out", str(out)]) == 0
+    assert "sweep" in capsys.readouterr().out
+    bands, descriptions, tags = read_bands(out)
+    bearings = sweep_bearings_deg(12)
+    assert descriptions[1] == f"grid_bearing_deg={bearings[1]:.6f}"
+    assert tags["METHOD"] == "sweep" and tags["AZIMUTH_REFERENCE"] == "grid north, clockwise"
+    expected = horizon_map(
+        GeoTiffSource(dem_path).read(),
+        azimuths=12,
+        max_distance_m=2000,
+        grid_azimuths=True,
+        method="sweep",
+    )
+    assert np.array_equal(bands, expected, equal_nan=True)
+    # The sweep needs grid bearings and one grid; asked otherwise it says so.
+    assert main(["terrain", "horizon", str(dem_path), "--method", "sweep", "--out", str(out)]) == 1
+    assert "grid north" in capsys.readouterr().err
 
 
 def test_profile_csv_matches_the_library(dem_path, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import sys
 from pathlib import Path
@@ -17,6 +18,17 @@ terrain_app = typer.Typer(
     help="Lunar DEMs: synthetic south pole, info, LOLA fetch, slope, horizons.",
     no_args_is_help=True,
 )
+
+
+class Bearings(enum.StrEnum):
+    local = "local"
+    grid = "grid"
+
+
+class HorizonMethod(enum.StrEnum):
+    auto = "auto"
+    rays = "rays"
+    sweep = "sweep"
 
 
 def register(app: typer.Typer) -> None:
@@ -163,12 +175,38 @@ def horizon(
         str | None,
         typer.Option("--scheduler", help="Dask scheduler address, or 'local' for a local cluster."),
     ] = None,
+    bearings: Annotated[
+        Bearings,
+        typer.Option(
+            "--bearings", help="Azimuths from local north (turning with longitude) or grid north."
+        ),
+    ] = Bearings.local,
+    method: Annotated[
+        HorizonMethod,
+        typer.Option(
+            "--method",
+            help="rays: one ray per pixel and azimuth; sweep: shared grid lines, much faster, "
+            "grid bearings only; auto: sweep where it applies.",
+        ),
+    ] = HorizonMethod.auto,
+    bearing_tolerance_deg: Annotated[
+        float,
+        typer.Option(
+            "--bearing-tolerance-deg",
+            help="How far the sweep may move a bearing to a direction of small integer steps.",
+        ),
+    ] = 0.1,
 ) -> None:
     """Horizon map: band i is the horizon elevation [deg] at azimuth 360*i/N from local north
-    at each pixel, out to --max-distance-m, Moon curvature included."""
+    at each pixel (or grid north with --bearings grid; the sweep records each band's exact
+    bearing), out to --max-distance-m, Moon curvature included."""
     from ilrs.terrain.horizon import write_horizon_map
     from ilrs.terrain.sources import open_dem
 
+    grid = bearings is Bearings.grid
+    chosen = method.value
+    if method is HorizonMethod.auto:
+        chosen = "sweep" if grid and far_field is None else "rays"
     source = open_dem(dem)
     far = open_dem(far_field).read() if far_field is not None else None
 
@@ -187,8 +225,11 @@ def horizon(
         scheduler=scheduler,
         provenance={"dem": str(dem), "far_field": str(far_field or "")},
         progress=progress if sys.stderr.isatty() else None,
+        grid_azimuths=grid,
+        method=chosen,
+        bearing_tolerance_deg=bearing_tolerance_deg,
     )
-    print(f"wrote {path} ({azimuths} bands)")
+    print(f"wrote {path} ({azimuths} bands, {chosen})")
 
 
 @terrain_app.command("profile")

@@ -7,6 +7,10 @@ Where the fine DEM ends before the maximum distance, a coarser ``far_field`` DEM
 the ray on. Azimuths are from *local* north (away from the pole on a south polar grid),
 clockwise, unless ``grid_azimuths`` asks for bearings from grid north.
 
+Maps have two methods. ``"rays"`` walks one ray per pixel and azimuth, from local or grid
+north, with a far-field DEM. ``"sweep"`` (:mod:`ilrs.terrain.sweep`) shares each grid
+line among the pixels on it and is many times faster, for bearings from grid north.
+
 Whole grids run in tiles with halos as wide as the maximum distance, so memory stays
 bounded whatever the grid; each tile is independent, which lets the same tiles run on a
 Dask cluster with identical results (see :func:`write_horizon_map`).
@@ -26,15 +30,19 @@ from ilrs.terrain.grid import MOON_RADIUS_M, Dem, Window
 
 __all__ = [
     "HorizonProfile",
+    "METHODS",
     "horizon_map",
     "horizon_profile",
     "horizon_tiles",
     "azimuths_deg",
+    "sweep_bearings_deg",
 ]
 
 # Grid distances exceed true distances by the stereographic scale factor, 1/cos^2 of half
 # the colatitude: 1.0077 at 80°S. Halos are this much wider than the maximum distance.
 _HALO_MARGIN = 1.02
+
+METHODS = ("rays", "sweep")
 
 
 class HorizonProfile(NamedTuple):
@@ -242,14 +250,32 @@ def horizon_for_tile(
     far_field: Dem | _Layer | None,
     curvature: bool,
     grid_azimuths: bool,
+    method: str = "rays",
+    bearing_tolerance_deg: float | None = None,
 ) -> np.ndarray:
     """Horizons [deg] of the pixels of one tile, shape (azimuths, rows, cols), float32.
 
     ``source`` is a :class:`Dem` or anything with ``shape``, ``transform`` and
-    ``read(window)`` (GeoTIFF, PDS3): only the tile and its halo are read.
+    ``read(window)`` (GeoTIFF, PDS3): only the tile and its halo are read. With the
+    ``"sweep"`` method the azimuths are grid bearings, each moved to its sweep direction
+    (:func:`sweep_bearings_deg`).
     """
     window = halo_window(tile, source.shape, reach_px(max_distance_m, source.transform.a))
     fine = source.window(window) if isinstance(source, Dem) else source.read(window)
+    if method == "sweep":
+        from ilrs.terrain.sweep import snap_bearing, sweep_horizons
+
+        inner = Window(
+            tile.row_off - window.row_off, tile.col_off - window.col_off, tile.height, tile.width
+        )
+        return sweep_horizons(
+            fine,
+            inner,
+            [snap_bearing(float(b), _tolerance(bearing_tolerance_deg)) for b in azimuths],
+            max_distance_m=max_distance_m,
+            height_above_ground_m=height_above_ground_m,
+            curvature=curvature,
+        )
     rows = np.arange(tile.row_off - window.row_off, tile.row_off - window.row_off + tile.height)
     cols = np.arange(tile.col_off - window.col_off, tile.col_off - window.col_off + tile.width)
     row_grid, col_grid = np.meshgrid(rows, cols, indexing="ij")
@@ -272,6 +298,39 @@ def horizon_for_tile(
     )
 
 
+def sweep_bearings_deg(
+    azimuths: int | np.ndarray, bearing_tolerance_deg: float | None = None
+) -> np.ndarray:
+    """The grid bearings [deg] the sweep method computes for the requested ones: each is
+    the nearest direction of small integer steps within the tolerance (0.1° by default)."""
+    from ilrs.terrain.sweep import snap_bearing
+
+    tolerance = _tolerance(bearing_tolerance_deg)
+    return np.array(
+        [snap_bearing(float(b), tolerance).bearing_deg for b in _azimuth_array(azimuths)]
+    )
+
+
+def _tolerance(bearing_tolerance_deg: float | None) -> float:
+    from ilrs.terrain.sweep import DEFAULT_BEARING_TOLERANCE_DEG
+
+    if bearing_tolerance_deg is None:
+        return DEFAULT_BEARING_TOLERANCE_DEG
+    return float(bearing_tolerance_deg)
+
+
+def _check_method(method: str, grid_azimuths: bool, far_field) -> None:
+    if method not in METHODS:
+        raise InputError(f"unknown horizon method {method!r}; choose one of {', '.join(METHODS)}")
+    if method == "sweep" and not grid_azimuths:
+        raise InputError(
+            "the sweep method computes bearings from grid north: ask for grid azimuths, "
+            "or use the rays method for azimuths from local north"
+        )
+    if method == "sweep" and far_field is not None:
+        raise InputError("the sweep method works on one grid: use the rays method with a far field")
+
+
 def horizon_map(
     dem: Dem,
     *,
@@ -282,12 +341,18 @@ def horizon_map(
     curvature: bool = True,
     grid_azimuths: bool = False,
     tile_px: int = 512,
+    method: str = "rays",
+    bearing_tolerance_deg: float | None = None,
 ) -> np.ndarray:
     """Horizons [deg] for every pixel of an in-memory DEM: shape (azimuths, rows, cols).
 
     Band i is at azimuth ``azimuths[i]`` (360 i / N for a count N) from local north at each
-    pixel. For grids too large for memory use :func:`write_horizon_map`.
+    pixel, or from grid north with ``grid_azimuths``. ``method="sweep"`` (grid bearings
+    only) moves each bearing to :func:`sweep_bearings_deg`. For grids too large for memory
+    use :func:`write_horizon_map`.
     """
+    _check_method(method, grid_azimuths, far_field)
+    _check_max_distance(max_distance_m)
     angles = _azimuth_array(azimuths)
     out = np.empty((angles.size, *dem.shape), dtype=np.float32)
     far_layer = _as_layer(far_field)
@@ -301,6 +366,8 @@ def horizon_map(
             far_field=far_layer,
             curvature=curvature,
             grid_azimuths=grid_azimuths,
+            method=method,
+            bearing_tolerance_deg=bearing_tolerance_deg,
         )
     return out
 
@@ -318,31 +385,47 @@ def write_horizon_map(
     scheduler: str | None = None,
     provenance: dict[str, str] | None = None,
     progress=None,
+    grid_azimuths: bool = False,
+    method: str = "rays",
+    bearing_tolerance_deg: float | None = None,
 ) -> Path:
     """Compute the horizon map of a DEM tile by tile and write it as a multi-band GeoTIFF.
 
-    One band per azimuth, described as ``azimuth_deg=<value>`` from local north; values are
-    horizon elevations [deg]. Memory holds one tile and its halo at a time. With
-    ``scheduler`` (a Dask distributed address, or ``"local"`` for a local cluster) the
-    tiles run on the cluster; the result is identical.
+    One band per azimuth, described as ``azimuth_deg=<value>`` from local north (or
+    ``grid_bearing_deg=<value>`` with ``grid_azimuths``, the bearing actually computed);
+    values are horizon elevations [deg]. Memory holds one tile and its halo at a time.
+    With ``scheduler`` (a Dask distributed address, or ``"local"`` for a local cluster)
+    the tiles run on the cluster; the result is identical.
     """
     from ilrs.terrain.horizon_io import write_tiles
 
+    # Everything is checked before any tile is read.
+    _check_method(method, grid_azimuths, far_field)
+    _check_max_distance(max_distance_m)
     angles = _azimuth_array(azimuths)
-    _check_max_distance(max_distance_m)  # before any tile is read
+    if method == "sweep":
+        labels = [
+            f"grid_bearing_deg={b:.6f}" for b in sweep_bearings_deg(angles, bearing_tolerance_deg)
+        ]
+    else:
+        name = "grid_bearing_deg" if grid_azimuths else "azimuth_deg"
+        labels = [f"{name}={value:g}" for value in angles]
     return write_tiles(
         source,
         Path(out_path),
         angles,
+        band_labels=labels,
         tile_px=tile_px,
         scheduler=scheduler,
         progress=progress,
-        provenance=provenance or {},
+        provenance={"method": method, **(provenance or {})},
         compute=dict(
             max_distance_m=max_distance_m,
             height_above_ground_m=height_above_ground_m,
             far_field=_as_layer(far_field),
             curvature=curvature,
-            grid_azimuths=False,
+            grid_azimuths=grid_azimuths,
+            method=method,
+            bearing_tolerance_deg=bearing_tolerance_deg,
         ),
     )

@@ -21,6 +21,7 @@ def write_tiles(
     out_path: Path,
     azimuths: np.ndarray,
     *,
+    band_labels: list[str],
     tile_px: int,
     scheduler: str | None,
     progress,
@@ -54,7 +55,9 @@ def write_tiles(
         "QUANTITY": "horizon elevation angle [deg], Moon curvature included"
         if compute["curvature"]
         else "horizon elevation angle [deg], flat body",
-        "AZIMUTH_REFERENCE": "local north, clockwise",
+        "AZIMUTH_REFERENCE": "grid north, clockwise"
+        if compute["grid_azimuths"]
+        else "local north, clockwise",
         "MAX_DISTANCE_M": f"{compute['max_distance_m']:g}",
         "HEIGHT_ABOVE_GROUND_M": f"{compute['height_above_ground_m']:g}",
         "DEM_SOURCE": metadata.get("source", "unknown"),
@@ -68,8 +71,8 @@ def write_tiles(
         # GDAL's block cache would otherwise grow to 5% of the machine's memory.
         with rasterio.Env(GDAL_CACHEMAX=256), rasterio.open(partial, "w", **profile) as dataset:
             dataset.update_tags(**tags)
-            for index, value in enumerate(azimuths, start=1):
-                dataset.set_band_description(index, f"azimuth_deg={value:g}")
+            for index, label in enumerate(band_labels, start=1):
+                dataset.set_band_description(index, label)
             for done, (tile, result) in enumerate(
                 _results(source, tiles, azimuths, compute, scheduler), start=1
             ):
