@@ -2,7 +2,8 @@
 memory, then the same tiles on a local Dask cluster, checked byte for byte.
 
     .venv/bin/python benchmarks/bench_horizon_scale.py [--size-px 8192] [--resolution-m 20]
-        [--azimuths 36] [--max-distance-m 2000] [--no-dask]
+        [--azimuths 36] [--max-distance-m 2000] [--method sweep|rays] [--tolerance-deg 0.1]
+        [--no-dask]
 
 Each step runs in a child process so that its peak resident memory is its own.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import resource
 import subprocess
 import sys
 import tempfile
@@ -20,15 +20,24 @@ from pathlib import Path
 
 import rasterio
 
+_REPORT_PEAK = (
+    "; import resource, sys; "
+    "print('peak_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
+)
+
 
 def run_child(code: str) -> tuple[float, float]:
-    """Run Python code in a child; return its wall seconds and peak memory [MiB]."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run Python code in a child; return its wall seconds and its own peak memory [MiB]
+    (the child reports it: the parent's view of its children keeps the largest so far)."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code + _REPORT_PEAK], check=True, stderr=subprocess.PIPE, text=True
+    )
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) / 1024
+    peak_kib = next(
+        int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("peak_kib")
+    )
+    return seconds, peak_kib / 1024
 
 
 def digest(path: Path) -> str:
@@ -48,6 +57,8 @@ def main() -> None:
     parser.add_argument("--max-distance-m", type=float, default=2000.0)
     parser.add_argument("--tile-px", type=int, default=512)
     parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--method", choices=("rays", "sweep"), default="sweep")
+    parser.add_argument("--tolerance-deg", type=float, default=0.1, help="sweep bearings")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         dem = Path(scratch) / "pole.tif"
@@ -65,11 +76,14 @@ def main() -> None:
                 "from ilrs.terrain.horizon import write_horizon_map as w; "
                 f"w(open_dem({str(dem)!r}), {str(out)!r}, azimuths={args.azimuths}, "
                 f"max_distance_m={args.max_distance_m}, tile_px={args.tile_px}, "
-                f"scheduler={scheduler})"
+                f"scheduler={scheduler}, method={args.method!r}, "
+                f"grid_azimuths={args.method == 'sweep'}, "
+                f"bearing_tolerance_deg={args.tolerance_deg})"
             )
             rays = args.size_px**2 * args.azimuths
             print(
-                f"horizon map ({mode}): {seconds:.1f} s, {rays / seconds / 1e6:.2f} M rays/s, "
+                f"horizon map ({args.method}, {mode}): {seconds:.1f} s, "
+                f"{rays / seconds / 1e6:.2f} M pixel-bearings/s, "
                 f"peak {peak:.0f} MiB (client process; Dask workers are separate)"
             )
             outputs[mode] = digest(out)
