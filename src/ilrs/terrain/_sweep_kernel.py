@@ -113,7 +113,7 @@ _BASIS, _HULL_X, _HULL_Y, _T, _X, _Y = 0, 1, 2, 3, 4, 5
 _NEXT_X, _NEXT_Y, _LOG_POS, _LOG_X, _LOG_Y, _LOG_SIZE, _LOG_T, _QUERY = 6, 7, 8, 9, 10, 11, 12, 13
 _ROW = 14
 WORK_ROWS = 15
-POINTS_PER_COLUMN = 7  # a column, a row crossing, two crests of 2, a pixel's ground slope
+POINTS_PER_COLUMN = 5  # a column, a row crossing, two crests, a pixel's ground slope
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -147,30 +147,16 @@ def _cell_height(z00, z01, z10, z11, fc, fr):
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
 def _add_crest(z, c, cell_row, y_a, y_b, d_a, d_b, work, n):
-    """Where the line's piece from column c + d_a to c + d_b (fractions of the cell below
-    row ``cell_row``; y_a, y_b the fractional rows in it) is concave, the points that
-    carry its crest: the summit, seen from afar, and the middle, where the surface runs
-    parallel to the chord; farthest first."""
+    """The middle of the line's piece from column c + d_a to c + d_b (fractions of the cell
+    below row ``cell_row``; y_a, y_b the fractional rows in it) where the surface is
+    concave along the line, there rising above the chord by a quarter of its bulge."""
     if cell_row + 1 < z.shape[0]:
         z00, z01 = z[cell_row, c], z[cell_row, c + 1]
         z10, z11 = z[cell_row + 1, c], z[cell_row + 1, c + 1]
-        twist = z00 - z01 - z10 + z11
-        if twist < 0.0:
-            z_a = _cell_height(z00, z01, z10, z11, d_a, y_a)
-            z_b = _cell_height(z00, z01, z10, z11, d_b, y_b)
-            p2 = twist * (d_b - d_a) * (y_b - y_a)  # height z_a + p1 u + p2 u^2, u in 0..1
-            summit = -(z_b - z_a - p2) / (2.0 * p2)
-            if 0.55 < summit < 1.0:
-                fc, fr = d_a + summit * (d_b - d_a), y_a + summit * (y_b - y_a)
-                height = _cell_height(z00, z01, z10, z11, fc, fr)
-                n = _add_point(work, n, c + fc, cell_row + fr, height, -1.0)
+        if z00 - z01 - z10 + z11 < 0.0:
             fc, fr = 0.5 * (d_a + d_b), 0.5 * (y_a + y_b)
             height = _cell_height(z00, z01, z10, z11, fc, fr)
             n = _add_point(work, n, c + fc, cell_row + fr, height, -1.0)
-            if 0.0 < summit < 0.45:
-                fc, fr = d_a + summit * (d_b - d_a), y_a + summit * (y_b - y_a)
-                height = _cell_height(z00, z01, z10, z11, fc, fr)
-                n = _add_point(work, n, c + fc, cell_row + fr, height, -1.0)
     return n
 
 
