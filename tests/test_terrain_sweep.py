@@ -144,7 +144,7 @@ def test_sweep_agrees_with_rays_on_the_same_bearings(rough_dem):
     rays = horizon_map(rough_dem, azimuths=bearings, method="rays", **common)
     difference = np.abs(sweep - rays)[:, 3:-3, 3:-3]
     assert np.nanmean(difference) < 0.005
-    assert np.nanpercentile(difference, 99.9) < 0.05
+    assert np.nanpercentile(difference, 99.9) < 0.1  # the rare crest beyond 16 columns
     # Inside the grid both find terrain wherever there is some ahead (on its very edge a
     # ray along the edge may leave it by a rounding, a grid line may not).
     assert np.array_equal(np.isnan(sweep[:, 1:-1, 1:-1]), np.isnan(rays[:, 1:-1, 1:-1]))
