@@ -168,3 +168,20 @@ def test_bad_sweep_requests(rough_dem):
         horizon_map(rough_dem, azimuths=4, method="fast")
     with pytest.raises(InputError, match="tolerance"):
         sweep_bearings_deg(4, bearing_tolerance_deg=0.0)
+
+
+def test_nodata_is_no_terrain(rough_dem):
+    # A hole in the DEM: its pixels have no horizon and nothing is seen in it. (At its rim
+    # the rays drop a whole cell with a missing corner, the sweep keeps the grid lines
+    # whose two ends exist, so the two differ a little along lines that graze it.)
+    heights = rough_dem.height_m.copy()
+    heights[60:90, 70:100] = np.nan
+    holed = grid(heights, rough_dem.pixel_size_m, center_y_m=-33_000.0)
+    bearings = sweep_bearings_deg(8)
+    common = dict(max_distance_m=2_000.0, height_above_ground_m=2.0, grid_azimuths=True)
+    sweep = horizon_map(holed, azimuths=8, method="sweep", **common)
+    rays = horizon_map(holed, azimuths=bearings, method="rays", **common)
+    assert np.isnan(sweep[:, 60:90, 70:100]).all()
+    inner = (slice(None), slice(1, -1), slice(1, -1))
+    assert np.array_equal(np.isnan(sweep[inner]), np.isnan(rays[inner]))
+    assert np.nanmean(np.abs(sweep - rays)) < 0.01
