@@ -97,6 +97,17 @@ class _Orientation(NamedTuple):
             array = array.T
         return array
 
+    def canonical_rowcol(self, shape: tuple[int, int], row: int, col: int) -> tuple[int, int]:
+        """Canonical (row, col) of an original (row, col) of an array of ``shape``."""
+        rows, cols = shape
+        if self.transpose:
+            row, col, rows, cols = col, row, cols, rows
+        if self.flip_cols:
+            col = cols - 1 - col
+        if self.flip_rows:
+            row = rows - 1 - row
+        return row, col
+
     def original_rowcol(self, shape: tuple[int, int], row: float, col: float):
         """Row and column in the original array of a canonical (row, col)."""
         rows, cols = (shape[1], shape[0]) if self.transpose else shape
@@ -153,25 +164,11 @@ def sweep_horizons(
 def _canonical_span(turn: _Orientation, shape, tile: Window, axis: int) -> tuple[int, int]:
     """The tile's rows (axis 0) or columns (axis 1) in the canonical orientation."""
     (r_a, c_a), (r_b, c_b) = (
-        turn_inverse(turn, shape, tile.row_off, tile.col_off),
-        turn_inverse(turn, shape, tile.row_off + tile.height - 1, tile.col_off + tile.width - 1),
+        turn.canonical_rowcol(shape, tile.row_off, tile.col_off),
+        turn.canonical_rowcol(shape, tile.row_off + tile.height - 1, tile.col_off + tile.width - 1),
     )
     a, b = (r_a, r_b) if axis == 0 else (c_a, c_b)
     return min(a, b), max(a, b) + 1
-
-
-def turn_inverse(turn: _Orientation, shape, row: int, col: int) -> tuple[int, int]:
-    """Canonical (row, col) of an original (row, col)."""
-    if turn.transpose:
-        row, col = col, row
-        rows, cols = shape[1], shape[0]
-    else:
-        rows, cols = shape
-    if turn.flip_cols:
-        col = cols - 1 - col
-    if turn.flip_rows:
-        row = rows - 1 - row
-    return row, col
 
 
 def _canonical_geo(fine: Dem, turn: _Orientation, shape) -> np.ndarray:
