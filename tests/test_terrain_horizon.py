@@ -246,5 +246,5 @@ def test_bad_requests():
     with pytest.raises(InputError, match="lies outside the grid"):
         horizon_profile(dem, -80.0, 0.0)
     lat, lon = dem.latlon(10, 10)
-    with pytest.raises(InputError, match="maximum distance must be positive"):
+    with pytest.raises(InputError, match="maximum distance must be a positive number"):
         horizon_profile(dem, float(lat), float(lon), max_distance_m=0.0)

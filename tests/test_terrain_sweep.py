@@ -110,7 +110,7 @@ def test_a_peak_counts_only_within_the_maximum_distance():
 
 
 @pytest.mark.parametrize("height_m", [0.0, 2.0])
-@pytest.mark.parametrize("max_distance_m", [4_000.0, 900.0])
+@pytest.mark.parametrize("max_distance_m", [4_000.0, 900.0, 300.0])
 def test_sweep_against_brute_force(rough_dem, height_m, max_distance_m):
     dem = rough_dem
     bearings = sweep_bearings_deg(16)
@@ -135,6 +135,34 @@ def test_sweep_against_brute_force(rough_dem, height_m, max_distance_m):
         errors.append(abs(horizons[band, row, col] - expected))
     assert max(errors) <= 0.05
     assert np.mean(errors) < 0.01
+
+
+@pytest.mark.parametrize("method", ["sweep", "rays"])
+def test_far_from_the_pole_distances_are_true_distances(rough_dem, method):
+    # 400 km from the pole grid metres are 1.3 % longer than true ones; slopes, distances
+    # and limits are in true metres all the same.
+    dem = grid(rough_dem.height_m, rough_dem.pixel_size_m, center_y_m=-400_000.0)
+    bearings = sweep_bearings_deg(8)
+    rng = np.random.default_rng(9)
+    for height_m, max_distance_m in ((0.0, 3_000.0), (2.0, 600.0)):
+        horizons = horizon_map(
+            dem,
+            azimuths=8 if method == "sweep" else bearings,
+            max_distance_m=max_distance_m,
+            height_above_ground_m=height_m,
+            grid_azimuths=True,
+            method=method,
+        )
+        errors = []
+        for _ in range(25):
+            row, col = (int(v) for v in rng.integers(2, 158, 2))
+            band = int(rng.integers(0, 8))
+            longitude = float(dem.latlon(row, col)[1])
+            expected = brute_force_horizon_deg(
+                dem, row, col, bearings[band] - longitude, max_distance_m, height_m
+            )
+            errors.append(abs(horizons[band, row, col] - expected))
+        assert max(errors) <= 0.05
 
 
 def test_sweep_agrees_with_rays_on_the_same_bearings(rough_dem):
@@ -168,6 +196,12 @@ def test_bad_sweep_requests(rough_dem):
         horizon_map(rough_dem, azimuths=4, method="fast")
     with pytest.raises(InputError, match="tolerance"):
         sweep_bearings_deg(4, bearing_tolerance_deg=0.0)
+    with pytest.raises(InputError, match="larger tolerance"):
+        sweep_bearings_deg(np.array([10.0]), bearing_tolerance_deg=1e-7)
+    with pytest.raises(InputError, match="finite"):
+        sweep_bearings_deg(np.array([np.nan]))
+    with pytest.raises(InputError, match="maximum distance"):
+        horizon_map(rough_dem, azimuths=4, max_distance_m=np.inf)
 
 
 def test_nodata_is_no_terrain(rough_dem):
@@ -182,6 +216,11 @@ def test_nodata_is_no_terrain(rough_dem):
     sweep = horizon_map(holed, azimuths=8, method="sweep", **common)
     rays = horizon_map(holed, azimuths=bearings, method="rays", **common)
     assert np.isnan(sweep[:, 60:90, 70:100]).all()
+    # The terrain beyond the hole is still seen: the pixels just west of it, looking east
+    # across its 1.2 km, have a horizon (within the 2 km limit).
+    east = list(bearings).index(90.0)
+    assert np.isfinite(sweep[east, 60:90, 67:70]).all()
+    assert np.isfinite(rays[east, 60:90, 67:70]).all()
     inner = (slice(None), slice(1, -1), slice(1, -1))
     assert np.array_equal(np.isnan(sweep[inner]), np.isnan(rays[inner]))
     assert np.nanmean(np.abs(sweep - rays)) < 0.01

@@ -200,13 +200,14 @@ def horizon(
     """Horizon map: band i is the horizon elevation [deg] at azimuth 360*i/N from local north
     at each pixel (or grid north with --bearings grid; the sweep records each band's exact
     bearing), out to --max-distance-m, Moon curvature included."""
-    from ilrs.terrain.horizon import write_horizon_map
+    from ilrs.terrain.horizon import check_method, write_horizon_map
     from ilrs.terrain.sources import open_dem
 
     grid = bearings is Bearings.grid
     chosen = method.value
     if method is HorizonMethod.auto:
         chosen = "sweep" if grid and far_field is None else "rays"
+    check_method(chosen, grid, far_field)  # before any DEM is read
     source = open_dem(dem)
     far = open_dem(far_field).read() if far_field is not None else None
 

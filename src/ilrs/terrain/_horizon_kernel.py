@@ -403,6 +403,9 @@ def _trace(
         ground_m = _bilinear(z, row_a, col_a)
         if abs(observer_radius_m - radius_m - ground_m) < 1e-6:
             slope = _ground_slope(z, row_a, col_a, dir_row, dir_col, pixel_m)
+            if not flat:
+                # Per true metre: grid metres are the projection's scale factor longer.
+                slope *= 2.0 / (1.0 - o2)
             if slope > best:
                 best = slope
     # A first, sparse look along the ray (every few pixels, at points the full walk

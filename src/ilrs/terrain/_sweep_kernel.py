@@ -351,9 +351,12 @@ def _crest_elevation_deg(
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _refine_near(z, line, p, q, c, end, tile, observer_height_m, flat, step_m, geo, work, out_deg):
-    """Exact crests of the concave pieces within NEAR_FIELD_COLS of the pixel at column c:
-    there the hull's straight chords under them would cost the most angle."""
+def _refine_near(
+    z, line, p, q, c, end, tile, observer_height_m, window_cols, flat, step_m, geo, work, out_deg
+):
+    """Exact crests of the concave pieces within NEAR_FIELD_COLS of the pixel at column c
+    (and within the limit): there the hull's straight chords under them would cost the
+    most angle."""
     row = (line + p * c) // q
     ground_m = z[row, c]
     if math.isnan(ground_m):
@@ -365,8 +368,12 @@ def _refine_near(z, line, p, q, c, end, tile, observer_height_m, flat, step_m, g
     observer_m = ground_m + observer_height_m
     ox, oy = _plane_point(float(c), float(row), observer_m, flat, step_m, geo, work)
     # On a plane tan(elevation) <= rise / distance; the Moon's curvature only lowers it.
+    # Grid distances exceed true ones by the projection's scale factor (< 1.11 within 37°
+    # of the pole), hence the margin.
     best_tan = math.tan(math.radians(best_deg))
-    for column in range(c, min(end, c + NEAR_FIELD_COLS)):
+    bound_step_m = step_m if flat else step_m * 0.9
+    limit_t = c + window_cols
+    for column in range(c, min(end, c + NEAR_FIELD_COLS, int(math.ceil(limit_t)))):
         numerator = line + p * column
         cell = numerator // q
         frac = numerator - cell * q
@@ -375,6 +382,7 @@ def _refine_near(z, line, p, q, c, end, tile, observer_height_m, flat, step_m, g
             (float(column), t_cross, cell),
             (t_cross, column + 1.0, cell + 1),
         ):
+            t_b = min(t_b, limit_t)
             if t_b <= t_a or cell_row + 1 >= z.shape[0]:
                 continue
             z00, z01 = z[cell_row, column], z[cell_row, column + 1]
@@ -383,7 +391,7 @@ def _refine_near(z, line, p, q, c, end, tile, observer_height_m, flat, step_m, g
                 continue  # convex along the line: the chord's ends hold the maximum
             # The surface in a cell is no higher than its highest corner.
             rise_m = max(max(z00, z01), max(z10, z11)) - observer_m
-            distance_m = (t_a - c if rise_m >= 0.0 else t_b - c) * step_m
+            distance_m = (t_a - c if rise_m >= 0.0 else t_b - c) * bound_step_m
             if distance_m > 0.0 and rise_m <= best_tan * distance_m:
                 continue
             best_deg = _crest_elevation_deg(
@@ -467,7 +475,20 @@ def _sweep_line(
             )
         if p > 0:
             _refine_near(
-                z, line, p, q, c, end, tile, observer_height_m, flat, step_m, geo, work, out_deg
+                z,
+                line,
+                p,
+                q,
+                c,
+                end,
+                tile,
+                observer_height_m,
+                window_cols,
+                flat,
+                step_m,
+                geo,
+                work,
+                out_deg,
             )
 
 

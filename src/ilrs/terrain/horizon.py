@@ -35,6 +35,7 @@ __all__ = [
     "horizon_profile",
     "horizon_tiles",
     "azimuths_deg",
+    "check_method",
     "sweep_bearings_deg",
 ]
 
@@ -111,8 +112,10 @@ def _azimuth_array(azimuths: int | np.ndarray) -> np.ndarray:
 
 
 def _check_max_distance(max_distance_m: float) -> None:
-    if not max_distance_m > 0:
-        raise InputError(f"the maximum distance must be positive, got {max_distance_m} m")
+    if not (max_distance_m > 0 and math.isfinite(max_distance_m)):
+        raise InputError(
+            f"the maximum distance must be a positive number of metres, got {max_distance_m} m"
+        )
 
 
 def _run_kernel(
@@ -319,13 +322,15 @@ def _tolerance(bearing_tolerance_deg: float | None) -> float:
     return float(bearing_tolerance_deg)
 
 
-def _check_method(method: str, grid_azimuths: bool, far_field) -> None:
+def check_method(method: str, grid_azimuths: bool, far_field) -> None:
+    """That the method can compute what is asked (an :class:`InputError` if not)."""
     if method not in METHODS:
         raise InputError(f"unknown horizon method {method!r}; choose one of {', '.join(METHODS)}")
     if method == "sweep" and not grid_azimuths:
         raise InputError(
-            "the sweep method computes bearings from grid north: ask for grid azimuths, "
-            "or use the rays method for azimuths from local north"
+            "the sweep method computes bearings from grid north: ask for grid bearings "
+            "(--bearings grid, grid_azimuths=True), or take the rays method for azimuths "
+            "from local north"
         )
     if method == "sweep" and far_field is not None:
         raise InputError("the sweep method works on one grid: use the rays method with a far field")
@@ -351,7 +356,7 @@ def horizon_map(
     only) moves each bearing to :func:`sweep_bearings_deg`. For grids too large for memory
     use :func:`write_horizon_map`.
     """
-    _check_method(method, grid_azimuths, far_field)
+    check_method(method, grid_azimuths, far_field)
     _check_max_distance(max_distance_m)
     angles = _azimuth_array(azimuths)
     out = np.empty((angles.size, *dem.shape), dtype=np.float32)
@@ -400,7 +405,7 @@ def write_horizon_map(
     from ilrs.terrain.horizon_io import write_tiles
 
     # Everything is checked before any tile is read.
-    _check_method(method, grid_azimuths, far_field)
+    check_method(method, grid_azimuths, far_field)
     _check_max_distance(max_distance_m)
     angles = _azimuth_array(azimuths)
     if method == "sweep":

@@ -45,6 +45,8 @@ def snap_bearing(
     [deg clockwise from grid north]."""
     if not tolerance_deg > 0:
         raise InputError(f"the bearing tolerance must be positive, got {tolerance_deg} deg")
+    if not math.isfinite(bearing_deg):
+        raise InputError(f"a bearing must be a finite number of degrees, got {bearing_deg}")
     radians = math.radians(bearing_deg)
     east, south = math.sin(radians), -math.cos(radians)
     major, minor = (east, south) if abs(east) >= abs(south) else (south, east)
@@ -53,6 +55,11 @@ def snap_bearing(
         p = round(slope * q)
         if abs(math.degrees(math.atan2(p, q) - math.atan(slope))) <= tolerance_deg:
             break
+    else:
+        raise InputError(
+            f"no grid direction of at most {_MAX_DENOMINATOR} pixels a step lies within "
+            f"{tolerance_deg} deg of the bearing {bearing_deg} deg: allow a larger tolerance"
+        )
     g = math.gcd(p, q)
     p, q = p // g, q // g
     major_step = int(math.copysign(q, major))
