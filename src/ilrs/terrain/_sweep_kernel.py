@@ -38,39 +38,36 @@ def _cross(ax, ay, bx, by, ox, oy):
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
+def _unit_vector(t, row, geo):
+    """Moon-fixed unit vector of the canonical grid point: inverse south polar
+    stereographic, u = (y, x, s - 2R) / s with s = (rho^2 + 4R^2) / 4R."""
+    x = geo[0] + geo[1] * t + geo[2] * row
+    y = geo[3] + geo[4] * t + geo[5] * row
+    radius = geo[6]
+    s = (x * x + y * y + 4.0 * radius * radius) / (4.0 * radius)
+    return y / s, x / s, (s - 2.0 * radius) / s
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _plane_point(t, row, height_m, flat, step_m, geo, work):
     """2-D coordinates [m] of the terrain point at column t, row ``row`` (canonical)."""
     if flat:
         return t * step_m, height_m
-    x = geo[0] + geo[1] * t + geo[2] * row
-    y = geo[3] + geo[4] * t + geo[5] * row
-    radius = geo[6]
-    # Inverse south polar stereographic: u = (y, x, s - 2R) / s with s = (rho^2 + 4R^2)/4R.
-    s = (x * x + y * y + 4.0 * radius * radius) / (4.0 * radius)
-    scale = (radius + height_m) / s
-    p0, p1, p2 = y * scale, x * scale, (s - 2.0 * radius) * scale
+    u0, u1, u2 = _unit_vector(t, row, geo)
+    radius = geo[6] + height_m
+    p0, p1, p2 = u0 * radius, u1 * radius, u2 * radius
     return (
         p0 * work[0, 0] + p1 * work[0, 1] + p2 * work[0, 2],
         p0 * work[0, 3] + p1 * work[0, 4] + p2 * work[0, 5],
     )
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def _unit_vector(t, row, geo):
-    """Moon-fixed unit vector of the canonical grid point (inverse polar stereographic)."""
-    x = geo[0] + geo[1] * t + geo[2] * row
-    y = geo[3] + geo[4] * t + geo[5] * row
-    radius = geo[6]
-    s = (x * x + y * y + 4.0 * radius * radius) / (4.0 * radius)
-    return np.array([y / s, x / s, (s - 2.0 * radius) / s])
-
-
 @numba.njit(cache=True, error_model="numpy")
 def _line_basis(t_near, row_near, t_far, row_far, geo, basis):
     """Along-line and up axes of the plane of the great circle through the line's ends,
     into the first row of ``basis``."""
-    near = _unit_vector(t_near, row_near, geo)
-    far = _unit_vector(t_far, row_far, geo)
+    near = np.array(_unit_vector(t_near, row_near, geo))
+    far = np.array(_unit_vector(t_far, row_far, geo))
     up = near + far
     up /= math.sqrt(np.sum(up * up))
     along = far - near
