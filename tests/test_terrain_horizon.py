@@ -10,7 +10,7 @@ from affine import Affine
 
 from ilrs.errors import InputError
 from ilrs.terrain import MOON_RADIUS_M, Dem, latlon_from_polar_xy, moon_fixed_m
-from ilrs.terrain.horizon import horizon_map, horizon_profile
+from ilrs.terrain.horizon import azimuths_deg, horizon_map, horizon_profile
 
 R = MOON_RADIUS_M
 
@@ -148,6 +148,32 @@ def brute_force_horizon_deg(
     return math.degrees(math.asin(sin_elevation.max()))
 
 
+def sampled_errors_deg(
+    dem: Dem,
+    horizons: np.ndarray,
+    azimuths_deg: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    samples: int,
+    max_distance_m: float,
+    height_m: float,
+    grid_bearings: bool = False,
+) -> np.ndarray:
+    """|map - brute force| [deg] at random pixels (2 px in from the edge: rays leave the
+    grid) and bands. With ``grid_bearings`` the bands' azimuths are grid bearings, turned
+    into each pixel's local azimuth."""
+    errors = []
+    for _ in range(samples):
+        row, col = (int(v) for v in rng.integers(2, dem.shape[0] - 2, 2))
+        band = int(rng.integers(0, len(azimuths_deg)))
+        azimuth = azimuths_deg[band]
+        if grid_bearings:
+            azimuth -= float(dem.latlon(row, col)[1])  # local azimuth = bearing - longitude
+        expected = brute_force_horizon_deg(dem, row, col, azimuth, max_distance_m, height_m)
+        errors.append(abs(horizons[band, row, col] - expected))
+    return np.array(errors)
+
+
 @pytest.fixture(scope="module")
 def rough_dem() -> Dem:
     """Craters and rough hills, 160 x 160 px of 40 m near 88.9°S."""
@@ -177,13 +203,15 @@ def test_map_against_brute_force(rough_dem):
     horizons = horizon_map(
         dem, azimuths=16, max_distance_m=max_distance_m, height_above_ground_m=2.0, tile_px=64
     )
-    rng = np.random.default_rng(7)
-    errors = []
-    for _ in range(60):
-        row, col = (int(v) for v in rng.integers(2, 158, 2))  # edges too: rays leave the grid
-        band = int(rng.integers(0, 16))
-        expected = brute_force_horizon_deg(dem, row, col, 360 * band / 16, max_distance_m, 2.0)
-        errors.append(abs(horizons[band, row, col] - expected))
+    errors = sampled_errors_deg(
+        dem,
+        horizons,
+        azimuths_deg(16),
+        np.random.default_rng(7),
+        samples=60,
+        max_distance_m=max_distance_m,
+        height_m=2.0,
+    )
     assert max(errors) <= 0.05
     assert np.mean(errors) < 0.01
 
@@ -195,13 +223,15 @@ def test_observer_on_the_ground_and_the_distance_limit(rough_dem, max_distance_m
     # limit sets the horizon.
     dem = rough_dem
     horizons = horizon_map(dem, azimuths=16, max_distance_m=max_distance_m, tile_px=64)
-    rng = np.random.default_rng(5)
-    errors = []
-    for _ in range(60):
-        row, col = (int(v) for v in rng.integers(2, 158, 2))
-        band = int(rng.integers(0, 16))
-        expected = brute_force_horizon_deg(dem, row, col, 360 * band / 16, max_distance_m, 0.0)
-        errors.append(abs(horizons[band, row, col] - expected))
+    errors = sampled_errors_deg(
+        dem,
+        horizons,
+        azimuths_deg(16),
+        np.random.default_rng(5),
+        samples=60,
+        max_distance_m=max_distance_m,
+        height_m=0.0,
+    )
     assert max(errors) <= 0.05
     assert np.mean(errors) < 0.01
 

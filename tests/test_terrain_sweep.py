@@ -11,7 +11,7 @@ import pytest
 from ilrs.errors import InputError
 from ilrs.terrain.horizon import horizon_map, sweep_bearings_deg
 from ilrs.terrain.sweep import snap_bearing
-from test_terrain_horizon import brute_force_horizon_deg, grid, rough_dem, sphere_angle_deg
+from test_terrain_horizon import grid, rough_dem, sampled_errors_deg, sphere_angle_deg
 
 __all__ = ["rough_dem"]  # the fixture, shared with the ray method's tests
 
@@ -123,16 +123,16 @@ def test_sweep_against_brute_force(rough_dem, height_m, max_distance_m):
         method="sweep",
         tile_px=64,
     )
-    rng = np.random.default_rng(3)
-    errors = []
-    for _ in range(60):
-        row, col = (int(v) for v in rng.integers(2, 158, 2))
-        band = int(rng.integers(0, 16))
-        longitude = float(dem.latlon(row, col)[1])
-        expected = brute_force_horizon_deg(
-            dem, row, col, bearings[band] - longitude, max_distance_m, height_m
-        )
-        errors.append(abs(horizons[band, row, col] - expected))
+    errors = sampled_errors_deg(
+        dem,
+        horizons,
+        bearings,
+        np.random.default_rng(3),
+        samples=60,
+        max_distance_m=max_distance_m,
+        height_m=height_m,
+        grid_bearings=True,
+    )
     assert max(errors) <= 0.05
     assert np.mean(errors) < 0.01
 
@@ -153,15 +153,16 @@ def test_far_from_the_pole_distances_are_true_distances(rough_dem, method):
             grid_azimuths=True,
             method=method,
         )
-        errors = []
-        for _ in range(25):
-            row, col = (int(v) for v in rng.integers(2, 158, 2))
-            band = int(rng.integers(0, 8))
-            longitude = float(dem.latlon(row, col)[1])
-            expected = brute_force_horizon_deg(
-                dem, row, col, bearings[band] - longitude, max_distance_m, height_m
-            )
-            errors.append(abs(horizons[band, row, col] - expected))
+        errors = sampled_errors_deg(
+            dem,
+            horizons,
+            bearings,
+            rng,
+            samples=25,
+            max_distance_m=max_distance_m,
+            height_m=height_m,
+            grid_bearings=True,
+        )
         assert max(errors) <= 0.05
 
 
