@@ -50,6 +50,17 @@ def test_flat_sphere_horizon_dips_by_the_curvature():
     assert np.max(np.abs(short.elevation_deg - sphere_angle_deg(3_000.0, 0.0, 10.0))) < 0.01
 
 
+def test_pixels_on_the_grid_edge_see_the_terrain_inwards():
+    # Edge pixels come back from the projection a rounding error outside the grid; their
+    # rays inwards must still run (they once all stopped at once: no horizon at all).
+    dem = grid(np.zeros((60, 60)), 50.0)
+    horizons = horizon_map(dem, azimuths=24, max_distance_m=1_500.0)
+    assert not np.all(np.isnan(horizons), axis=0).any()
+    corner = horizons[:, 0, 0]  # the north-west corner: rays between south and east
+    assert np.count_nonzero(~np.isnan(corner)) >= 5
+    assert np.nanmax(np.abs(corner)) < 0.01
+
+
 def test_cone_on_a_plane():
     pixel_m, n = 20.0, 301
     rows, cols = np.indices((n, n))

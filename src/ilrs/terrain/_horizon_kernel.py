@@ -23,6 +23,9 @@ _PREPASS_STRIDE = 4  # pixels between the samples of the first, sparse look alon
 # transform (x_left, y_top, pixel_size). Up to two layers: the fine grid and a far field.
 
 
+_EDGE_PX = 1e-6  # how far outside the grid a point may round and still count as on it
+
+
 @numba.njit(cache=True, inline="always", error_model="numpy")
 def _grid_position(u0, u1, u2, radius_m, x_left, y_top, pixel_m):
     # Inverse south polar stereographic of a unit vector: x = 2R u_y/(1-u_z), y = 2R u_x/(1-u_z).
@@ -395,6 +398,14 @@ def _trace(
         e2,
     )
     row_a, col_a, cos_a, sin_a = _ray_point(0, flat, ray, cos_table, sin_table, layer)
+    # An observer on the grid's edge may come back from the projection a rounding error
+    # outside it: it still stands on the grid.
+    row_a = (
+        min(max(row_a, 0.0), n_rows - 1.0) if -_EDGE_PX < row_a < n_rows - 1 + _EDGE_PX else row_a
+    )
+    col_a = (
+        min(max(col_a, 0.0), n_cols - 1.0) if -_EDGE_PX < col_a < n_cols - 1 + _EDGE_PX else col_a
+    )
     if row_a < 0.0 or col_a < 0.0 or row_a > n_rows - 1 or col_a > n_cols - 1:
         return best, start_distance_m
     if start_distance_m == 0.0:
