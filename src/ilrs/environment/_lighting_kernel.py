@@ -1,0 +1,288 @@
+"""The compiled core of lighting maps (numba). See :mod:`ilrs.environment.maps`.
+
+Each pixel's horizon is first laid onto a fine, even grid of the tile's reference azimuth
+(the pixel's own azimuth turned by its twist, its elevations lowered by its tilt), so that
+one table of the body's reference azimuth and elevation per instant serves every pixel.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from ilrs.environment.disk import disk_fraction
+
+# Bands of the result, per pixel.
+MEAN_DISK_FRACTION = 0
+ANY_VISIBLE_FRACTION = 1
+CENTRE_VISIBLE_FRACTION = 2
+LONGEST_HIDDEN_STEPS = 3  # longest spell with no part of the disk visible [steps]
+LONGEST_CENTRE_HIDDEN_STEPS = 4  # longest spell with the centre below the horizon [steps]
+RESULT_BANDS = 5
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _resample(band_az_deg, band_el_deg, twist_deg, tilt_e_rad, tilt_n_rad, sin_cos, out):
+    """out[k]: the pixel's horizon at reference azimuth k * step (its own azimuth k * step +
+    twist), less the tilt's lift of the body's elevation there. ``sin_cos`` (2, K + 1):
+    sine and cosine of the reference azimuths."""
+    n_bands = band_az_deg.size
+    n_fine = out.size - 1
+    fine_step_deg = 360.0 / n_fine
+    # Azimuths unwrapped from the first one, twist + 0 .. twist + 360: they only increase,
+    # so the band segment [j, j + 1) holding them only moves on.
+    first = twist_deg % 360.0
+    turn = 0.0  # whole turns added to the band azimuths
+    j = n_bands - 1
+    while j > 0 and band_az_deg[j] > first:
+        j -= 1
+    if band_az_deg[j] > first:  # before the first band: on the segment across north
+        j = n_bands - 1
+        turn = -360.0
+    start = band_az_deg[j] + turn
+    end = band_az_deg[j + 1] + turn if j + 1 < n_bands else band_az_deg[0] + turn + 360.0
+    for k in range(n_fine + 1):
+        azimuth = first + k * fine_step_deg
+        while azimuth >= end:
+            j += 1
+            if j == n_bands:
+                j = 0
+                turn += 360.0
+            start = band_az_deg[j] + turn
+            end = band_az_deg[j + 1] + turn if j + 1 < n_bands else band_az_deg[0] + turn + 360.0
+        after = j + 1 if j + 1 < n_bands else 0
+        fraction = (azimuth - start) / (end - start)
+        horizon = band_el_deg[j] + fraction * (band_el_deg[after] - band_el_deg[j])
+        lift = tilt_e_rad * sin_cos[0, k] + tilt_n_rad * sin_cos[1, k]
+        out[k] = horizon - math.degrees(lift)
+
+
+# The running state of one pixel's scan, in one small array.
+_DISK_SUM, _ANY_COUNT, _CENTRE_COUNT = 0, 1, 2
+_LONGEST_HIDDEN, _LONGEST_CENTRE = 3, 4
+_HIDDEN_START, _CENTRE_START = 5, 6  # where the current spell began [steps]; -1 outside one
+_STATE_SIZE = 7
+
+FINE_PER_COARSE = 10  # fine azimuth nodes per coarse bin of the block bounds
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _margins(horizon, fine_step_deg, t, epochs):
+    """At instant t: the centre's height above the horizon [deg], the square of how much
+    the tilted line stretches the perpendicular, and the disk's radius [deg]."""
+    position = epochs[0, t]
+    k = int(position)
+    rise = horizon[k + 1] - horizon[k]
+    vertical = epochs[1, t] - (horizon[k] + (position - k) * rise)
+    sky_slope = rise / fine_step_deg * epochs[3, t]
+    return vertical, 1.0 + sky_slope * sky_slope, epochs[2, t]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _exact_margins(horizon, fine_step_deg, t, epochs):
+    """At instant t: the height [deg] of the disk's top above the tilted horizon line
+    (perpendicular to it), and of its centre above the horizon."""
+    vertical, stretch_sq, radius = _margins(horizon, fine_step_deg, t, epochs)
+    return vertical / math.sqrt(stretch_sq) + radius, vertical
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _zero_between(t, before, now):
+    """Where a margin, linear from instant t-1 to t, is zero [steps]."""
+    return t - 1 + before / (before - now) if before != now else float(t)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _step(horizon, fine_step_deg, t, epochs, state):
+    """Take instant t exactly into the pixel's state."""
+    vertical, stretch_sq, radius = _margins(horizon, fine_step_deg, t, epochs)
+    if vertical * vertical >= radius * radius * stretch_sq:  # wholly above or below
+        fraction = 1.0 if vertical > 0.0 else 0.0
+        hidden = vertical < 0.0
+    else:
+        across = vertical / math.sqrt(stretch_sq)  # perpendicular to the tilted line
+        fraction = disk_fraction(across / radius)
+        hidden = across + radius <= 0.0
+    state[_DISK_SUM] += fraction
+    if not hidden:
+        state[_ANY_COUNT] += 1.0
+    centre_hidden = vertical <= 0.0
+    if not centre_hidden:
+        state[_CENTRE_COUNT] += 1.0
+    if hidden != (state[_HIDDEN_START] >= 0.0) or centre_hidden != (state[_CENTRE_START] >= 0.0):
+        _follow_spells(horizon, fine_step_deg, t, epochs, state, hidden, centre_hidden)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _follow_spells(horizon, fine_step_deg, t, epochs, state, hidden, centre_hidden):
+    """Open or close the spells without any of the disk and with the centre hidden, as
+    instant t finds them; their edges go where the margins, linear between instants, cross
+    zero (taken exactly, at these rare changes)."""
+    hidden_changes = hidden != (state[_HIDDEN_START] >= 0.0)
+    centre_changes = centre_hidden != (state[_CENTRE_START] >= 0.0)
+    if not (hidden_changes or centre_changes):
+        return
+    any_at, centre_at = 0.0, 0.0
+    if t > 0:
+        any_before, centre_before = _exact_margins(horizon, fine_step_deg, t - 1, epochs)
+        any_now, centre_now = _exact_margins(horizon, fine_step_deg, t, epochs)
+        any_at = _zero_between(t, any_before, any_now)
+        centre_at = _zero_between(t, centre_before, centre_now)
+    if hidden_changes:
+        if hidden:
+            state[_HIDDEN_START] = any_at
+        else:
+            state[_LONGEST_HIDDEN] = max(state[_LONGEST_HIDDEN], any_at - state[_HIDDEN_START])
+            state[_HIDDEN_START] = -1.0
+    if centre_changes:
+        if centre_hidden:
+            state[_CENTRE_START] = centre_at
+        else:
+            longest = max(state[_LONGEST_CENTRE], centre_at - state[_CENTRE_START])
+            state[_LONGEST_CENTRE] = longest
+            state[_CENTRE_START] = -1.0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _coarse_bounds(horizon, fine_step_deg, low, high, steepest):
+    """Per coarse bin: the lowest and highest horizon node, and the steepest slope
+    squared [per deg of azimuth], over the fine nodes the bin's segments use."""
+    n_coarse = low.size
+    for c in range(n_coarse):
+        first = c * FINE_PER_COARSE
+        low[c] = horizon[first]
+        high[c] = horizon[first]
+        steepest[c] = 0.0
+        for k in range(first, first + FINE_PER_COARSE):
+            low[c] = min(low[c], horizon[k + 1])
+            high[c] = max(high[c], horizon[k + 1])
+            slope = (horizon[k + 1] - horizon[k]) / fine_step_deg
+            steepest[c] = max(steepest[c], slope * slope)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _block_side(blocks, b, low, high, steepest):
+    """+1 if the whole disk is above the horizon at every instant of block b, -1 if it is
+    wholly below at every one, 0 if that cannot be told from the bounds."""
+    n_coarse = low.size
+    first, last = int(blocks[0, b]), int(blocks[1, b])
+    lowest, highest, steepest_sq = 1e300, -1e300, 0.0
+    for c in range(first, last + 1):
+        index = c if c < n_coarse else c - n_coarse
+        lowest = min(lowest, low[index])
+        highest = max(highest, high[index])
+        steepest_sq = max(steepest_sq, steepest[index])
+    sec = blocks[5, b]
+    reach = blocks[4, b] * math.sqrt(1.0 + steepest_sq * sec * sec)  # largest radius, stretched
+    if blocks[2, b] - highest >= reach:
+        return 1
+    if lowest - blocks[3, b] >= reach:
+        return -1
+    return 0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _pixel(horizon, fine_step_deg, epochs, blocks, block_size, low, high, steepest, state, result):
+    """Scan the instants for one pixel into ``result`` (RESULT_BANDS values). Blocks of
+    instants where the bounds show the disk wholly above or below the horizon are counted
+    at once (a spell may change only at their first instant)."""
+    n = epochs.shape[1]
+    state[:] = 0.0
+    state[_HIDDEN_START] = -1.0
+    state[_CENTRE_START] = -1.0
+    _coarse_bounds(horizon, fine_step_deg, low, high, steepest)
+    for b in range(blocks.shape[1]):
+        t0 = b * block_size
+        t1 = min(n, t0 + block_size)
+        side = _block_side(blocks, b, low, high, steepest)
+        if side == 0:
+            for t in range(t0, t1):
+                _step(horizon, fine_step_deg, t, epochs, state)
+            continue
+        if side > 0:
+            state[_DISK_SUM] += t1 - t0
+            state[_ANY_COUNT] += t1 - t0
+            state[_CENTRE_COUNT] += t1 - t0
+        if (side < 0) != (state[_HIDDEN_START] >= 0.0) or (side < 0) != (
+            state[_CENTRE_START] >= 0.0
+        ):
+            _follow_spells(horizon, fine_step_deg, t0, epochs, state, side < 0, side < 0)
+    if state[_HIDDEN_START] >= 0.0:
+        state[_LONGEST_HIDDEN] = max(state[_LONGEST_HIDDEN], n - 1 - state[_HIDDEN_START])
+    if state[_CENTRE_START] >= 0.0:
+        state[_LONGEST_CENTRE] = max(state[_LONGEST_CENTRE], n - 1 - state[_CENTRE_START])
+    result[MEAN_DISK_FRACTION] = state[_DISK_SUM] / n
+    result[ANY_VISIBLE_FRACTION] = state[_ANY_COUNT] / n
+    result[CENTRE_VISIBLE_FRACTION] = state[_CENTRE_COUNT] / n
+    result[LONGEST_HIDDEN_STEPS] = state[_LONGEST_HIDDEN]
+    result[LONGEST_CENTRE_HIDDEN_STEPS] = state[_LONGEST_CENTRE]
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def lighting_kernel(
+    horizons_deg,
+    band_order,
+    band_az_deg,
+    twist_deg,
+    tilt_e_rad,
+    tilt_n_rad,
+    fine_step_deg,
+    epochs,
+    blocks,
+    block_size,
+    open_horizon_deg,
+    out,
+):
+    """Lighting figures of every pixel of a tile.
+
+    ``horizons_deg`` (bands, rows, cols) at ``band_az_deg[band_order]`` (increasing);
+    twist and tilts per pixel. ``epochs`` (4, T): per instant the body's position on the
+    fine reference-azimuth grid [nodes], its elevation [deg], angular radius [deg] and
+    sec(elevation). ``blocks`` (6, T / block_size): per block of instants the first and
+    last coarse azimuth bin (unwrapped), the lowest and highest elevation, the largest
+    radius and sec(elevation). Directions without terrain (NaN: off the grid) take
+    ``open_horizon_deg``, the bare sphere's. Writes ``out`` (RESULT_BANDS, rows, cols);
+    pixels without any horizon get NaN.
+    """
+    n_bands, n_rows, n_cols = horizons_deg.shape
+    n_fine = int(round(360.0 / fine_step_deg))
+    n_coarse = n_fine // FINE_PER_COARSE
+    reference_rad = np.radians(np.arange(n_fine + 1) * fine_step_deg)
+    sin_cos = np.empty((2, n_fine + 1))
+    sin_cos[0] = np.sin(reference_rad)
+    sin_cos[1] = np.cos(reference_rad)
+    for row in numba.prange(n_rows):
+        fine = np.empty(n_fine + 1)
+        elevations = np.empty(n_bands)
+        result = np.empty(RESULT_BANDS)
+        state = np.empty(_STATE_SIZE)
+        low, high, steepest = np.empty(n_coarse), np.empty(n_coarse), np.empty(n_coarse)
+        for col in range(n_cols):
+            known = 0
+            for b in range(n_bands):
+                value = horizons_deg[band_order[b], row, col]
+                if math.isnan(value):
+                    value = open_horizon_deg
+                else:
+                    known += 1
+                elevations[b] = value
+            if known == 0:
+                for band in range(RESULT_BANDS):
+                    out[band, row, col] = np.nan
+                continue
+            _resample(
+                band_az_deg,
+                elevations,
+                twist_deg[row, col],
+                tilt_e_rad[row, col],
+                tilt_n_rad[row, col],
+                sin_cos,
+                fine,
+            )
+            _pixel(
+                fine, fine_step_deg, epochs, blocks, block_size, low, high, steepest, state, result
+            )
+            for band in range(RESULT_BANDS):
+                out[band, row, col] = result[band]

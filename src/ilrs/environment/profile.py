@@ -1,0 +1,162 @@
+"""A site's horizon line: the horizon elevation at every azimuth, from a DEM or a CSV file."""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ilrs.errors import InputError
+from ilrs.terrain import Dem
+from ilrs.terrain.horizon import horizon_profile
+
+__all__ = ["HorizonLine", "read_horizon_csv"]
+
+CSV_COLUMNS = ("azimuth_deg", "elevation_deg")
+
+
+@dataclass(frozen=True)
+class HorizonLine:
+    """Horizon elevation [deg] at azimuths [deg clockwise from local north], joined by
+    straight segments around the full circle."""
+
+    azimuth_deg: np.ndarray
+    elevation_deg: np.ndarray
+    source: str = "given"
+
+    def __post_init__(self) -> None:
+        azimuth = np.asarray(self.azimuth_deg, dtype=float) % 360.0
+        elevation = np.asarray(self.elevation_deg, dtype=float)
+        if azimuth.ndim != 1 or azimuth.shape != elevation.shape or azimuth.size < 2:
+            raise InputError("a horizon needs at least two (azimuth, elevation) pairs")
+        if not (np.all(np.isfinite(azimuth)) and np.all(np.isfinite(elevation))):
+            raise InputError("horizon azimuths and elevations must be finite numbers")
+        order = np.argsort(azimuth, kind="stable")
+        azimuth, elevation = azimuth[order], elevation[order]
+        if np.any(np.diff(azimuth) == 0.0):
+            repeated = azimuth[1:][np.diff(azimuth) == 0.0][0]
+            raise InputError(f"the horizon gives azimuth {repeated:g} degrees twice")
+        object.__setattr__(self, "azimuth_deg", azimuth)
+        object.__setattr__(self, "elevation_deg", elevation)
+
+    @classmethod
+    def from_dem(
+        cls,
+        dem: Dem,
+        lat_deg: float,
+        lon_deg: float,
+        *,
+        height_above_ground_m: float = 0.0,
+        azimuths: int = 720,
+        max_distance_m: float = 150_000.0,
+        far_field: Dem | None = None,
+    ) -> HorizonLine:
+        """The horizon computed from terrain (see :func:`ilrs.terrain.horizon.horizon_profile`)."""
+        profile = horizon_profile(
+            dem,
+            lat_deg,
+            lon_deg,
+            azimuths=azimuths,
+            height_above_ground_m=height_above_ground_m,
+            max_distance_m=max_distance_m,
+            far_field=far_field,
+        )
+        elevation = np.where(np.isnan(profile.elevation_deg), -90.0, profile.elevation_deg)
+        return cls(profile.azimuth_deg, elevation, source=dem.metadata.get("source", "DEM"))
+
+    def _segments(self, azimuth_deg):
+        """Index of the segment holding each azimuth, its start azimuth and its width."""
+        azimuth = np.asarray(azimuth_deg, dtype=float) % 360.0
+        nodes = np.append(self.azimuth_deg, self.azimuth_deg[0] + 360.0)
+        index = np.searchsorted(nodes, azimuth, side="right") - 1
+        wrapped = index < 0  # before the first node: the segment from the last one
+        index = np.where(wrapped, nodes.size - 2, index)
+        start = np.where(wrapped, nodes[-2] - 360.0, nodes[index])
+        return azimuth, index, start, nodes[index + 1] - nodes[index]
+
+    def elevation_at(self, azimuth_deg) -> np.ndarray:
+        """Horizon elevation [deg] at any azimuth [deg]."""
+        azimuth, index, start, width = self._segments(azimuth_deg)
+        following = np.append(self.elevation_deg, self.elevation_deg[0])
+        fraction = (azimuth - start) / width
+        return following[index] + fraction * (following[index + 1] - following[index])
+
+    def slope_at(self, azimuth_deg) -> np.ndarray:
+        """Rise of the horizon [deg of elevation per deg of azimuth] at any azimuth."""
+        _, index, _, width = self._segments(azimuth_deg)
+        following = np.append(self.elevation_deg, self.elevation_deg[0])
+        return (following[index + 1] - following[index]) / width
+
+    def write_csv(self, path: str | Path) -> Path:
+        """Write the profile as CSV with the columns ``azimuth_deg,elevation_deg``."""
+        path = Path(path)
+        with path.open("w", newline="", encoding="utf-8") as stream:
+            writer = csv.writer(stream, lineterminator="\n")
+            writer.writerow(CSV_COLUMNS)
+            for azimuth, elevation in zip(self.azimuth_deg, self.elevation_deg, strict=True):
+                writer.writerow((f"{azimuth:.6f}", f"{elevation:.6f}"))
+        return path
+
+
+def read_horizon_csv(path: str | Path) -> HorizonLine:
+    """Read a horizon profile CSV: a header with ``azimuth_deg`` and ``elevation_deg`` (other
+    columns ignored), one row per azimuth; blank lines and ``#`` comments skipped.
+
+    Every fault is reported with the file, the line and the field.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"cannot read horizon file {path}: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise InputError(f"horizon file {path} is not UTF-8 text") from error
+    numbered = [
+        (number, line)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not numbered:
+        raise InputError(f"{path}: empty; expected a header {','.join(CSV_COLUMNS)}")
+    header_line, header_text = numbered[0]
+    header = [name.strip() for name in next(csv.reader([header_text]))]
+    missing = [name for name in CSV_COLUMNS if name not in header]
+    if missing:
+        raise InputError(
+            f"{path}:{header_line}: the header lacks {', '.join(missing)} "
+            f"(found {', '.join(header) or 'nothing'}; expected {','.join(CSV_COLUMNS)})"
+        )
+    columns = [header.index(name) for name in CSV_COLUMNS]
+    azimuths, elevations = [], []
+    seen: dict[float, int] = {}
+    for number, line in numbered[1:]:
+        fields = next(csv.reader([line]))
+        values = []
+        for name, column in zip(CSV_COLUMNS, columns, strict=True):
+            where = f"{path}:{number}: {name}"
+            if column >= len(fields) or not fields[column].strip():
+                raise InputError(f"{where} is missing")
+            try:
+                value = float(fields[column])
+            except ValueError:
+                raise InputError(f"{where} is not a number: {fields[column].strip()!r}") from None
+            if not math.isfinite(value):
+                raise InputError(f"{where} must be finite, got {fields[column].strip()!r}")
+            values.append(value)
+        azimuth, elevation = values
+        if not 0.0 <= azimuth <= 360.0:
+            raise InputError(f"{path}:{number}: azimuth_deg {azimuth:g} is outside 0..360")
+        if not -90.0 <= elevation <= 90.0:
+            raise InputError(f"{path}:{number}: elevation_deg {elevation:g} is outside -90..90")
+        key = azimuth % 360.0
+        if key in seen:
+            raise InputError(f"{path}:{number}: azimuth_deg {azimuth:g} repeats line {seen[key]}")
+        seen[key] = number
+        azimuths.append(azimuth)
+        elevations.append(elevation)
+    if len(azimuths) < 2:
+        raise InputError(f"{path}: a horizon needs at least two rows, found {len(azimuths)}")
+    return HorizonLine(np.array(azimuths), np.array(elevations), source=str(path))
