@@ -8,8 +8,10 @@ BIN := $(VENV)/bin
 .PHONY: run test bench lint clean
 
 run: $(VENV)/.installed-run
-	$(BIN)/ilrs sky --site connecting-ridge --height 2 \
-	    --start 2026-08-01T00:00:00Z --end 2026-08-02T00:00:00Z --step 2h
+	$(BIN)/ilrs terrain synth --out build/default/south_pole.tif --size-px 1024 --resolution-m 60
+	$(BIN)/ilrs site analyze --dem build/default/south_pole.tif --site connecting-ridge \
+	    --height-m 2 --start 2026-01-01T00:00:00Z --end 2026-12-31T23:00:00Z --step 1h \
+	    --intervals-csv build/default/connecting_ridge_spells.csv
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
@@ -18,6 +20,7 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_sky.py
+	$(BIN)/python benchmarks/bench_lighting.py
 
 $(VENV)/.installed-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -13,6 +13,8 @@ from typing import Annotated
 import typer
 
 from ilrs import __version__
+from ilrs.cli import maps as _maps
+from ilrs.cli import site as _site
 from ilrs.cli import sky as _sky
 from ilrs.cli import stations as _stations
 from ilrs.cli import terrain as _terrain
@@ -47,6 +49,8 @@ def _root(
 _sky.register(app)
 _stations.register(app)
 _terrain.register(app)
+_site.register(app)
+_maps.register(app)
 
 EXIT_INPUT_ERROR = 1
 

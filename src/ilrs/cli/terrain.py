@@ -246,23 +246,12 @@ def profile(
 ) -> None:
     """The horizon of one point: azimuth_deg,elevation_deg (the horizon profile CSV that
     'ilrs site analyze --horizon' reads)."""
-    from ilrs.terrain import polar_xy_from_latlon
-    from ilrs.terrain.grid import Window
-    from ilrs.terrain.horizon import halo_window, horizon_profile, reach_px
+    from ilrs.terrain.horizon import horizon_profile_from_source
     from ilrs.terrain.sources import open_dem
 
-    source = open_dem(dem)
-    # Read only what the rays can reach.
-    t = source.transform
-    x, y = polar_xy_from_latlon(lat, lon)
-    row, col = (t.f - y) / -t.e, (x - t.c) / t.a
-    if not (0 <= row < source.shape[0] and 0 <= col < source.shape[1]):
-        raise InputError(f"point {lat}°, {lon}° lies outside {dem}")
-    point = Window(int(row), int(col), 1, 1)
-    grid = source.read(halo_window(point, source.shape, reach_px(max_distance_m, t.a)))
     far = open_dem(far_field).read() if far_field is not None else None
-    result = horizon_profile(
-        grid,
+    result = horizon_profile_from_source(
+        open_dem(dem),
         lat,
         lon,
         azimuths=azimuths,

@@ -108,4 +108,4 @@ def sampled_period(times, purpose: str) -> tuple[Times, float]:
     steps_s = np.diff(times.tdb_s)
     if np.any(steps_s <= 0):
         raise InputError(f"the instants of {purpose} must increase")
-    return times, float(np.median(steps_s))
+    return times, round(float(np.median(steps_s)), 3)

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from ilrs.errors import InputError
-from ilrs.terrain import Dem
-from ilrs.terrain.horizon import horizon_profile
+from ilrs.terrain import MOON_RADIUS_M, Dem
+from ilrs.terrain.horizon import horizon_profile, horizon_profile_from_source
 
 __all__ = ["HorizonLine", "read_horizon_csv"]
 
@@ -45,7 +45,7 @@ class HorizonLine:
     @classmethod
     def from_dem(
         cls,
-        dem: Dem,
+        dem,
         lat_deg: float,
         lon_deg: float,
         *,
@@ -54,18 +54,28 @@ class HorizonLine:
         max_distance_m: float = 150_000.0,
         far_field: Dem | None = None,
     ) -> HorizonLine:
-        """The horizon computed from terrain (see :func:`ilrs.terrain.horizon.horizon_profile`)."""
-        profile = horizon_profile(
-            dem,
-            lat_deg,
-            lon_deg,
+        """The horizon computed from terrain: a :class:`Dem` in memory or a windowed source
+        (``ilrs.terrain.sources.open_dem``), of which only the reachable window is read.
+        Directions with no terrain in reach get the bare sphere's horizon."""
+        options = dict(
             azimuths=azimuths,
             height_above_ground_m=height_above_ground_m,
             max_distance_m=max_distance_m,
             far_field=far_field,
         )
-        elevation = np.where(np.isnan(profile.elevation_deg), -90.0, profile.elevation_deg)
-        return cls(profile.azimuth_deg, elevation, source=dem.metadata.get("source", "DEM"))
+        if isinstance(dem, Dem):
+            profile = horizon_profile(dem, lat_deg, lon_deg, **options)
+        else:
+            profile = horizon_profile_from_source(dem, lat_deg, lon_deg, **options)
+        dip_deg = -math.degrees(
+            math.acos(MOON_RADIUS_M / (MOON_RADIUS_M + max(0.0, height_above_ground_m)))
+        )
+        elevation = np.where(np.isnan(profile.elevation_deg), dip_deg, profile.elevation_deg)
+        metadata = getattr(dem, "metadata", {}) or {}
+        source = metadata.get("source") or str(getattr(dem, "path", "DEM"))
+        if metadata.get("synthetic") == "true":
+            source += " (synthetic)"
+        return cls(profile.azimuth_deg, elevation, source=source)
 
     def _segments(self, azimuth_deg):
         """Index of the segment holding each azimuth, its start azimuth and its width."""

@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ilrs.errors import InputError
-from ilrs.terrain.grid import MOON_RADIUS_M, Dem, Window
+from ilrs.terrain.grid import MOON_RADIUS_M, Dem, Window, polar_xy_from_latlon
 
 __all__ = [
     "HorizonProfile",
@@ -218,6 +218,22 @@ def horizon_profile(
         False,
     )
     return HorizonProfile(angles, result[0])
+
+
+def horizon_profile_from_source(
+    source, lat_deg: float, lon_deg: float, *, max_distance_m: float = 150_000.0, **options
+) -> HorizonProfile:
+    """:func:`horizon_profile` on a windowed DEM source (``open_dem``), reading only the
+    window the rays can reach."""
+    t = source.transform
+    x_m, y_m = polar_xy_from_latlon(lat_deg, lon_deg)
+    row, col = (t.f - float(y_m)) / -t.e, (float(x_m) - t.c) / t.a
+    if not (0 <= row < source.shape[0] and 0 <= col < source.shape[1]):
+        where = getattr(source, "path", "the DEM")
+        raise InputError(f"point {lat_deg}°, {lon_deg}° lies outside {where}")
+    point = Window(int(row), int(col), 1, 1)
+    grid = source.read(halo_window(point, source.shape, reach_px(max_distance_m, t.a)))
+    return horizon_profile(grid, lat_deg, lon_deg, max_distance_m=max_distance_m, **options)
 
 
 def horizon_tiles(shape: tuple[int, int], tile_px: int) -> list[Window]:

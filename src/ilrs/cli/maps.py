@@ -1,0 +1,165 @@
+"""``ilrs map``: lighting maps from a horizon map (illumination, Earth, PSR, darkness)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ilrs.cli.output import EndOption, StartOption, StepOption
+
+map_app = typer.Typer(
+    help="Lighting maps from a horizon map ('ilrs terrain horizon'): GeoTIFFs with provenance.",
+    no_args_is_help=True,
+)
+
+DEFAULT_START = "2026-01-01T00:00:00Z"
+NODAL_CYCLE_DAYS = 6798.38  # the Moon's nodal precession: "permanent" means over this
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(map_app, name="map")
+
+
+HorizonArgument = Annotated[
+    Path,
+    typer.Argument(
+        help="Horizon map from 'ilrs terrain horizon', or a DEM (its horizon map is "
+        "computed first, by the sweep on grid bearings, and kept beside --out)."
+    ),
+]
+AzimuthsOption = Annotated[
+    int, typer.Option("--azimuths", help="With a DEM: horizon bands to compute.")
+]
+DistanceOption = Annotated[
+    float, typer.Option("--max-distance-m", help="With a DEM: how far the terrain counts [m].")
+]
+HeightOption = Annotated[
+    float, typer.Option("--height-m", help="With a DEM: observer height above the ground [m].")
+]
+OutOption = Annotated[Path, typer.Option("--out", help="GeoTIFF to write.")]
+TileOption = Annotated[int, typer.Option("--tile-px", help="Tile size [px].")]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Dask scheduler address, or 'local' for a local cluster."),
+]
+
+
+def _period(start: str | None, end: str | None, step: str | None):
+    """The instants: by default one nodal cycle (18.6 years) from 2026 at 1 h."""
+    from ilrs.sky import Times, parse_utc, utc_range
+
+    start = start or DEFAULT_START
+    if end is None:
+        first = parse_utc(start, source="--start").tdb_s[0]
+        end = Times([first + NODAL_CYCLE_DAYS * 86400.0]).utc_iso(0)[0]
+    return utc_range(start, end, step or "1h")
+
+
+def _is_horizon_map(path: Path) -> bool:
+    """Whether a GeoTIFF is a horizon map (its bands described by azimuth or bearing)."""
+    import rasterio
+
+    if path.suffix.lower() not in (".tif", ".tiff") or not path.is_file():
+        return False
+    try:
+        with rasterio.open(path) as dataset:
+            first = dataset.descriptions[0] or ""
+    except rasterio.errors.RasterioError:
+        return False
+    return first.startswith(("azimuth_deg=", "grid_bearing_deg="))
+
+
+def _horizon_for(
+    source_path: Path, out: Path, azimuths: int, max_distance_m: float, height_m: float
+) -> Path:
+    """The horizon map to light: the input itself, or one computed from a DEM beside the
+    output (the sweep on grid bearings) and kept for the next map."""
+    if _is_horizon_map(source_path):
+        return source_path
+    from ilrs.terrain.horizon import write_horizon_map
+    from ilrs.terrain.sources import open_dem
+
+    dem = open_dem(source_path)
+    horizon_path = out.with_name(out.stem + ".horizon.tif")
+    print(f"computing the horizon map of {source_path} into {horizon_path}", file=sys.stderr)
+    return write_horizon_map(
+        dem,
+        horizon_path,
+        azimuths=azimuths,
+        max_distance_m=max_distance_m,
+        height_above_ground_m=height_m,
+        grid_azimuths=True,
+        method="sweep",
+        provenance={"dem": str(source_path)},
+    )
+
+
+def _run(product: str, horizon: Path, out: Path, start, end, step, tile_px, scheduler, dem_options):
+    from ilrs.environment.maps import write_lighting_map
+
+    times = _period(start, end, step)
+    horizon = _horizon_for(horizon, out, *dem_options)
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rtiles {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
+
+    path = write_lighting_map(
+        horizon,
+        out,
+        product,
+        times,
+        tile_px=tile_px,
+        scheduler=scheduler,
+        progress=progress if sys.stderr.isatty() else None,
+    )
+    print(f"wrote {path} ({product}, {len(times):,} instants)")
+
+
+_PERIOD_HELP = " The period defaults to one nodal cycle (18.6 years) from 2026 at 1 h steps."
+_PRODUCT_HELP = {
+    "illumination": "Bands sunlit_fraction (time-averaged visible share of the solar disk), "
+    "sun_any_fraction and longest_darkness_h.",
+    "earth": "Bands earth_visible_fraction (the Earth's centre above the horizon), "
+    "earth_disk_fraction and longest_earth_loss_h.",
+    "psr": "The permanently shadowed regions: 1 where no part of the Sun shows over the whole "
+    "period, 0 elsewhere, 255 without data.",
+    "darkness": "The longest spell without any part of the Sun [h].",
+}
+
+
+def _command(product: str):
+    """The ``ilrs map PRODUCT`` command."""
+
+    def command(
+        horizon: HorizonArgument,
+        out: OutOption,
+        start: StartOption = None,
+        end: EndOption = None,
+        step: StepOption = None,
+        tile_px: TileOption = 512,
+        scheduler: SchedulerOption = None,
+        azimuths: AzimuthsOption = 36,
+        max_distance_m: DistanceOption = 50_000.0,
+        height_m: HeightOption = 0.0,
+    ) -> None:
+        _run(
+            product,
+            horizon,
+            out,
+            start,
+            end,
+            step,
+            tile_px,
+            scheduler,
+            (azimuths, max_distance_m, height_m),
+        )
+
+    command.__doc__ = _PRODUCT_HELP[product] + _PERIOD_HELP
+    return command
+
+
+for _product in _PRODUCT_HELP:
+    map_app.command(_product)(_command(_product))

@@ -1,0 +1,290 @@
+"""``ilrs site``: lighting and visibility at a site, and candidate sites ranked from maps."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from ilrs.cli.output import (
+    EndOption,
+    FormatOption,
+    OutputFormat,
+    SiteOption,
+    StartOption,
+    StepOption,
+    resolve_site,
+    write_table,
+)
+from ilrs.errors import InputError
+
+site_app = typer.Typer(help="A site's sunlight, Earth visibility and contact; site ranking.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(site_app, name="site")
+
+
+def _stations(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    if text.strip().lower() == "none":
+        return []
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+@site_app.command("analyze")
+def analyze(
+    start: StartOption = None,
+    end: EndOption = None,
+    step: StepOption = None,
+    lat: Annotated[float | None, typer.Option(help="Latitude [deg], planetocentric.")] = None,
+    lon: Annotated[float | None, typer.Option(help="East longitude [deg].")] = None,
+    site: SiteOption = None,
+    dem: Annotated[
+        Path | None, typer.Option("--dem", help="DEM (GeoTIFF, PDS3) to compute the horizon.")
+    ] = None,
+    horizon: Annotated[
+        Path | None,
+        typer.Option("--horizon", help="Horizon profile CSV (azimuth_deg,elevation_deg)."),
+    ] = None,
+    height_m: Annotated[
+        float, typer.Option("--height-m", help="Observer height above the ground [m].")
+    ] = 2.0,
+    max_distance_m: Annotated[
+        float, typer.Option("--max-distance-m", help="How far the terrain counts [m].")
+    ] = 150_000.0,
+    far_field: Annotated[
+        Path | None, typer.Option("--far-field", help="Coarser DEM where --dem ends.")
+    ] = None,
+    stations: Annotated[
+        str | None,
+        typer.Option("--stations", help="Ground stations, comma-separated, or 'none' (all).'"),
+    ] = None,
+    intervals_csv: Annotated[
+        Path | None, typer.Option("--intervals-csv", help="Write every spell to this CSV.")
+    ] = None,
+    ical: Annotated[
+        Path | None, typer.Option("--ical", help="Write spells as iCalendar events.")
+    ] = None,
+    ical_spell: Annotated[
+        list[str] | None,
+        typer.Option("--ical-spell", help="Spells for --ical (default: sunlight, contact)."),
+    ] = None,
+    series_csv: Annotated[
+        Path | None, typer.Option("--series-csv", help="Write the time series to this CSV.")
+    ] = None,
+    output_format: FormatOption = OutputFormat.json,
+) -> None:
+    """Sunlight (the visible share of the Sun's disk), Earth visibility and ground-station
+    contact at a site over a period, with the longest darkness, Earth loss and contact gap,
+    per year and over the whole period."""
+    from ilrs.environment import HorizonLine, analyze_site, read_horizon_csv
+    from ilrs.environment.site import SPELLS
+    from ilrs.sky import utc_range
+
+    lat_deg, lon_deg = resolve_site(site, lat, lon)
+    if (dem is None) == (horizon is None):
+        raise InputError("give the terrain: --dem DEM.tif, or --horizon PROFILE.csv (one of them)")
+    if not (start and end):
+        raise InputError("give the period: --start ISO --end ISO [--step 1h]")
+    if height_m < 0:
+        raise InputError(f"--height-m must be at least 0, got {height_m}")
+    times = utc_range(start, end, step or "1h")  # checked before any terrain is read
+    ground_m = 0.0
+    if dem is not None:
+        from ilrs.terrain.sources import open_dem
+
+        source = open_dem(dem)
+        far = open_dem(far_field).read() if far_field is not None else None
+        line = HorizonLine.from_dem(
+            source,
+            lat_deg,
+            lon_deg,
+            height_above_ground_m=height_m,
+            max_distance_m=max_distance_m,
+            far_field=far,
+        )
+        ground_m = _ground_height_m(source, lat_deg, lon_deg)
+    else:
+        line = read_horizon_csv(horizon)
+    result = analyze_site(
+        line, lat_deg, lon_deg, times, height_m=ground_m + height_m, stations=_stations(stations)
+    )
+    kinds = list(SPELLS) + [f"contact:{name}" for name in result.station_margin_deg]
+    kinds = [k for k in kinds if result.station_margin_deg or not k.startswith("contact")]
+    if intervals_csv is not None:
+        from ilrs.environment.export import write_intervals_csv
+
+        write_intervals_csv(intervals_csv, {kind: result.intervals(kind) for kind in kinds})
+    if ical is not None:
+        from ilrs.environment.export import write_icalendar
+
+        chosen = ical_spell or ["sunlight", "contact" if result.station_margin_deg else "earth"]
+        write_icalendar(
+            ical,
+            {kind: result.intervals(kind) for kind in chosen},
+            where=f"{lat_deg:.4f}°, {lon_deg:.4f}° (Moon)",
+            titles={kind: f"{kind.replace('_', ' ')}: {SPELLS.get(kind, kind)}" for kind in chosen},
+        )
+    if series_csv is not None:
+        _write_series(series_csv, result)
+    summary = result.summary()
+    summary["height_above_ground_m"] = height_m
+    if output_format is OutputFormat.json:
+        json.dump(summary, sys.stdout, indent=1, allow_nan=False)
+        sys.stdout.write("\n")
+        return
+    rows = [{"year": "all", "samples": summary["samples"]}] + summary["per_year"]
+    figures = [k for k in summary["per_year"][0] if k not in ("year", "samples")]
+    for row in rows[:1]:
+        row.update({key: summary[key] for key in figures})
+    write_table({key: [row[key] for row in rows] for key in rows[1]}, OutputFormat.csv)
+
+
+def _ground_height_m(source, lat_deg: float, lon_deg: float) -> float:
+    """The DEM's height at the site (its pixel, read alone)."""
+    from ilrs.terrain import polar_xy_from_latlon
+    from ilrs.terrain.grid import Window
+
+    t = source.transform
+    x_m, y_m = polar_xy_from_latlon(lat_deg, lon_deg)
+    row, col = int((t.f - float(y_m)) / -t.e), int((float(x_m) - t.c) / t.a)
+    value = float(source.read(Window(row, col, 1, 1)).height_m[0, 0])
+    if np.isnan(value):
+        raise InputError(f"no terrain height at {lat_deg}°, {lon_deg}° (nodata in the DEM)")
+    return value
+
+
+def _write_series(path: Path, result) -> None:
+    import csv
+
+    from ilrs.errors import DataFileError
+
+    columns = {
+        "time": result.times.utc_iso(0),
+        "sun_azimuth_deg": np.round(result.sun.position.azimuth_deg, 4),
+        "sun_elevation_deg": np.round(result.sun.position.elevation_deg, 4),
+        "horizon_at_sun_deg": np.round(result.sun.horizon_deg, 4),
+        "sun_disk_fraction": np.round(result.sun.disk_fraction, 5),
+        "earth_azimuth_deg": np.round(result.earth.position.azimuth_deg, 4),
+        "earth_elevation_deg": np.round(result.earth.position.elevation_deg, 4),
+        "horizon_at_earth_deg": np.round(result.earth.horizon_deg, 4),
+        "earth_disk_fraction": np.round(result.earth.disk_fraction, 5),
+    }
+    if result.station_margin_deg:
+        columns["contact"] = (result.margin_deg("contact") > 0).astype(int)
+    try:
+        with Path(path).open("w", newline="", encoding="utf-8") as stream:
+            writer = csv.writer(stream, lineterminator="\n")
+            writer.writerow(columns)
+            writer.writerows(zip(*columns.values(), strict=True))
+    except OSError as error:
+        raise DataFileError(f"cannot write {path}: {error.strerror}") from error
+
+
+@site_app.command("rank")
+def rank(
+    illumination: Annotated[
+        Path, typer.Option("--illumination", help="Map from 'ilrs map illumination'.")
+    ],
+    earth: Annotated[
+        Path | None, typer.Option("--earth", help="Map from 'ilrs map earth'.")
+    ] = None,
+    psr: Annotated[Path | None, typer.Option("--psr", help="Map from 'ilrs map psr'.")] = None,
+    dem: Annotated[
+        Path | None, typer.Option("--dem", help="DEM, for the slope at each site.")
+    ] = None,
+    peaks: Annotated[
+        int, typer.Option("--peaks", help="How many best-lit local maxima to add.")
+    ] = 10,
+    separation_m: Annotated[
+        float, typer.Option("--separation-m", help="Least distance between best-lit points [m].")
+    ] = 1_000.0,
+    candidates: Annotated[
+        Path | None,
+        typer.Option("--candidates", help="CSV of more candidates: name,lat_deg,lon_deg."),
+    ] = None,
+    named: Annotated[
+        bool,
+        typer.Option("--named/--no-named", help="Include the reference sites on the map."),
+    ] = True,
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            help="Rank by: sunlit_fraction, longest_darkness_h, "
+            "earth_visible_fraction, slope_deg, psr_distance_m, ...",
+        ),
+    ] = "sunlit_fraction",
+    output_format: FormatOption = OutputFormat.csv,
+) -> None:
+    """Candidate sites (the reference sites on the map, the best-lit points, and any given)
+    ranked by their lighting figures, slope and distance to the nearest PSR."""
+    from ilrs.data import named_sites
+    from ilrs.environment.ranking import (
+        RANK_KEYS,
+        Candidate,
+        MapLayer,
+        best_lit_points,
+        rank_sites,
+        read_candidates,
+    )
+
+    if by not in RANK_KEYS:
+        raise InputError(f"cannot rank by {by!r}; choose one of {', '.join(RANK_KEYS)}")
+    layers = MapLayer.read_all(illumination)
+    if "sunlit_fraction" not in layers:
+        raise InputError(
+            f"{illumination}: no sunlit_fraction band; give 'ilrs map illumination' output"
+        )
+    for extra in (earth, psr):
+        if extra is not None:
+            layers.update(MapLayer.read_all(extra))
+    sunlit = layers["sunlit_fraction"]
+    chosen: list[Candidate] = []
+    if named:
+        chosen += [
+            Candidate(s.name, s.lat_deg, s.lon_deg, "named site")
+            for s in named_sites().values()
+            if sunlit.inside(s.lat_deg, s.lon_deg)
+        ]
+    if candidates is not None:
+        chosen += read_candidates(candidates)
+    chosen += best_lit_points(sunlit, peaks, separation_m)
+    slope_at = _slope_sampler(dem) if dem is not None else None
+    rows = rank_sites(chosen, layers, slope_deg=slope_at, by=by)
+    if not rows:
+        raise InputError(
+            "no candidate sites: none of the reference sites is on the map and --peaks is 0"
+        )
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    write_table({key: [row.get(key) for row in rows] for key in keys}, output_format)
+
+
+def _slope_sampler(dem: Path):
+    """slope(lat, lon) [deg] on the sphere, from a 3 x 3 window of the DEM around the site."""
+    import math
+
+    from ilrs.terrain import polar_xy_from_latlon
+    from ilrs.terrain.grid import Window
+    from ilrs.terrain.slope import slope_aspect_deg
+    from ilrs.terrain.sources import open_dem
+
+    source = open_dem(dem)
+    t = source.transform
+
+    def slope_deg(lat_deg: float, lon_deg: float) -> float:
+        x_m, y_m = polar_xy_from_latlon(lat_deg, lon_deg)
+        row = int(math.floor((t.f - float(y_m)) / -t.e))
+        col = int(math.floor((float(x_m) - t.c) / t.a))
+        if not (1 <= row < source.shape[0] - 1 and 1 <= col < source.shape[1] - 1):
+            return math.nan
+        slope, _ = slope_aspect_deg(source.read(Window(row - 1, col - 1, 3, 3)))
+        return float(slope[1, 1])
+
+    return slope_deg
