@@ -142,11 +142,41 @@ def test_clear_errors(capsys, flat_profile, tmp_path):
     for args, message in cases:
         status, _, err = run(capsys, "site", "analyze", *args)
         assert status == 1 and message in err and "Traceback" not in err, err
-    notes = tmp_path / "notes.txt"
-    notes.write_text("not a map")
-    status, _, err = run(capsys, "map", "psr", notes, "--out", tmp_path / "x.tif", *period)
-    assert status == 1 and "unknown DEM format" in err
-    assert not (tmp_path / "x.tif").exists()
+    status, _, err = run(
+        capsys, "site", "analyze", "--horizon", flat_profile, "--lat", -89.9, "--lon", 0, *period,
+        "--ical-spell", "moonlight", "--ical", tmp_path / "a.ics",
+        "--intervals-csv", tmp_path / "a.csv",
+    )  # fmt: skip
+    assert status == 1 and "unknown kind of interval 'moonlight'" in err
+    assert not (tmp_path / "a.csv").exists()  # checked before anything was written
+    status, _, err = run(capsys, "site", "analyze", "--horizon", flat_profile, "--lat", -89.9,
+                         "--lon", 0, *period, "--stations", ",")  # fmt: skip
+    assert status == 1 and "names no station" in err
+
+
+def test_maps_refuse_to_overwrite_or_misread_their_input(capsys, tmp_path):
+    dem = tmp_path / "dem.tif"
+    run(capsys, "terrain", "synth", "--out", dem, "--size-px", 32, "--resolution-m", 100)
+    period = ("--start", "2026-01-01", "--end", "2026-01-03", "--step", "6h")
+    before = dem.read_bytes()
+    cases = [
+        (("psr", dem, "--out", dem), "is the input itself"),
+        (("psr", dem, "--out", tmp_path / "dem.tif.tif"), None),  # a fine name: works
+        (("illumination", tmp_path / "dem.tif.tif", "--out", tmp_path / "again.tif"),
+         "neither a horizon map nor a DEM"),
+        (("psr", tmp_path / "notes.txt", "--out", tmp_path / "x.tif"), "unknown DEM format"),
+        (("psr", dem, "--out", dem / "x.tif"), "cannot write"),
+        (("psr", dem, "--out", tmp_path / "y.tif", "--tile-px", 8), "--tile-px must be"),
+    ]  # fmt: skip
+    (tmp_path / "notes.txt").write_text("not a map")
+    for args, message in cases:
+        status, _, err = run(capsys, "map", *args, *period)
+        if message is None:
+            assert status == 0, err
+        else:
+            assert status == 1 and message in err and "Traceback" not in err, err
+    assert dem.read_bytes() == before
+    assert not (tmp_path / "y.horizon.tif").exists()  # refused before any work
 
 
 def test_a_map_straight_from_a_dem_keeps_its_horizon_map(capsys, tmp_path):

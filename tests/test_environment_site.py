@@ -17,7 +17,7 @@ from ilrs.environment import (
 )
 from ilrs.environment.disk import centre_margin_deg
 from ilrs.errors import InputError, TimeRangeError
-from ilrs.sky import LunarObserver, angular_radius_deg, utc_range
+from ilrs.sky import LunarObserver, angular_radius_deg, parse_utc, utc_range
 from ilrs.sky.stations import station_view
 
 
@@ -170,3 +170,6 @@ def test_site_errors():
     with pytest.raises(InputError, match="unknown kind of interval"):
         result.intervals("moonlight")
     assert math.isfinite(result.summary()["sunlit_fraction"])
+    uneven = parse_utc([f"2026-01-01T{hour:02d}:00" for hour in (0, 1, 2, 3, 5)])
+    with pytest.raises(InputError, match="evenly spaced.*after 2026-01-01T03:00:00Z is 7200 s"):
+        analyze_site(line, -89.5, 0.0, uneven, stations=[])

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ilrs.cli.output import EndOption, StartOption, StepOption
+from ilrs.errors import InputError
 
 map_app = typer.Typer(
     help="Lighting maps from a horizon map ('ilrs terrain horizon'): GeoTIFFs with provenance.",
@@ -72,36 +73,71 @@ def _is_horizon_map(path: Path) -> bool:
     return first.startswith(("azimuth_deg=", "grid_bearing_deg="))
 
 
-def _horizon_for(
-    source_path: Path, out: Path, azimuths: int, max_distance_m: float, height_m: float
-) -> Path:
+def _check_dem(path: Path) -> None:
+    """A GeoTIFF taken as a DEM must be one: a single band, and not a map of ours."""
+    import rasterio
+
+    if path.suffix.lower() not in (".tif", ".tiff") or not path.is_file():
+        return  # open_dem says what is wrong
+    try:
+        with rasterio.open(path) as dataset:
+            count, tags = dataset.count, dataset.tags()
+    except rasterio.errors.RasterioError:
+        return
+    if "PRODUCT" in tags or count != 1:
+        raise InputError(
+            f"{path} is neither a horizon map nor a DEM ({count} bands"
+            + (f", an 'ilrs map {tags['PRODUCT']}' output" if "PRODUCT" in tags else "")
+            + "); give a horizon map from 'ilrs terrain horizon' or a one-band DEM"
+        )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
+
+
+def _horizon_for(source_path: Path, out: Path, options: dict) -> Path:
     """The horizon map to light: the input itself, or one computed from a DEM beside the
     output (the sweep on grid bearings) and kept for the next map."""
+    if _same_file(source_path, out):
+        raise InputError(f"--out {out} is the input itself; choose another file")
     if _is_horizon_map(source_path):
         return source_path
+    _check_dem(source_path)
+    horizon_path = out.with_name(out.stem + ".horizon.tif")
+    if _same_file(source_path, horizon_path):
+        raise InputError(
+            f"the horizon map of {source_path} would be written over it ({horizon_path}); "
+            "choose another --out"
+        )
+    if options["azimuths"] < 2:
+        raise InputError(f"--azimuths must be at least 2, got {options['azimuths']}")
     from ilrs.terrain.horizon import write_horizon_map
     from ilrs.terrain.sources import open_dem
 
     dem = open_dem(source_path)
-    horizon_path = out.with_name(out.stem + ".horizon.tif")
     print(f"computing the horizon map of {source_path} into {horizon_path}", file=sys.stderr)
     return write_horizon_map(
         dem,
         horizon_path,
-        azimuths=azimuths,
-        max_distance_m=max_distance_m,
-        height_above_ground_m=height_m,
+        azimuths=options["azimuths"],
+        max_distance_m=options["max_distance_m"],
+        height_above_ground_m=options["height_m"],
         grid_azimuths=True,
         method="sweep",
+        tile_px=options["tile_px"],
+        scheduler=options["scheduler"],
         provenance={"dem": str(source_path)},
     )
 
 
-def _run(product: str, horizon: Path, out: Path, start, end, step, tile_px, scheduler, dem_options):
+def _run(product: str, horizon: Path, out: Path, start, end, step, options: dict) -> None:
     from ilrs.environment.maps import write_lighting_map
 
+    if options["tile_px"] < 16:
+        raise InputError(f"--tile-px must be at least 16, got {options['tile_px']}")
     times = _period(start, end, step)
-    horizon = _horizon_for(horizon, out, *dem_options)
+    horizon = _horizon_for(horizon, out, options)
 
     def progress(done: int, total: int) -> None:
         print(f"\rtiles {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
@@ -111,8 +147,8 @@ def _run(product: str, horizon: Path, out: Path, start, end, step, tile_px, sche
         out,
         product,
         times,
-        tile_px=tile_px,
-        scheduler=scheduler,
+        tile_px=options["tile_px"],
+        scheduler=options["scheduler"],
         progress=progress if sys.stderr.isatty() else None,
     )
     print(f"wrote {path} ({product}, {len(times):,} instants)")
@@ -145,17 +181,14 @@ def _command(product: str):
         max_distance_m: DistanceOption = 50_000.0,
         height_m: HeightOption = 0.0,
     ) -> None:
-        _run(
-            product,
-            horizon,
-            out,
-            start,
-            end,
-            step,
-            tile_px,
-            scheduler,
-            (azimuths, max_distance_m, height_m),
+        options = dict(
+            tile_px=tile_px,
+            scheduler=scheduler,
+            azimuths=azimuths,
+            max_distance_m=max_distance_m,
+            height_m=height_m,
         )
+        _run(product, horizon, out, start, end, step, options)
 
     command.__doc__ = _PRODUCT_HELP[product] + _PERIOD_HELP
     return command

@@ -34,7 +34,10 @@ def _stations(text: str | None) -> list[str] | None:
         return None
     if text.strip().lower() == "none":
         return []
-    return [name.strip() for name in text.split(",") if name.strip()]
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise InputError("--stations names no station; give names (see 'ilrs stations') or 'none'")
+    return names
 
 
 @site_app.command("analyze")
@@ -117,6 +120,9 @@ def analyze(
     )
     kinds = list(SPELLS) + [f"contact:{name}" for name in result.station_margin_deg]
     kinds = [k for k in kinds if result.station_margin_deg or not k.startswith("contact")]
+    chosen = ical_spell or ["sunlight", "contact" if result.station_margin_deg else "earth"]
+    for kind in chosen:
+        result.margin_deg(kind)  # an unknown kind fails here, before any file is written
     if intervals_csv is not None:
         from ilrs.environment.export import write_intervals_csv
 
@@ -124,7 +130,6 @@ def analyze(
     if ical is not None:
         from ilrs.environment.export import write_icalendar
 
-        chosen = ical_spell or ["sunlight", "contact" if result.station_margin_deg else "earth"]
         write_icalendar(
             ical,
             {kind: result.intervals(kind) for kind in chosen},
@@ -161,9 +166,7 @@ def _ground_height_m(source, lat_deg: float, lon_deg: float) -> float:
 
 
 def _write_series(path: Path, result) -> None:
-    import csv
-
-    from ilrs.errors import DataFileError
+    from ilrs.environment.export import write_table_csv
 
     columns = {
         "time": result.times.utc_iso(0),
@@ -178,13 +181,7 @@ def _write_series(path: Path, result) -> None:
     }
     if result.station_margin_deg:
         columns["contact"] = (result.margin_deg("contact") > 0).astype(int)
-    try:
-        with Path(path).open("w", newline="", encoding="utf-8") as stream:
-            writer = csv.writer(stream, lineterminator="\n")
-            writer.writerow(columns)
-            writer.writerows(zip(*columns.values(), strict=True))
-    except OSError as error:
-        raise DataFileError(f"cannot write {path}: {error.strerror}") from error
+    write_table_csv(path, columns)
 
 
 @site_app.command("rank")

@@ -1,8 +1,8 @@
 """The compiled core of lighting maps (numba). See :mod:`ilrs.environment.maps`.
 
-Each pixel's horizon is first laid onto a fine, even grid of the tile's reference azimuth
-(the pixel's own azimuth turned by its twist, its elevations lowered by its tilt), so that
-one table of the body's reference azimuth and elevation per instant serves every pixel.
+Each pixel's horizon is first turned into the frame of its cell's centre (every node
+rotated exactly) and laid onto a fine, even grid of azimuth there, so that one table of
+the body's azimuth and elevation per instant serves every pixel of the cell.
 """
 
 from __future__ import annotations
@@ -24,39 +24,53 @@ RESULT_BANDS = 5
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _resample(band_az_deg, band_el_deg, twist_deg, tilt_e_rad, tilt_n_rad, sin_cos, out):
-    """out[k]: the pixel's horizon at reference azimuth k * step (its own azimuth k * step +
-    twist), less the tilt's lift of the body's elevation there. ``sin_cos`` (2, K + 1):
-    sine and cosine of the reference azimuths."""
-    n_bands = band_az_deg.size
+def _to_cell_frame(band_az_deg, band_el_deg, rotation, node_az_deg, node_el_deg):
+    """The horizon's nodes, directions seen from the pixel, in the cell's frame: azimuth
+    and elevation [deg] (exactly: ``rotation[i, j]`` = cell axis i . pixel axis j, axes
+    east, north, up). Returns the index of the node with the smallest azimuth."""
+    lowest = 0
+    for b in range(band_az_deg.size):
+        azimuth, elevation = math.radians(band_az_deg[b]), math.radians(band_el_deg[b])
+        east = math.cos(elevation) * math.sin(azimuth)
+        north = math.cos(elevation) * math.cos(azimuth)
+        up = math.sin(elevation)
+        d0 = rotation[0, 0] * east + rotation[0, 1] * north + rotation[0, 2] * up
+        d1 = rotation[1, 0] * east + rotation[1, 1] * north + rotation[1, 2] * up
+        d2 = rotation[2, 0] * east + rotation[2, 1] * north + rotation[2, 2] * up
+        node_az_deg[b] = math.degrees(math.atan2(d0, d1)) % 360.0
+        node_el_deg[b] = math.degrees(math.asin(min(1.0, max(-1.0, d2))))
+        if node_az_deg[b] < node_az_deg[lowest]:
+            lowest = b
+    return lowest
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _resample(node_az_deg, node_el_deg, lowest, out):
+    """out[k]: the horizon, a closed polyline through the nodes (in azimuth order around
+    the circle from node ``lowest``), at azimuth k * 360 / (out.size - 1)."""
+    n_nodes = node_az_deg.size
     n_fine = out.size - 1
     fine_step_deg = 360.0 / n_fine
-    # Azimuths unwrapped from the first one, twist + 0 .. twist + 360: they only increase,
-    # so the band segment [j, j + 1) holding them only moves on.
-    first = twist_deg % 360.0
-    turn = 0.0  # whole turns added to the band azimuths
-    j = n_bands - 1
-    while j > 0 and band_az_deg[j] > first:
-        j -= 1
-    if band_az_deg[j] > first:  # before the first band: on the segment across north
-        j = n_bands - 1
-        turn = -360.0
-    start = band_az_deg[j] + turn
-    end = band_az_deg[j + 1] + turn if j + 1 < n_bands else band_az_deg[0] + turn + 360.0
+    # Node azimuths unwrapped from the lowest: increasing (a turn of the frame by a
+    # fraction of a degree keeps the order of horizon nodes), so the segment holding the
+    # fine azimuths only moves on; azimuths below the lowest node lie on the segment
+    # from the last node across north.
+    j = -1  # offset from ``lowest`` of the segment's first node
+    start = node_az_deg[(lowest - 1) % n_nodes] - 360.0
+    start_el = node_el_deg[(lowest - 1) % n_nodes]
+    end, end_el = node_az_deg[lowest], node_el_deg[lowest]
     for k in range(n_fine + 1):
-        azimuth = first + k * fine_step_deg
-        while azimuth >= end:
+        azimuth = k * fine_step_deg
+        while azimuth >= end and j < n_nodes - 1:
             j += 1
-            if j == n_bands:
-                j = 0
-                turn += 360.0
-            start = band_az_deg[j] + turn
-            end = band_az_deg[j + 1] + turn if j + 1 < n_bands else band_az_deg[0] + turn + 360.0
-        after = j + 1 if j + 1 < n_bands else 0
-        fraction = (azimuth - start) / (end - start)
-        horizon = band_el_deg[j] + fraction * (band_el_deg[after] - band_el_deg[j])
-        lift = tilt_e_rad * sin_cos[0, k] + tilt_n_rad * sin_cos[1, k]
-        out[k] = horizon - math.degrees(lift)
+            start, start_el = end, end_el
+            following = (lowest + j + 1) % n_nodes
+            end = node_az_deg[following] + (360.0 if j + 1 == n_nodes else 0.0)
+            end = max(end, start)  # a node out of order (near the zenith) leaves no gap
+            end_el = node_el_deg[following]
+        span = end - start
+        fraction = (azimuth - start) / span if span > 0.0 else 0.0
+        out[k] = start_el + fraction * (end_el - start_el)
 
 
 # The running state of one pixel's scan, in one small array.
@@ -65,7 +79,7 @@ _LONGEST_HIDDEN, _LONGEST_CENTRE = 3, 4
 _HIDDEN_START, _CENTRE_START = 5, 6  # where the current spell began [steps]; -1 outside one
 _STATE_SIZE = 7
 
-FINE_PER_COARSE = 10  # fine azimuth nodes per coarse bin of the block bounds
+FINE_PER_COARSE = 20  # fine azimuth nodes per coarse bin (1 degree) of the block bounds
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -225,9 +239,7 @@ def lighting_kernel(
     horizons_deg,
     band_order,
     band_az_deg,
-    twist_deg,
-    tilt_e_rad,
-    tilt_n_rad,
+    rotations,
     fine_step_deg,
     epochs,
     blocks,
@@ -235,11 +247,12 @@ def lighting_kernel(
     open_horizon_deg,
     out,
 ):
-    """Lighting figures of every pixel of a tile.
+    """Lighting figures of every pixel of a cell.
 
-    ``horizons_deg`` (bands, rows, cols) at ``band_az_deg[band_order]`` (increasing);
-    twist and tilts per pixel. ``epochs`` (4, T): per instant the body's position on the
-    fine reference-azimuth grid [nodes], its elevation [deg], angular radius [deg] and
+    ``horizons_deg`` (bands, rows, cols) at ``band_az_deg[band_order]`` (increasing) in
+    each pixel's own frame; ``rotations`` (rows, cols, 3, 3) turn a pixel's frame into the
+    cell's. ``epochs`` (4, T): per instant the body's position on the fine azimuth grid
+    of the cell's frame [nodes], its elevation [deg], angular radius [deg] and
     sec(elevation). ``blocks`` (6, T / block_size): per block of instants the first and
     last coarse azimuth bin (unwrapped), the lowest and highest elevation, the largest
     radius and sec(elevation). Directions without terrain (NaN: off the grid) take
@@ -249,13 +262,10 @@ def lighting_kernel(
     n_bands, n_rows, n_cols = horizons_deg.shape
     n_fine = int(round(360.0 / fine_step_deg))
     n_coarse = n_fine // FINE_PER_COARSE
-    reference_rad = np.radians(np.arange(n_fine + 1) * fine_step_deg)
-    sin_cos = np.empty((2, n_fine + 1))
-    sin_cos[0] = np.sin(reference_rad)
-    sin_cos[1] = np.cos(reference_rad)
     for row in numba.prange(n_rows):
         fine = np.empty(n_fine + 1)
         elevations = np.empty(n_bands)
+        node_az, node_el = np.empty(n_bands), np.empty(n_bands)
         result = np.empty(RESULT_BANDS)
         state = np.empty(_STATE_SIZE)
         low, high, steepest = np.empty(n_coarse), np.empty(n_coarse), np.empty(n_coarse)
@@ -272,15 +282,8 @@ def lighting_kernel(
                 for band in range(RESULT_BANDS):
                     out[band, row, col] = np.nan
                 continue
-            _resample(
-                band_az_deg,
-                elevations,
-                twist_deg[row, col],
-                tilt_e_rad[row, col],
-                tilt_n_rad[row, col],
-                sin_cos,
-                fine,
-            )
+            lowest = _to_cell_frame(band_az_deg, elevations, rotations[row, col], node_az, node_el)
+            _resample(node_az, node_el, lowest, fine)
             _pixel(
                 fine, fine_step_deg, epochs, blocks, block_size, low, high, steepest, state, result
             )

@@ -13,7 +13,13 @@ from ilrs.environment.intervals import Interval
 from ilrs.errors import DataFileError
 from ilrs.sky import Times
 
-__all__ = ["INTERVAL_COLUMNS", "interval_rows", "write_icalendar", "write_intervals_csv"]
+__all__ = [
+    "INTERVAL_COLUMNS",
+    "interval_rows",
+    "write_icalendar",
+    "write_intervals_csv",
+    "write_table_csv",
+]
 
 INTERVAL_COLUMNS = ("kind", "start", "end", "duration_h", "open_start", "open_end")
 
@@ -56,10 +62,16 @@ def _write_text(path: Path, text: str, newline: str) -> Path:
 
 def write_intervals_csv(path: str | Path, spells: dict[str, list[Interval]]) -> Path:
     """The spells as CSV with the columns of :data:`INTERVAL_COLUMNS`."""
+    rows = interval_rows(spells)
+    return write_table_csv(path, {name: [row[name] for row in rows] for name in INTERVAL_COLUMNS})
+
+
+def write_table_csv(path: str | Path, columns: dict) -> Path:
+    """Equal-length columns as CSV with a header, written whole or not at all."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=INTERVAL_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(interval_rows(spells))
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(zip(*columns.values(), strict=True))
     return _write_text(Path(path), buffer.getvalue(), "")
 
 

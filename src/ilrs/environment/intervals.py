@@ -108,4 +108,14 @@ def sampled_period(times, purpose: str) -> tuple[Times, float]:
     steps_s = np.diff(times.tdb_s)
     if np.any(steps_s <= 0):
         raise InputError(f"the instants of {purpose} must increase")
-    return times, round(float(np.median(steps_s)), 3)
+    step_s = float(np.median(steps_s))
+    # Every instant weighs alike in the fractions: the steps must be equal (a leap second
+    # may lengthen one by a second).
+    uneven = np.flatnonzero(np.abs(steps_s - step_s) > 1.001)
+    if uneven.size:
+        at = Times(times.tdb_s[uneven[:1]]).utc_iso()[0]
+        raise InputError(
+            f"the instants of {purpose} must be evenly spaced (a start, an end and a step); "
+            f"the step after {at} is {steps_s[uneven[0]]:g} s, not {step_s:g} s"
+        )
+    return times, round(step_s, 3)

@@ -119,7 +119,7 @@ def read_horizon_csv(path: str | Path) -> HorizonLine:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as error:
         raise InputError(f"cannot read horizon file {path}: {error.strerror}") from error
     except UnicodeDecodeError as error:

@@ -192,9 +192,11 @@ def read_candidates(path: str | Path) -> list[Candidate]:
     """Candidate sites from a CSV with columns ``name,lat_deg,lon_deg``."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as error:
         raise InputError(f"cannot read candidates file {path}: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise InputError(f"candidates file {path} is not UTF-8 text") from error
     reader = csv.DictReader(text.splitlines())
     missing = {"name", "lat_deg", "lon_deg"} - set(reader.fieldnames or [])
     if missing:

@@ -7,6 +7,7 @@ cluster's workers once. The file appears under its name only when complete.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def tile_results(
             }
             for future in as_completed(futures):
                 yield futures[future], future.result()
-    except OSError as error:
+    except (OSError, ValueError, TimeoutError) as error:
         raise InputError(f"cannot reach the Dask scheduler {scheduler!r}: {error}") from error
     finally:
         if cluster is not None:
@@ -87,9 +88,9 @@ def write_tiled_geotiff(
         "BIGTIFF": "IF_SAFER",
     }
     out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(out_path.name + ".partial")
     try:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
         # GDAL's block cache would otherwise grow to 5% of the machine's memory.
         with rasterio.Env(GDAL_CACHEMAX=256), rasterio.open(partial, "w", **profile) as dataset:
             dataset.update_tags(**tags)
@@ -102,9 +103,15 @@ def write_tiled_geotiff(
                     progress(done, tile_count)
         partial.replace(out_path)  # nothing half-written under the final name
     except (rasterio.errors.RasterioError, OSError) as error:
-        partial.unlink(missing_ok=True)
+        _discard(partial)
         raise DataFileError(f"cannot write {out_path}: {error}") from error
     except BaseException:
-        partial.unlink(missing_ok=True)
+        _discard(partial)
         raise
     return out_path
+
+
+def _discard(partial: Path) -> None:
+    """Remove a half-written file, if there is one to remove."""
+    with contextlib.suppress(OSError):
+        partial.unlink(missing_ok=True)
