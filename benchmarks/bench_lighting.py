@@ -63,6 +63,15 @@ def march_is_clear(z, x_left, y_top, pixel_m, start, direction, max_distance_m):
     return True
 
 
+@numba.njit(cache=True)
+def march_all(z, x_left, y_top, pixel_m, starts, directions, max_distance_m, clear):
+    """The march for many pixel-instants, one compiled call (no Python per ray)."""
+    for k in range(starts.shape[0]):
+        clear[k] = march_is_clear(
+            z, x_left, y_top, pixel_m, starts[k], directions[k], max_distance_m
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-px", type=int, default=1000)
@@ -100,32 +109,42 @@ def main() -> None:
         pixels = rng.integers(0, args.size_px, size=(args.subset, 2))
         instants = rng.integers(0, len(times), size=args.subset)
         t = dem.transform
-        march_is_clear(dem.height_m, t.c, t.f, t.a, np.zeros(3), np.array([0, 0, 1.0]), 1.0)
-        peer_s, agree, compared = 0.0, 0, 0
-        for (row, col), index in zip(pixels, instants, strict=True):
+        starts = np.empty((args.subset, 3))
+        directions = np.empty((args.subset, 3))
+        sun_deg = np.empty(args.subset)
+        centre = np.empty(args.subset)
+        line_deg = np.empty(args.subset)
+        order = np.argsort(source.azimuth_deg)
+        for k, ((row, col), index) in enumerate(zip(pixels, instants, strict=True)):
             lat, lon = (float(v) for v in dem.latlon(row, col))
-            ground = float(dem.height_m[row, col])
             when = times[int(index) : int(index) + 1]
-            observer = LunarObserver(lat, lon, when, ground)
+            observer = LunarObserver(lat, lon, when, float(dem.height_m[row, col]))
             direction = observer.apparent_in_moon_frame("sun")[0]
-            direction /= np.linalg.norm(direction)
-            start = dem.moon_fixed_m(row, col)
-            begin = time.perf_counter()
-            clear = march_is_clear(dem.height_m, t.c, t.f, t.a, start, direction, max_distance_m)
-            peer_s += time.perf_counter() - begin
-            # The horizon method at this pixel and instant (2 instants, 1 s apart).
+            directions[k] = direction / np.linalg.norm(direction)
+            starts[k] = dem.moon_fixed_m(row, col)
+            sun_deg[k] = math.degrees(
+                math.asin(directions[k] @ starts[k] / np.linalg.norm(starts[k]))
+            )
+            # The horizon method at this pixel and instant (2 instants, 1 s apart), and
+            # its horizon line at the Sun's grid bearing.
             pair = Times(np.array([when.tdb_s[0], when.tdb_s[0] + 1.0]))
             track = body_track("sun", pair, *source.centre_latlon())
             tile = Window(int(row), int(col), 1, 1)
-            centre = lighting_for_tile((source, track), tile)[kernel.CENTRE_VISIBLE_FRACTION, 0, 0]
-            sun_deg = math.degrees(math.asin(direction @ start / np.linalg.norm(start)))
+            result_bands = lighting_for_tile((source, track), tile)
+            centre[k] = result_bands[kernel.CENTRE_VISIBLE_FRACTION, 0, 0]
             cube = source.read(tile)[:, 0, 0]
-            bearing = np.degrees(np.arctan2(*_grid_en(direction, lat, lon))) % 360.0
-            order = np.argsort(source.azimuth_deg)
-            line = np.interp(bearing, source.azimuth_deg[order], cube[order], period=360.0)
-            if abs(sun_deg - line) > 0.1:
-                compared += 1
-                agree += int((centre == 1.0) == clear)
+            bearing = np.degrees(np.arctan2(*_grid_en(directions[k], lat, lon))) % 360.0
+            line_deg[k] = np.interp(bearing, source.azimuth_deg[order], cube[order], period=360.0)
+        clear = np.empty(args.subset, dtype=np.bool_)
+        march_all(
+            dem.height_m, t.c, t.f, t.a, starts[:2], directions[:2], max_distance_m, clear[:2]
+        )
+        begin = time.perf_counter()
+        march_all(dem.height_m, t.c, t.f, t.a, starts, directions, max_distance_m, clear)
+        peer_s = time.perf_counter() - begin
+        away = np.abs(sun_deg - line_deg) > 0.1
+        compared = int(away.sum())
+        agree = int(np.sum(((centre == 1.0) == clear)[away]))
         pixel_instants = args.size_px**2 * len(times)
         peer_total_s = peer_s / args.subset * pixel_instants
     print(
