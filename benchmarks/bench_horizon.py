@@ -2,8 +2,8 @@
 
 Same DEM (the synthetic south pole, 500 x 500 px of 20 m around the Connecting Ridge),
 same 36 grid bearings (as the sweep moves them, within 0.1 deg of 0, 10, 20, ...), same
-maximum distance (10 km), flat-body mode for all. Both ilrs methods (sweep and rays) are
-timed; r.horizon is timed on the same bearings and on the even ones, and the faster time
+maximum distance (10 km), flat-body mode for all. The three ilrs methods (sweep, rays and
+lines) are timed; r.horizon is timed on the same bearings and on the even ones, and the faster time
 is the one compared. Prints the wall-clock times, the ratios, and each engine's error
 against a plain brute-force march (from 1e-5 pixel; steps of 1/100 pixel near the
 observer, 1/20 beyond) on random pixels and bearings.
@@ -100,7 +100,14 @@ def main() -> None:
         )
         timings = {}
         results = {}
-        for method in ("sweep", "rays"):
+        horizon_map(
+            dem.window(Window(0, 0, 20, 20)),
+            azimuths=np.array([10.0]),
+            max_distance_m=100.0,
+            grid_azimuths=True,
+            method="lines",
+        )
+        for method in ("sweep", "rays", "lines"):
             start = time.perf_counter()
             results[method] = horizon_map(
                 dem,
@@ -150,7 +157,7 @@ def main() -> None:
         f"{np.max(np.abs((swept - requested + 180) % 360 - 180)):.3f} deg by the sweep, "
         f"tolerance {args.tolerance_deg:g}); max distance {args.max_distance_m:g} m; flat body"
     )
-    for method in ("sweep", "rays"):
+    for method in ("sweep", "rays", "lines"):
         print(
             f"ilrs {method:5s} (2 threads): {timings[method]:8.2f} s "
             f"({timings[method] / rays * 1e9:.0f} ns per pixel and bearing)"
@@ -159,7 +166,7 @@ def main() -> None:
         f"GRASS r.horizon (distance={args.grass_distance:g}, 1 thread): {grass_same_s:8.2f} s "
         f"on the swept bearings, {grass_even_s:.2f} s on the even ones"
     )
-    for method in ("sweep", "rays"):
+    for method in ("sweep", "rays", "lines"):
         print(f"speed ratio r.horizon / ilrs {method}: {grass_s / timings[method]:.2f}x")
     for name, err in errors.items():
         err = np.array(err)

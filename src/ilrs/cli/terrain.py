@@ -29,6 +29,7 @@ class HorizonMethod(enum.StrEnum):
     auto = "auto"
     rays = "rays"
     sweep = "sweep"
+    lines = "lines"
 
 
 def register(app: typer.Typer) -> None:
@@ -186,7 +187,8 @@ def horizon(
         typer.Option(
             "--method",
             help="rays: one ray per pixel and azimuth; sweep: shared grid lines, much faster, "
-            "grid bearings only; auto: sweep where it applies.",
+            "grid bearings only; lines: one sample per pixel on parallel lines, faster still, "
+            "less exact (~0.1 deg mean), grid bearings only; auto: sweep where it applies.",
         ),
     ] = HorizonMethod.auto,
     bearing_tolerance_deg: Annotated[

@@ -43,7 +43,7 @@ __all__ = [
 # the colatitude: 1.0077 at 80°S. Halos are this much wider than the maximum distance.
 _HALO_MARGIN = 1.02
 
-METHODS = ("rays", "sweep")
+METHODS = ("rays", "sweep", "lines")
 
 
 class HorizonProfile(NamedTuple):
@@ -281,12 +281,25 @@ def horizon_for_tile(
     """
     window = halo_window(tile, source.shape, reach_px(max_distance_m, source.transform.a))
     fine = source.window(window) if isinstance(source, Dem) else source.read(window)
+    inner = Window(
+        tile.row_off - window.row_off, tile.col_off - window.col_off, tile.height, tile.width
+    )
+    if method == "lines":
+        from ilrs.terrain.lines import lines_horizons
+
+        return lines_horizons(
+            fine,
+            inner,
+            azimuths,
+            max_distance_m=max_distance_m,
+            height_above_ground_m=height_above_ground_m,
+            curvature=curvature,
+            window=window,
+            grid_shape=source.shape,
+        )
     if method == "sweep":
         from ilrs.terrain.sweep import snap_bearing, sweep_horizons
 
-        inner = Window(
-            tile.row_off - window.row_off, tile.col_off - window.col_off, tile.height, tile.width
-        )
         return sweep_horizons(
             fine,
             inner,
@@ -342,14 +355,16 @@ def check_method(method: str, grid_azimuths: bool, far_field) -> None:
     """That the method can compute what is asked (an :class:`InputError` if not)."""
     if method not in METHODS:
         raise InputError(f"unknown horizon method {method!r}; choose one of {', '.join(METHODS)}")
-    if method == "sweep" and not grid_azimuths:
+    if method in ("sweep", "lines") and not grid_azimuths:
         raise InputError(
-            "the sweep method computes bearings from grid north: ask for grid bearings "
+            f"the {method} method computes bearings from grid north: ask for grid bearings "
             "(--bearings grid, grid_azimuths=True), or take the rays method for azimuths "
             "from local north"
         )
-    if method == "sweep" and far_field is not None:
-        raise InputError("the sweep method works on one grid: use the rays method with a far field")
+    if method in ("sweep", "lines") and far_field is not None:
+        raise InputError(
+            f"the {method} method works on one grid: use the rays method with a far field"
+        )
 
 
 def horizon_map(

@@ -1,0 +1,253 @@
+"""The compiled core of the lines horizon method (numba). See :mod:`ilrs.terrain.lines`.
+
+The grid is presented in a canonical orientation: rays run towards increasing column and
+climb ``s`` rows per column (0 <= s <= 1). Lines of that slope one row apart are sampled
+once per column (on a column the bilinear surface is linear in the row, so each sample is
+exact). Walking a line from its far end, the samples ahead of an observer within the
+distance limit are kept as upper convex hulls, as the sweep keeps them: the current block
+grows point by point, the next block's hull is built forwards once and undone as the limit
+moves back. Each pixel asks the two lines that bracket its own ray and takes the tangent
+interpolated across; its first ``near`` columns are sampled on its own ray.
+
+With the Moon's curvature the heights are lowered by x^2/2R from a fixed origin: the
+tangent from an observer at x0 is then the plane tangent plus x0/R (the parabola of the
+sphere's drop, exact to (d/R)^2).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from ilrs.terrain._horizon_kernel import _bilinear
+from ilrs.terrain._sweep_kernel import _cross, _tangent_nearest_first
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _sample(z, row_f, col):
+    """Height [m] on column ``col`` at fractional row ``row_f`` (NaN off the grid)."""
+    n_rows = z.shape[0]
+    if row_f < 0.0 or row_f > n_rows - 1:
+        return np.nan
+    r0 = min(int(row_f), n_rows - 2)
+    w = row_f - r0
+    return z[r0, col] * (1.0 - w) + z[r0 + 1, col] * w
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _walk_line(
+    z,
+    v,
+    s,
+    origin,
+    step_m,
+    limit_cols,
+    near,
+    observer_height_m,
+    inv_2r,
+    tile,
+    work,
+    tangents,
+    weights,
+):
+    """The far-field tangents, from line ``v`` (rows v + s*col of the whole grid, whose
+    row and column ``origin`` this array starts at), of the tile's pixels whose ray runs
+    just above it (side 0) or just below it (side 1), weighted by nearness."""
+    n_rows, n_cols = z.shape
+    r0, r1, c0, c1 = tile[0], tile[1], tile[2], tile[3]
+    reach = int(math.floor(limit_cols))
+    block_len = max(1, reach - near)  # the current block then never passes the limit
+    c_top = min(n_cols - 1, c1 - 1 + reach)
+    xs, ys = work[0], work[1]  # the line's samples by column
+    ax, ay, bx, by = work[2], work[3], work[4], work[5]
+    log_pos, log_x, log_y, log_size, log_col = work[6], work[7], work[8], work[9], work[10]
+    row0, col0 = origin[0], origin[1]
+    shift = v + s * col0 - row0  # the line's row in this array at column 0
+    c_end = c0
+    if s > 0.0:
+        # Only where this line or the one below it crosses the grid: beyond, no samples;
+        # before, no pixels.
+        c_top = min(c_top, int(math.floor((n_rows - shift) / s)) + 1)
+        c_end = max(c0, int(math.ceil((-1.0 - shift) / s)) - 1)
+    n_a = n_b = n_log = 0
+    hints = np.zeros(2, dtype=np.int64)
+    b_top = -np.inf
+    b_far = 0.0  # the farthest point of the next block [m]
+    block = -1
+    block_from = 1 << 62  # the first whole-grid column of the current block
+    for c in range(c_top, c_end - 1, -1):
+        ci = c + near
+        if ci <= c_top:
+            if ci + col0 < block_from:
+                this_block = (ci + col0) // block_len
+                block_from = this_block * block_len
+                # Into a nearer block: the one just walked becomes the next block, its hull
+                # built forwards (nearest first) with an undo log.
+                n_b = n_log = 0
+                b_top = -np.inf  # the highest point of the next block: a bound on its hull
+                b_far = 0.0
+                if block >= 0:
+                    first = max(0, block * block_len - col0)
+                    for j in range(first, min((block + 1) * block_len - col0, c_top + 1)):
+                        px, py = xs[j], ys[j]
+                        if py != py:
+                            continue
+                        b_top = max(b_top, py)
+                        b_far = px
+                        pos = n_b
+                        if n_b >= 2:
+                            lo, hi = 1, n_b  # the first vertex that falls below the new edge
+                            while lo < hi:
+                                mid = (lo + hi) // 2
+                                if _cross(px, py, bx[mid], by[mid], bx[mid - 1], by[mid - 1]) > 0:
+                                    lo = mid + 1
+                                else:
+                                    hi = mid
+                            pos = lo
+                        log_pos[n_log], log_x[n_log], log_y[n_log] = pos, bx[pos], by[pos]
+                        log_size[n_log], log_col[n_log] = n_b, j
+                        n_log += 1
+                        bx[pos], by[pos] = px, py
+                        n_b = pos + 1
+                block = this_block
+                n_a = 0
+            x = (ci + col0) * step_m
+            height = _sample(z, shift + s * ci, ci)
+            xs[ci], ys[ci] = x, height - x * x * inv_2r
+            if height == height:
+                y = ys[ci]
+                while (
+                    n_a >= 2
+                    and _cross(ax[n_a - 2], ay[n_a - 2], ax[n_a - 1], ay[n_a - 1], x, y) <= 0
+                ):
+                    n_a -= 1
+                ax[n_a], ay[n_a] = x, y
+                n_a += 1
+        if c >= c1:
+            continue
+        while n_log > 0 and log_col[n_log - 1] > c + limit_cols:
+            n_log -= 1
+            pos = int(log_pos[n_log])
+            bx[pos], by[pos] = log_x[n_log], log_y[n_log]
+            n_b = int(log_size[n_log])
+        ox = (c + col0) * step_m
+        for side in range(2):  # the pixel whose ray runs just below, then just above
+            # In whole-grid rows, written alike by both lines of a pixel and by every
+            # tiling: the lower line's row here, the pixel's row and its offset from it.
+            lower = (v - side) + s * (c + col0)
+            grid_row = math.ceil(lower)
+            weight = grid_row - lower if side == 1 else 1.0 - (grid_row - lower)
+            row = int(grid_row) - row0
+            if row < r0 or row >= r1 or row >= n_rows:
+                continue
+            ground = z[row, c]
+            best = -np.inf
+            if ground == ground:
+                oy = ground + observer_height_m - ox * ox * inv_2r
+                if n_a > 0:
+                    # From the vertex the last pixel of this side touched: the next one
+                    # usually touches the same or a neighbour (the hull is unimodal as
+                    # seen from outside it).
+                    j = min(max(hints[side], 0), n_a - 1)
+                    while j > 0 and _cross(ax[j], ay[j], ax[j - 1], ay[j - 1], ox, oy) > 0.0:
+                        j -= 1
+                    while j < n_a - 1 and _cross(ax[j], ay[j], ax[j + 1], ay[j + 1], ox, oy) > 0.0:
+                        j += 1
+                    hints[side] = j
+                    best = (ay[j] - oy) / (ax[j] - ox)
+                # The next block's hull, unless even its highest point at its nearest
+                # distance could not rise above what the current block gives.
+                if n_b > 0:
+                    rise = b_top - oy
+                    if rise / ((bx[0] if rise > 0.0 else b_far) - ox) > best:
+                        j = _tangent_nearest_first(bx, by, 0, n_b - 1, 1, ox, oy)
+                        best = max(best, (by[j] - oy) / (bx[j] - ox))
+            if best > -np.inf and weight > 0.0:
+                tangents[side, row - r0, c - c0] = weight * best
+                weights[side, row - r0, c - c0] = weight
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def lines_kernel(
+    z, s, origin, step_m, limit_cols, near, observer_height_m, inv_2r, tile, n_chunks, out_deg
+):
+    """Horizons [deg] of the tile's pixels (rows tile[0]:tile[1], cols tile[2]:tile[3] of
+    ``z``, canonical orientation) along the canonical direction, into ``out_deg``.
+    ``origin``: the row and column of the whole grid (canonical) where ``z`` starts; the
+    lines are laid on the whole grid, so every tiling gives the same numbers."""
+    n_rows, n_cols = z.shape
+    r0, r1, c0, c1 = tile[0], tile[1], tile[2], tile[3]
+    # Per pixel, from its lower (0) and upper (1) line: tangent times weight, and weight
+    # (zero where the line has no terrain ahead).
+    tangents = np.zeros((2, r1 - r0, c1 - c0))
+    weights = np.zeros((2, r1 - r0, c1 - c0))
+    row0, col0 = origin[0], origin[1]
+    v_first = int(math.floor(r0 + row0 - s * (c1 - 1 + col0)))
+    n_lines = int(math.ceil(r1 + row0 - s * (c0 + col0))) - v_first + 2
+    n_chunks = max(1, min(n_lines, n_chunks))
+    near = max(0, min(near, int(math.floor(limit_cols))))
+    for chunk in numba.prange(n_chunks):
+        work = np.empty((11, n_cols + 1))
+        for index in range(chunk, n_lines, n_chunks):
+            _walk_line(
+                z,
+                v_first + index,
+                s,
+                origin,
+                step_m,
+                limit_cols,
+                near,
+                observer_height_m,
+                inv_2r,
+                tile,
+                work,
+                tangents,
+                weights,
+            )
+    for row in numba.prange(r0, r1):
+        for c in range(c0, c1):
+            ground = z[row, c]
+            if ground != ground:
+                out_deg[row - r0, c - c0] = np.nan
+                continue
+            ox = (c + col0) * step_m
+            oy = ground + observer_height_m - ox * ox * inv_2r
+            lift = 2.0 * ox * inv_2r  # x0 / R: the sphere's tangent turns with the observer
+            # Far field: the bracketing lines' tangents, interpolated across.
+            total = weights[0, row - r0, c - c0] + weights[1, row - r0, c - c0]
+            best = -np.inf
+            if total > 0.0:
+                best = (tangents[0, row - r0, c - c0] + tangents[1, row - r0, c - c0]) / total
+            # Near field: the pixel's own ray, column by column.
+            for j in range(1, near):
+                col = c + j
+                if col >= n_cols:
+                    break
+                height = _sample(z, row + s * j, col)
+                if height != height:
+                    break
+                x = (col + col0) * step_m
+                rise = height - x * x * inv_2r - oy
+                if rise > best * (x - ox):  # steeper than the best so far (no division)
+                    best = rise / (x - ox)
+            # The terrain exactly at the limit on the pixel's own ray: where the ground still
+            # rises there, it sets the horizon (the lines stop at the last whole column).
+            far_col = c + limit_cols
+            far_row = row + s * limit_cols
+            if far_col <= n_cols - 1 and far_row <= n_rows - 1:
+                height = _bilinear(z, far_row, far_col)
+                if height == height:
+                    x = (far_col + col0) * step_m
+                    best = max(best, (height - x * x * inv_2r - oy) / (x - ox))
+            if observer_height_m == 0.0 and c + 1 < n_cols:
+                # On the ground: the ground's own slope along the ray, in the cell ahead.
+                slope = z[row, c + 1] - z[row, c]
+                if s > 0.0 and row + 1 < n_rows:
+                    slope += s * (z[row + 1, c] - z[row, c])
+                if slope == slope:
+                    best = max(best, slope / step_m - lift)
+            out_deg[row - r0, c - c0] = (
+                math.degrees(math.atan(best + lift)) if best > -np.inf else np.nan
+            )
