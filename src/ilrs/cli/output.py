@@ -16,6 +16,7 @@ import typer
 from ilrs.data import named_site
 from ilrs.errors import InputError
 from ilrs.sky import Times, parse_utc, utc_range
+from ilrs.textfiles import read_text
 
 
 class OutputFormat(StrEnum):
@@ -72,12 +73,7 @@ def collect_times(
 
 def read_times_file(path: Path) -> Times:
     """One ISO UTC time per line; blank lines and ``#`` comments are skipped."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise InputError(f"cannot read times file {path}: {error.strerror}") from error
-    except UnicodeDecodeError as error:
-        raise InputError(f"times file {path} is not UTF-8 text") from error
+    lines = read_text(path, "times", encoding="utf-8").splitlines()
     numbered = [
         (number, line.split("#", 1)[0].strip()) for number, line in enumerate(lines, start=1)
     ]

@@ -153,12 +153,9 @@ def analyze(
 
 def _ground_height_m(source, lat_deg: float, lon_deg: float) -> float:
     """The DEM's height at the site (its pixel, read alone)."""
-    from ilrs.terrain import polar_xy_from_latlon
-    from ilrs.terrain.grid import Window
+    from ilrs.terrain.grid import Window, pixel_of_latlon
 
-    t = source.transform
-    x_m, y_m = polar_xy_from_latlon(lat_deg, lon_deg)
-    row, col = int((t.f - float(y_m)) / -t.e), int((float(x_m) - t.c) / t.a)
+    row, col = (int(v) for v in pixel_of_latlon(source.transform, lat_deg, lon_deg))
     value = float(source.read(Window(row, col, 1, 1)).height_m[0, 0])
     if np.isnan(value):
         raise InputError(f"no terrain height at {lat_deg}°, {lon_deg}° (nodata in the DEM)")
@@ -267,18 +264,14 @@ def _slope_sampler(dem: Path):
     """slope(lat, lon) [deg] on the sphere, from a 3 x 3 window of the DEM around the site."""
     import math
 
-    from ilrs.terrain import polar_xy_from_latlon
-    from ilrs.terrain.grid import Window
+    from ilrs.terrain.grid import Window, pixel_of_latlon
     from ilrs.terrain.slope import slope_aspect_deg
     from ilrs.terrain.sources import open_dem
 
     source = open_dem(dem)
-    t = source.transform
 
     def slope_deg(lat_deg: float, lon_deg: float) -> float:
-        x_m, y_m = polar_xy_from_latlon(lat_deg, lon_deg)
-        row = int(math.floor((t.f - float(y_m)) / -t.e))
-        col = int(math.floor((float(x_m) - t.c) / t.a))
+        row, col = (int(math.floor(v)) for v in pixel_of_latlon(source.transform, lat_deg, lon_deg))
         if not (1 <= row < source.shape[0] - 1 and 1 <= col < source.shape[1] - 1):
             return math.nan
         slope, _ = slope_aspect_deg(source.read(Window(row - 1, col - 1, 3, 3)))

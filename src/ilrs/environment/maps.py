@@ -11,7 +11,6 @@ The cells are fixed by the grid, not by the tiles: any tiling gives the same num
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +22,11 @@ from affine import Affine
 from ilrs import __version__
 from ilrs.environment import _lighting_kernel as kernel
 from ilrs.environment.intervals import sampled_period
+from ilrs.environment.profile import bare_sphere_horizon_deg
 from ilrs.errors import DataFileError, InputError
 from ilrs.sky import LunarObserver, Times, angular_radius_deg
 from ilrs.sky.geometry import local_axes
-from ilrs.terrain import MOON_RADIUS_M, Window, latlon_from_polar_xy, moon_fixed_m
+from ilrs.terrain import Window, latlon_from_polar_xy, moon_fixed_m
 from ilrs.terrain.horizon import horizon_tiles
 from ilrs.terrain.tiled import tile_results, write_tiled_geotiff
 
@@ -148,10 +148,10 @@ class HorizonSource:
         """The bare sphere's horizon (its dip) for the map's observer height: where the
         horizon map has no terrain (rays that leave the grid)."""
         try:
-            height_m = max(0.0, float(self.tags.get("HEIGHT_ABOVE_GROUND_M", "0")))
+            height_m = float(self.tags.get("HEIGHT_ABOVE_GROUND_M", "0"))
         except ValueError:
             height_m = 0.0
-        return -math.degrees(math.acos(MOON_RADIUS_M / (MOON_RADIUS_M + height_m)))
+        return bare_sphere_horizon_deg(height_m)
 
     def read(self, tile: Window) -> np.ndarray:
         window = rasterio.windows.Window(tile.col_off, tile.row_off, tile.width, tile.height)
@@ -323,10 +323,14 @@ def lighting_for_tile(shared: tuple[HorizonSource, BodyTrack], tile: Window) -> 
     return out
 
 
-def _tile_px(tile_px: int) -> int:
+def _prepare(horizon_path, product: str, times, tile_px: int, ephemeris):
+    """The horizon map, the body's track over the period and the tiles of a product."""
+    body = _check_product(product)
     if tile_px < 16:
         raise InputError(f"tiles must be at least 16 pixels, got {tile_px}")
-    return tile_px
+    source = HorizonSource.open(horizon_path)
+    track = body_track(body, times, *source.centre_latlon(), ephemeris=ephemeris)
+    return source, track, horizon_tiles(source.shape, tile_px)
 
 
 def _select(result: np.ndarray, product: str) -> np.ndarray:
@@ -353,10 +357,7 @@ def lighting_map(
 ) -> np.ndarray:
     """A lighting product (see :data:`PRODUCTS`) of a horizon map, in memory:
     (bands, rows, cols)."""
-    body = _check_product(product)
-    source = HorizonSource.open(horizon_path)
-    track = body_track(body, times, *source.centre_latlon(), ephemeris=ephemeris)
-    tiles = horizon_tiles(source.shape, _tile_px(tile_px))
+    source, track, tiles = _prepare(horizon_path, product, times, tile_px, ephemeris)
     first = _select(np.full((kernel.RESULT_BANDS, 1, 1), np.nan), product)
     out = np.empty((first.shape[0], *source.shape), dtype=first.dtype)
     for tile, result in tile_results((source, track), tiles, _product_tile, None, product=product):
@@ -377,15 +378,11 @@ def write_lighting_map(
 ) -> Path:
     """Compute a lighting product tile by tile (here or on a Dask cluster) and write it as
     a GeoTIFF with its provenance."""
-    body = _check_product(product)
-    source = HorizonSource.open(horizon_path)
-    track = body_track(body, times, *source.centre_latlon(), ephemeris=ephemeris)
-    tile_px = _tile_px(tile_px)
-    tiles = horizon_tiles(source.shape, tile_px)
+    source, track, tiles = _prepare(horizon_path, product, times, tile_px, ephemeris)
     names = [name for name, _ in PRODUCTS[product]["bands"]]
     tags = {
         "PRODUCT": product,
-        "BODY": body,
+        "BODY": track.body,
         "START": track.utc_span[0],
         "END": track.utc_span[1],
         "STEP_S": f"{track.step_s:g}",

@@ -12,10 +12,18 @@ import numpy as np
 from ilrs.errors import InputError
 from ilrs.terrain import MOON_RADIUS_M, Dem
 from ilrs.terrain.horizon import horizon_profile, horizon_profile_from_source
+from ilrs.textfiles import read_text
 
-__all__ = ["HorizonLine", "read_horizon_csv"]
+__all__ = ["HorizonLine", "bare_sphere_horizon_deg", "read_horizon_csv"]
 
 CSV_COLUMNS = ("azimuth_deg", "elevation_deg")
+
+
+def bare_sphere_horizon_deg(height_above_ground_m: float) -> float:
+    """The horizon [deg] of the bare sphere seen from a height above it (its dip): what a
+    direction with no terrain in reach is taken to show."""
+    radius_m = MOON_RADIUS_M + max(0.0, height_above_ground_m)
+    return -math.degrees(math.acos(MOON_RADIUS_M / radius_m))
 
 
 @dataclass(frozen=True)
@@ -67,9 +75,7 @@ class HorizonLine:
             profile = horizon_profile(dem, lat_deg, lon_deg, **options)
         else:
             profile = horizon_profile_from_source(dem, lat_deg, lon_deg, **options)
-        dip_deg = -math.degrees(
-            math.acos(MOON_RADIUS_M / (MOON_RADIUS_M + max(0.0, height_above_ground_m)))
-        )
+        dip_deg = bare_sphere_horizon_deg(height_above_ground_m)
         elevation = np.where(np.isnan(profile.elevation_deg), dip_deg, profile.elevation_deg)
         metadata = getattr(dem, "metadata", {}) or {}
         source = metadata.get("source") or str(getattr(dem, "path", "DEM"))
@@ -118,12 +124,7 @@ def read_horizon_csv(path: str | Path) -> HorizonLine:
     Every fault is reported with the file, the line and the field.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise InputError(f"cannot read horizon file {path}: {error.strerror}") from error
-    except UnicodeDecodeError as error:
-        raise InputError(f"horizon file {path} is not UTF-8 text") from error
+    text = read_text(path, "horizon")
     numbered = [
         (number, line)
         for number, line in enumerate(text.splitlines(), start=1)

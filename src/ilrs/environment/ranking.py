@@ -13,7 +13,9 @@ import numpy as np
 import rasterio
 
 from ilrs.errors import DataFileError, InputError
-from ilrs.terrain import latlon_from_polar_xy, polar_xy_from_latlon
+from ilrs.terrain import latlon_from_polar_xy
+from ilrs.terrain.grid import pixel_of_latlon
+from ilrs.textfiles import read_text
 
 __all__ = ["Candidate", "MapLayer", "RANK_KEYS", "best_lit_points", "rank_sites", "read_candidates"]
 
@@ -71,9 +73,8 @@ class MapLayer:
         return layers
 
     def rowcol(self, lat_deg, lon_deg) -> tuple[np.ndarray, np.ndarray]:
-        x_m, y_m = polar_xy_from_latlon(lat_deg, lon_deg)
-        t = self.transform
-        return (t.f - np.asarray(y_m)) / -t.e - 0.5, (np.asarray(x_m) - t.c) / t.a - 0.5
+        rows, cols = pixel_of_latlon(self.transform, lat_deg, lon_deg)
+        return rows - 0.5, cols - 0.5
 
     def inside(self, lat_deg: float, lon_deg: float) -> bool:
         row, col = self.rowcol(lat_deg, lon_deg)
@@ -191,12 +192,7 @@ def rank_sites(
 def read_candidates(path: str | Path) -> list[Candidate]:
     """Candidate sites from a CSV with columns ``name,lat_deg,lon_deg``."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise InputError(f"cannot read candidates file {path}: {error.strerror}") from error
-    except UnicodeDecodeError as error:
-        raise InputError(f"candidates file {path} is not UTF-8 text") from error
+    text = read_text(path, "candidates")
     reader = csv.DictReader(text.splitlines())
     missing = {"name", "lat_deg", "lon_deg"} - set(reader.fieldnames or [])
     if missing:

@@ -48,6 +48,13 @@ def polar_xy_from_latlon(lat_deg, lon_deg) -> tuple[np.ndarray, np.ndarray]:
     return rho_m * np.sin(lon_rad), rho_m * np.cos(lon_rad)
 
 
+def pixel_of_latlon(transform, lat_deg, lon_deg) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of points on a north-up grid, as fractions of pixels from its top-left
+    corner: their floor is the pixel holding the point (less 0.5: from pixel centres)."""
+    x_m, y_m = polar_xy_from_latlon(lat_deg, lon_deg)
+    return (transform.f - y_m) / -transform.e, (x_m - transform.c) / transform.a
+
+
 def latlon_from_polar_xy(x_m, y_m) -> tuple[np.ndarray, np.ndarray]:
     """Latitude and east longitude [deg, longitude in 0..360) of south polar x, y [m]."""
     x_m = np.asarray(x_m, dtype=float)

@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ilrs.errors import InputError
-from ilrs.terrain.grid import MOON_RADIUS_M, Dem, Window, polar_xy_from_latlon
+from ilrs.terrain.grid import MOON_RADIUS_M, Dem, Window, pixel_of_latlon
 
 __all__ = [
     "HorizonProfile",
@@ -226,8 +226,7 @@ def horizon_profile_from_source(
     """:func:`horizon_profile` on a windowed DEM source (``open_dem``), reading only the
     window the rays can reach."""
     t = source.transform
-    x_m, y_m = polar_xy_from_latlon(lat_deg, lon_deg)
-    row, col = (t.f - float(y_m)) / -t.e, (float(x_m) - t.c) / t.a
+    row, col = (float(v) for v in pixel_of_latlon(t, lat_deg, lon_deg))
     if not (0 <= row < source.shape[0] and 0 <= col < source.shape[1]):
         where = getattr(source, "path", "the DEM")
         raise InputError(f"point {lat_deg}°, {lon_deg}° lies outside {where}")

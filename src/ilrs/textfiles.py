@@ -1,0 +1,21 @@
+"""Reading a user's text file, with one clear error for a missing or unreadable file or
+one that is not UTF-8."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ilrs.errors import InputError
+
+__all__ = ["read_text"]
+
+
+def read_text(path: str | Path, kind: str, *, encoding: str = "utf-8-sig") -> str:
+    """The text of a ``kind`` file ("horizon", "times" ...); by default a leading byte-order
+    mark is dropped, as spreadsheets write one."""
+    try:
+        return Path(path).read_text(encoding=encoding)
+    except OSError as error:
+        raise InputError(f"cannot read {kind} file {path}: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise InputError(f"{kind} file {path} is not UTF-8 text") from error
