@@ -50,11 +50,10 @@ def _walk_line(
     tile,
     work,
     tangents,
-    weights,
 ):
     """The far-field tangents, from line ``v`` (rows v + s*col of the whole grid, whose
     row and column ``origin`` this array starts at), of the tile's pixels whose ray runs
-    just above it (side 0) or just below it (side 1), weighted by nearness."""
+    just above it (side 0) or just below it (side 1); -inf where it has no terrain."""
     n_rows, n_cols = z.shape
     r0, r1, c0, c1 = tile[0], tile[1], tile[2], tile[3]
     reach = int(math.floor(limit_cols))
@@ -133,13 +132,11 @@ def _walk_line(
             bx[pos], by[pos] = log_x[n_log], log_y[n_log]
             n_b = int(log_size[n_log])
         ox = (c + col0) * step_m
-        for side in range(2):  # the pixel whose ray runs just below, then just above
-            # In whole-grid rows, written alike by both lines of a pixel and by every
-            # tiling: the lower line's row here, the pixel's row and its offset from it.
-            lower = (v - side) + s * (c + col0)
-            grid_row = math.ceil(lower)
-            weight = grid_row - lower if side == 1 else 1.0 - (grid_row - lower)
-            row = int(grid_row) - row0
+        # In whole-grid rows, alike for every tiling: the pixel whose lower line this is
+        # sits ceil(s * column) rows below it, the one whose upper line this is one less.
+        lower_row = v + int(math.ceil(s * (c + col0))) - row0
+        for side in range(2):
+            row = lower_row - side
             if row < r0 or row >= r1 or row >= n_rows:
                 continue
             ground = z[row, c]
@@ -164,9 +161,7 @@ def _walk_line(
                     if rise / ((bx[0] if rise > 0.0 else b_far) - ox) > best:
                         j = _tangent_nearest_first(bx, by, 0, n_b - 1, 1, ox, oy)
                         best = max(best, (by[j] - oy) / (bx[j] - ox))
-            if best > -np.inf and weight > 0.0:
-                tangents[side, row - r0, c - c0] = weight * best
-                weights[side, row - r0, c - c0] = weight
+            tangents[side, row - r0, c - c0] = best
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
@@ -179,10 +174,9 @@ def lines_kernel(
     lines are laid on the whole grid, so every tiling gives the same numbers."""
     n_rows, n_cols = z.shape
     r0, r1, c0, c1 = tile[0], tile[1], tile[2], tile[3]
-    # Per pixel, from its lower (0) and upper (1) line: tangent times weight, and weight
-    # (zero where the line has no terrain ahead).
-    tangents = np.zeros((2, r1 - r0, c1 - c0))
-    weights = np.zeros((2, r1 - r0, c1 - c0))
+    # Per pixel, from its lower (0) and upper (1) line: the far-field tangent (-inf where
+    # the line has no terrain ahead).
+    tangents = np.full((2, r1 - r0, c1 - c0), -np.inf)
     row0, col0 = origin[0], origin[1]
     v_first = int(math.floor(r0 + row0 - s * (c1 - 1 + col0)))
     n_lines = int(math.ceil(r1 + row0 - s * (c0 + col0))) - v_first + 2
@@ -204,50 +198,105 @@ def lines_kernel(
                 tile,
                 work,
                 tangents,
-                weights,
             )
     for row in numba.prange(r0, r1):
-        for c in range(c0, c1):
-            ground = z[row, c]
-            if ground != ground:
-                out_deg[row - r0, c - c0] = np.nan
-                continue
+        _combine_row(
+            z,
+            row,
+            s,
+            origin,
+            step_m,
+            limit_cols,
+            near,
+            observer_height_m,
+            inv_2r,
+            tile,
+            tangents,
+            out_deg,
+        )
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _combine_row(
+    z,
+    row,
+    s,
+    origin,
+    step_m,
+    limit_cols,
+    near,
+    observer_height_m,
+    inv_2r,
+    tile,
+    tangents,
+    out_deg,
+):
+    """One row of horizons: the far field of its two lines, interpolated across, the near
+    field on each pixel's own ray, the terrain at the limit and the ground's own slope.
+    Each step runs along the row with the same offsets for every pixel (the rays are
+    parallel), so that the loops are straight and vectorise."""
+    n_rows, n_cols = z.shape
+    r0, c0, c1 = tile[0], tile[2], tile[3]
+    col0 = origin[1]
+    width = c1 - c0
+    best = np.empty(width)
+    oy = np.empty(width)
+    for i in range(width):
+        whole_col = i + c0 + col0
+        # The pixel lies this far past its lower line, towards its upper line.
+        upper_weight = math.ceil(s * whole_col) - s * whole_col
+        lower_t, upper_t = tangents[0, row - r0, i], tangents[1, row - r0, i]
+        if upper_t == -np.inf or upper_weight == 0.0:
+            best[i] = lower_t
+        elif lower_t == -np.inf:
+            best[i] = upper_t
+        else:
+            best[i] = lower_t + upper_weight * (upper_t - lower_t)
+        ox = whole_col * step_m
+        oy[i] = z[row, i + c0] + observer_height_m - ox * ox * inv_2r
+    # Near field: the pixel's own ray, column by column; on column j ahead the ray is
+    # s * j rows down, the same fraction of a row for every pixel of the row.
+    for j in range(1, near):
+        offset = s * j
+        k = int(math.floor(offset))
+        w = offset - k
+        top = row + k
+        if top > n_rows - 1 or (top == n_rows - 1 and w > 0.0):
+            break
+        below = min(top + 1, n_rows - 1)
+        inv_distance = 1.0 / (j * step_m)
+        for i in range(min(width, n_cols - j - c0)):
+            x = (i + c0 + j + col0) * step_m
+            height = z[top, i + c0 + j] * (1.0 - w) + z[below, i + c0 + j] * w
+            tangent = (height - x * x * inv_2r - oy[i]) * inv_distance
+            if tangent > best[i]:
+                best[i] = tangent
+    # The terrain exactly at the limit on the pixel's own ray: where the ground still
+    # rises there, it sets the horizon (the lines stop at the last whole column).
+    far_row = row + s * limit_cols
+    if far_row <= n_rows - 1:
+        for i in range(max(0, min(width, int(math.floor(n_cols - 1 - limit_cols)) - c0 + 1))):
+            far_col = i + c0 + limit_cols
+            height = _bilinear(z, far_row, far_col)
+            x = (far_col + col0) * step_m
+            ox = (i + c0 + col0) * step_m
+            tangent = (height - x * x * inv_2r - oy[i]) / (x - ox)
+            if tangent > best[i]:
+                best[i] = tangent
+    if observer_height_m == 0.0:
+        # On the ground: the ground's own slope along the ray, in the cell ahead.
+        below = min(row + 1, n_rows - 1)
+        climb = s if row + 1 < n_rows else 0.0
+        for i in range(min(width, n_cols - 1 - c0)):
+            c = i + c0
+            slope = z[row, c + 1] - z[row, c] + climb * (z[below, c] - z[row, c])
             ox = (c + col0) * step_m
-            oy = ground + observer_height_m - ox * ox * inv_2r
-            lift = 2.0 * ox * inv_2r  # x0 / R: the sphere's tangent turns with the observer
-            # Far field: the bracketing lines' tangents, interpolated across.
-            total = weights[0, row - r0, c - c0] + weights[1, row - r0, c - c0]
-            best = -np.inf
-            if total > 0.0:
-                best = (tangents[0, row - r0, c - c0] + tangents[1, row - r0, c - c0]) / total
-            # Near field: the pixel's own ray, column by column.
-            for j in range(1, near):
-                col = c + j
-                if col >= n_cols:
-                    break
-                height = _sample(z, row + s * j, col)
-                if height != height:
-                    break
-                x = (col + col0) * step_m
-                rise = height - x * x * inv_2r - oy
-                if rise > best * (x - ox):  # steeper than the best so far (no division)
-                    best = rise / (x - ox)
-            # The terrain exactly at the limit on the pixel's own ray: where the ground still
-            # rises there, it sets the horizon (the lines stop at the last whole column).
-            far_col = c + limit_cols
-            far_row = row + s * limit_cols
-            if far_col <= n_cols - 1 and far_row <= n_rows - 1:
-                height = _bilinear(z, far_row, far_col)
-                if height == height:
-                    x = (far_col + col0) * step_m
-                    best = max(best, (height - x * x * inv_2r - oy) / (x - ox))
-            if observer_height_m == 0.0 and c + 1 < n_cols:
-                # On the ground: the ground's own slope along the ray, in the cell ahead.
-                slope = z[row, c + 1] - z[row, c]
-                if s > 0.0 and row + 1 < n_rows:
-                    slope += s * (z[row + 1, c] - z[row, c])
-                if slope == slope:
-                    best = max(best, slope / step_m - lift)
-            out_deg[row - r0, c - c0] = (
-                math.degrees(math.atan(best + lift)) if best > -np.inf else np.nan
-            )
+            tangent = slope / step_m - 2.0 * ox * inv_2r
+            if tangent > best[i]:
+                best[i] = tangent
+    for i in range(width):
+        lift = 2.0 * (i + c0 + col0) * step_m * inv_2r  # x0 / R: the sphere's tangent turns
+        if oy[i] != oy[i] or best[i] == -np.inf:
+            out_deg[row - r0, i] = np.nan
+        else:
+            out_deg[row - r0, i] = math.degrees(math.atan(best[i] + lift))
