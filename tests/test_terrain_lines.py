@@ -98,3 +98,22 @@ def test_cli_writes_the_bearings_asked(tmp_path, capsys, rough_dem):  # noqa: F8
         rough_dem, azimuths=7, max_distance_m=1000.0, grid_azimuths=True, method="lines"
     )
     assert np.allclose(written, expected, equal_nan=True)
+
+
+def test_the_vectorised_arctangent_matches_the_library():
+    from ilrs.terrain._lines_kernel import _atan
+
+    rng = np.random.default_rng(3)
+    # Across each branch of the reduction: below tan 15 deg, up to 1, beyond, far beyond.
+    values = np.concatenate(
+        [
+            rng.uniform(-0.27, 0.27, 2000),
+            rng.uniform(-1.0, 1.0, 2000),
+            rng.uniform(-50.0, 50.0, 2000),
+            [0.0, -0.0, 1.0, -1.0, 2.0 - math.sqrt(3.0), 1e300, -1e-300, math.inf, -math.inf],
+        ]
+    )
+    errors = [abs(_atan(float(x)) - math.atan(x)) for x in values]
+    assert max(errors) < 3e-16
+    assert math.isnan(_atan(math.nan))
+    assert math.copysign(1.0, _atan(-0.0)) == -1.0
