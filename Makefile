@@ -21,6 +21,7 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_sky.py
 	$(BIN)/python benchmarks/bench_lighting.py
+	$(BIN)/python benchmarks/bench_station.py
 
 $(VENV)/.installed-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

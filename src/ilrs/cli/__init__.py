@@ -16,6 +16,7 @@ from ilrs import __version__
 from ilrs.cli import maps as _maps
 from ilrs.cli import site as _site
 from ilrs.cli import sky as _sky
+from ilrs.cli import station as _station
 from ilrs.cli import stations as _stations
 from ilrs.cli import terrain as _terrain
 from ilrs.errors import IlrsError
@@ -51,6 +52,7 @@ _stations.register(app)
 _terrain.register(app)
 _site.register(app)
 _maps.register(app)
+_station.register(app)
 
 EXIT_INPUT_ERROR = 1
 

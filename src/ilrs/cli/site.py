@@ -87,6 +87,7 @@ def analyze(
     contact at a site over a period, with the longest darkness, Earth loss and contact gap,
     per year and over the whole period."""
     from ilrs.environment import HorizonLine, analyze_site, read_horizon_csv
+    from ilrs.environment.profile import ground_height_m
     from ilrs.environment.site import SPELLS
     from ilrs.sky import utc_range
 
@@ -112,7 +113,7 @@ def analyze(
             max_distance_m=max_distance_m,
             far_field=far,
         )
-        ground_m = _ground_height_m(source, lat_deg, lon_deg)
+        ground_m = ground_height_m(source, lat_deg, lon_deg)
     else:
         line = read_horizon_csv(horizon)
     result = analyze_site(
@@ -149,17 +150,6 @@ def analyze(
     for row in rows[:1]:
         row.update({key: summary[key] for key in figures})
     write_table({key: [row[key] for row in rows] for key in rows[1]}, OutputFormat.csv)
-
-
-def _ground_height_m(source, lat_deg: float, lon_deg: float) -> float:
-    """The DEM's height at the site (its pixel, read alone)."""
-    from ilrs.terrain.grid import Window, pixel_of_latlon
-
-    row, col = (int(v) for v in pixel_of_latlon(source.transform, lat_deg, lon_deg))
-    value = float(source.read(Window(row, col, 1, 1)).height_m[0, 0])
-    if np.isnan(value):
-        raise InputError(f"no terrain height at {lat_deg}°, {lon_deg}° (nodata in the DEM)")
-    return value
 
 
 def _write_series(path: Path, result) -> None:

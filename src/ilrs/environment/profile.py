@@ -171,3 +171,21 @@ def read_horizon_csv(path: str | Path) -> HorizonLine:
     if len(azimuths) < 2:
         raise InputError(f"{path}: a horizon needs at least two rows, found {len(azimuths)}")
     return HorizonLine(np.array(azimuths), np.array(elevations), source=str(path))
+
+
+def ground_height_m(source, lat_deg: float, lon_deg: float) -> float:
+    """The terrain's height [m above the sphere] at a site: its pixel of a :class:`Dem` or of
+    a windowed source, read alone."""
+    from ilrs.terrain.grid import Window, pixel_of_latlon
+
+    row, col = (int(v) for v in pixel_of_latlon(source.transform, lat_deg, lon_deg))
+    height, width = (source.height_m.shape if isinstance(source, Dem) else source.shape)[-2:]
+    if not (0 <= row < height and 0 <= col < width):
+        raise InputError(f"the site {lat_deg}°, {lon_deg}° lies outside the DEM")
+    if isinstance(source, Dem):
+        value = float(source.height_m[row, col])
+    else:
+        value = float(source.read(Window(row, col, 1, 1)).height_m[0, 0])
+    if np.isnan(value):
+        raise InputError(f"no terrain height at {lat_deg}°, {lon_deg}° (nodata in the DEM)")
+    return value

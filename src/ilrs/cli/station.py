@@ -1,0 +1,129 @@
+"""``ilrs station``: simulate a station scenario, size its storage or arrays, and the
+scenario file's JSON Schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+station_app = typer.Typer(
+    help="A station scenario: power, storage, data and water over time; sizing."
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(station_app, name="station")
+
+
+class SeriesFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+class Sized(StrEnum):
+    storage = "storage"
+    array = "array"
+
+
+ScenarioArgument = Annotated[
+    Path | None,
+    typer.Argument(help="Scenario YAML (default: the embedded reference station)."),
+]
+
+
+def _load(path: Path | None):
+    from ilrs.data import data_path
+    from ilrs.station.scenario import load_scenario
+
+    path = path if path is not None else data_path("station_reference.yaml")
+    return path, load_scenario(path)
+
+
+def _prepared(path: Path | None):
+    from ilrs.station.exposure import site_exposure
+    from ilrs.station.simulation import prepare
+
+    path, scenario = _load(path)
+    print(f"ilrs station: {scenario.name}: computing the site's sky ...", file=sys.stderr)
+    return path, scenario, prepare(scenario, site_exposure(scenario))
+
+
+@station_app.command("simulate")
+def simulate_command(
+    scenario: ScenarioArgument = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for summary.json, the series and the plot.")
+    ] = Path("build/station"),
+    series_format: Annotated[
+        SeriesFormat, typer.Option("--series-format", help="Time series file format.")
+    ] = SeriesFormat.csv,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Draw station.png.")] = True,
+) -> None:
+    """Run the station over the scenario's period; print the summary (JSON)."""
+    from ilrs.station.outputs import write_run
+    from ilrs.station.simulation import simulate
+
+    path, loaded, inputs = _prepared(scenario)
+    summary = write_run(
+        simulate(inputs),
+        out,
+        scenario_name=loaded.name,
+        scenario_file=str(path),
+        series_format=series_format.value,
+        plots=plots,
+    )
+    json.dump(summary, sys.stdout, indent=1, allow_nan=False)
+    sys.stdout.write("\n")
+
+
+@station_app.command("size")
+def size_command(
+    scenario: ScenarioArgument = None,
+    what: Annotated[
+        Sized, typer.Option("--what", help="Scale the storage capacity or the array area.")
+    ] = Sized.storage,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", help="Relative precision of the size found.")
+    ] = 0.005,
+) -> None:
+    """The smallest storage (or array) that keeps the survival loads alive over the period."""
+    from ilrs.errors import InputError
+    from ilrs.station.simulation import size
+
+    if not 0 < tolerance < 0.5:
+        raise InputError(f"--tolerance must lie between 0 and 0.5, got {tolerance}")
+    _, _, inputs = _prepared(scenario)
+    result, _ = size(inputs, what.value, tolerance=tolerance)
+    json.dump(result, sys.stdout, indent=1, allow_nan=False)
+    sys.stdout.write("\n")
+
+
+@station_app.command("schema")
+def schema_command(
+    out: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
+) -> None:
+    """The scenario file's JSON Schema (for editors' completion and checks)."""
+    from ilrs.station.scenario import scenario_json_schema
+
+    text = json.dumps(scenario_json_schema(), indent=1) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+@station_app.command("check")
+def check_command(scenario: ScenarioArgument = None) -> None:
+    """Validate a scenario file; print what it holds."""
+    path, loaded = _load(scenario)
+    surface = loaded.surface
+    print(
+        f"{path}: {loaded.name}: {len(surface.solar_arrays)} arrays, {len(surface.storage)} "
+        f"storage units, {len(surface.loads) + len(surface.rovers)} loads, "
+        f"{len(loaded.orbital.relays)} relays, {len(loaded.ground.stations)} ground stations"
+    )

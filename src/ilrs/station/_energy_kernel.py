@@ -1,0 +1,129 @@
+"""The compiled step loop of the station simulation (numba). See :mod:`ilrs.station.simulation`.
+
+Each step, in watt-hours: the arrays and constant sources give energy; the loads ask for
+theirs. A surplus charges the storage units in turn (each keeps sqrt(round trip) of what it
+takes in), then feeds the ISRU plant up to its power, and the rest is curtailed. A deficit
+is drawn from the units down to their depth-of-discharge floors (each gives out sqrt(round
+trip) of what it loses); what is still missing is shed from the loads, highest priority
+number first, each in part if that suffices; survival loads (priority 0) go last, and
+any of their demand unmet is a survival failure. So at every step
+
+    generated = served + isru + curtailed + losses + change in stored
+
+to rounding, which the tests check.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+# Rows of the per-step result.
+GENERATED, DEMAND, SERVED, SHED, UNMET_SURVIVAL, ISRU, CURTAILED, LOSS, STORED = range(9)
+DATA_GENERATED, DATA_DELIVERED, DATA_DROPPED, BUFFER, WATER = range(9, 14)
+N_ROWS = 14
+
+
+@numba.njit(cache=True, error_model="numpy")
+def simulate_steps(
+    step_h,
+    generation_w,
+    load_w,
+    shed_order,
+    load_priority,
+    load_data_bps,
+    capacity_wh,
+    floor_wh,
+    efficiency,
+    initial_wh,
+    isru_max_w,
+    isru_wh_per_kg,
+    downlink_bps,
+    buffer_bytes,
+    out,
+    served_fraction,
+):
+    """Run the steps; ``out`` [N_ROWS, n] gets powers [W] (mean over each step), stored
+    energy [Wh] and data [bytes] at the step's end, water [kg] made in the step;
+    ``served_fraction`` [loads, n] the part of each load's demand met."""
+    n_steps = generation_w.size
+    n_loads = load_w.shape[0]
+    n_units = capacity_wh.size
+    stored = initial_wh.copy()
+    buffer = 0.0
+    step_s = step_h * 3600.0
+    served_wh = np.empty(n_loads)
+    for t in range(n_steps):
+        generated = generation_w[t] * step_h
+        demand = 0.0
+        for k in range(n_loads):
+            served_wh[k] = load_w[k, t] * step_h
+            demand += served_wh[k]
+        net = generated - demand
+        loss = 0.0
+        isru = 0.0
+        curtailed = 0.0
+        unmet_survival = 0.0
+        if net >= 0.0:
+            for u in range(n_units):
+                if net <= 0.0:
+                    break
+                intake = min(net, (capacity_wh[u] - stored[u]) / efficiency[u])
+                if intake > 0.0:
+                    stored[u] += intake * efficiency[u]
+                    loss += intake * (1.0 - efficiency[u])
+                    net -= intake
+            isru = min(net, isru_max_w * step_h)
+            net -= isru
+            curtailed = net
+        else:
+            deficit = -net
+            for u in range(n_units):
+                if deficit <= 0.0:
+                    break
+                available = (stored[u] - floor_wh[u]) * efficiency[u]
+                given = min(deficit, available)
+                if given > 0.0:
+                    drawn = given / efficiency[u]
+                    stored[u] -= drawn
+                    loss += drawn - given
+                    deficit -= given
+            for index in range(n_loads):
+                if deficit <= 0.0:
+                    break
+                k = shed_order[index]
+                cut = min(deficit, served_wh[k])
+                served_wh[k] -= cut
+                deficit -= cut
+                if load_priority[k] == 0:
+                    unmet_survival += cut
+        served = 0.0
+        data = 0.0
+        for k in range(n_loads):
+            served += served_wh[k]
+            wanted = load_w[k, t] * step_h
+            fraction = served_wh[k] / wanted if wanted > 0.0 else 1.0
+            served_fraction[k, t] = fraction
+            data += fraction * load_data_bps[k] * step_s / 8.0
+        buffer += data
+        delivered = min(buffer, downlink_bps[t] * step_s / 8.0)
+        buffer -= delivered
+        dropped = max(0.0, buffer - buffer_bytes)
+        buffer -= dropped
+        total_stored = 0.0
+        for u in range(n_units):
+            total_stored += stored[u]
+        out[GENERATED, t] = generated / step_h
+        out[DEMAND, t] = demand / step_h
+        out[SERVED, t] = served / step_h
+        out[SHED, t] = (demand - served) / step_h
+        out[UNMET_SURVIVAL, t] = unmet_survival / step_h
+        out[ISRU, t] = isru / step_h
+        out[CURTAILED, t] = curtailed / step_h
+        out[LOSS, t] = loss / step_h
+        out[STORED, t] = total_stored
+        out[DATA_GENERATED, t] = data
+        out[DATA_DELIVERED, t] = delivered
+        out[DATA_DROPPED, t] = dropped
+        out[BUFFER, t] = buffer
+        out[WATER, t] = isru / isru_wh_per_kg if isru_wh_per_kg > 0.0 else 0.0

@@ -1,0 +1,322 @@
+"""What the site gives the station over the period, step by step: sunlight on each array,
+and how fast data can leave, directly to Earth and through each relay.
+
+Computed once per scenario (the slow part: ephemerides, horizons, orbits); the power and
+data simulation then runs on these arrays alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ilrs.environment import HorizonLine, analyze_site, read_horizon_csv
+from ilrs.environment.profile import ground_height_m
+from ilrs.errors import InputError
+from ilrs.sky import Times, default_ephemeris, site_vector_m, utc_range
+from ilrs.sky.constants import MOON_RADIUS_M
+from ilrs.sky.geometry import local_axes
+from ilrs.sky.stations import GroundStation, ground_station, station_view
+from ilrs.station.links import Terminal, max_rate_bps
+from ilrs.station.scenario import GroundStationSpec, LinkSpec, Scenario, TerminalSpec
+
+__all__ = ["ASTRONOMICAL_UNIT_M", "SOLAR_CONSTANT_W_M2", "Exposure", "site_exposure"]
+
+SOLAR_CONSTANT_W_M2 = 1361.0  # total solar irradiance at 1 au; Kopp & Lean 2011, GRL 38:L01706
+ASTRONOMICAL_UNIT_M = 149_597_870_700.0  # IAU 2012 Resolution B2
+
+
+@dataclass(frozen=True)
+class SunOnArray:
+    """The Sun as one array sees it: the visible fraction of its disk behind the horizon
+    (at the array's height) and the cosine of its incidence on the panel."""
+
+    disk_fraction: np.ndarray
+    incidence_cos: np.ndarray
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Per-step inputs of the simulation, all arrays over ``times``."""
+
+    times: Times
+    step_s: float
+    lat_deg: float
+    lon_deg: float
+    horizon_source: str
+    solar_flux_w_m2: np.ndarray  # at the Moon, from the Sun's distance
+    sun_elevation_deg: np.ndarray
+    sunlit_fraction: np.ndarray  # visible disk fraction at the ground (2 m), for schedules
+    arrays: dict[str, SunOnArray]
+    dte_rate_bps: np.ndarray  # the best ground station reachable now (0 when none)
+    relay_rate_bps: dict[str, np.ndarray] = field(default_factory=dict)  # surface->relay->Earth
+    station_available: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def downlink_rate_bps(self) -> np.ndarray:
+        """Direct link and the best relay together (separate terminals)."""
+        best_relay = np.zeros_like(self.dte_rate_bps)
+        for rate in self.relay_rate_bps.values():
+            best_relay = np.maximum(best_relay, rate)
+        return self.dte_rate_bps + best_relay
+
+
+def site_exposure(scenario: Scenario, *, ephemeris=None) -> Exposure:
+    """Sun, Earth, relays and ground stations seen from the scenario's site."""
+    ephemeris = ephemeris or default_ephemeris()
+    period = scenario.period
+    times = utc_range(period.start, period.end, period.step)
+    step_s = float(np.median(np.diff(times.tdb_s))) if len(times) > 1 else 0.0
+    lat_deg, lon_deg = _site_position(scenario)
+    horizon_at, ground_m, source_label = _horizons(scenario, lat_deg, lon_deg)
+
+    surface = scenario.surface
+    heights = {array.height_m for array in surface.solar_arrays} | {2.0}
+    sun_by_height = {}
+    for height in sorted(heights):
+        analysis = analyze_site(
+            horizon_at(height),
+            lat_deg,
+            lon_deg,
+            times,
+            height_m=ground_m + height,
+            stations=[],
+            ephemeris=ephemeris,
+        )
+        sun_by_height[height] = analysis.sun
+    sun = sun_by_height[2.0]
+    flux = SOLAR_CONSTANT_W_M2 * (ASTRONOMICAL_UNIT_M / sun.position.distance_m) ** 2
+    arrays = {
+        array.name: SunOnArray(
+            sun_by_height[array.height_m].disk_fraction,
+            _incidence_cos(array, sun_by_height[array.height_m].position),
+        )
+        for array in surface.solar_arrays
+    }
+
+    stations = {spec.name: _ground_station(spec) for spec in scenario.ground.stations}
+    available = {
+        spec.name: _available(
+            spec, stations[spec.name], lat_deg, lon_deg, times, ground_m, ephemeris
+        )
+        for spec in scenario.ground.stations
+    }
+    dte = np.zeros(len(times))
+    if surface.dte is not None and stations:
+        dte_height = ground_m + surface.dte.antenna_height_m
+        line = horizon_at(surface.dte.antenna_height_m)
+        analysis = analyze_site(
+            line, lat_deg, lon_deg, times, height_m=dte_height, stations=[], ephemeris=ephemeris
+        )
+        earth_up = analysis.earth.centre_margin_deg > 0
+        for spec in scenario.ground.stations:
+            allowed, distance_m = available[spec.name]
+            rate = _rates(surface.dte, spec.terminal, spec.name, distance_m)
+            dte = np.maximum(dte, np.where(earth_up & allowed, rate, 0.0))
+
+    relay_rates = {}
+    if scenario.orbital.relays:
+        relay_rates = _relay_rates(
+            scenario, times, lat_deg, lon_deg, ground_m, horizon_at, stations, available, ephemeris
+        )
+    return Exposure(
+        times=times,
+        step_s=step_s,
+        lat_deg=lat_deg,
+        lon_deg=lon_deg,
+        horizon_source=source_label,
+        solar_flux_w_m2=flux,
+        sun_elevation_deg=sun.position.elevation_deg,
+        sunlit_fraction=sun.disk_fraction,
+        arrays=arrays,
+        dte_rate_bps=dte,
+        relay_rate_bps=relay_rates,
+        station_available={name: pair[0] for name, pair in available.items()},
+    )
+
+
+def _site_position(scenario: Scenario) -> tuple[float, float]:
+    site = scenario.site
+    if site.lat_deg is not None:
+        return float(site.lat_deg), float(site.lon_deg)
+    from ilrs.data import named_site
+
+    named = named_site(site.name)
+    return named.lat_deg, named.lon_deg
+
+
+def _horizons(scenario: Scenario, lat_deg: float, lon_deg: float):
+    """A function giving the horizon line at a height above the ground, the ground's
+    height, and a label of the terrain used."""
+    site = scenario.site
+    if site.horizon_csv is not None:
+        line = read_horizon_csv(scenario.path(site.horizon_csv))
+        # A measured profile stands for one height: every element sees the same line.
+        return (lambda height_m: line), 0.0, line.source
+    if site.terrain == "synthetic":
+        from ilrs.terrain import polar_xy_from_latlon
+        from ilrs.terrain.synthetic import synthesize_south_pole
+
+        x_m, y_m = polar_xy_from_latlon(lat_deg, lon_deg)
+        source = synthesize_south_pole(
+            site.synthetic_size_px,
+            site.synthetic_resolution_m,
+            seed=0,
+            center_x_m=float(x_m),
+            center_y_m=float(y_m),
+        )
+    else:
+        from ilrs.terrain.sources import open_dem
+
+        source = open_dem(scenario.path(site.terrain))
+    ground_m = ground_height_m(source, lat_deg, lon_deg)
+    lines: dict[float, HorizonLine] = {}
+
+    def horizon_at(height_m: float) -> HorizonLine:
+        if height_m not in lines:
+            lines[height_m] = HorizonLine.from_dem(
+                source,
+                lat_deg,
+                lon_deg,
+                height_above_ground_m=height_m,
+                max_distance_m=site.max_distance_m,
+            )
+        return lines[height_m]
+
+    return horizon_at, ground_m, horizon_at(2.0).source
+
+
+def _incidence_cos(array, sun) -> np.ndarray:
+    elevation = np.radians(sun.elevation_deg)
+    if array.mount == "vertical-tracking":
+        # A vertical panel turned to the Sun's azimuth: the Sun strikes it at its elevation.
+        return np.maximum(np.cos(elevation), 0.0)
+    azimuth = np.radians(sun.azimuth_deg)
+    tilt, facing = np.radians(array.tilt_deg), np.radians(array.azimuth_deg)
+    cosine = np.sin(tilt) * np.cos(elevation) * np.cos(azimuth - facing) + np.cos(tilt) * np.sin(
+        elevation
+    )
+    return np.maximum(cosine, 0.0)
+
+
+def _ground_station(spec: GroundStationSpec) -> GroundStation:
+    if spec.lat_deg is None:
+        built_in = ground_station(spec.name)
+        return GroundStation(
+            built_in.name,
+            built_in.label,
+            built_in.operator,
+            built_in.itrf_m,
+            built_in.dish_diameter_m,
+            spec.elevation_mask_deg,
+            built_in.source,
+        )
+    import erfa
+
+    itrf = erfa.gd2gc(1, np.radians(spec.lon_deg), np.radians(spec.lat_deg), spec.height_m)
+    return GroundStation(
+        spec.name, spec.name, "", tuple(itrf.tolist()), 0.0, spec.elevation_mask_deg, "scenario"
+    )
+
+
+def _available(spec, station, lat_deg, lon_deg, times, ground_m, ephemeris):
+    """When the station works for the ILRS: the Moon above its mask, within the hours a day
+    it gives (the first ones of each UTC day the Moon is up). Also the view's distance."""
+    view = station_view(station, lat_deg, lon_deg, times, ground_m + 2.0, ephemeris=ephemeris)
+    up = np.asarray(view.above_mask, dtype=bool)
+    if spec.hours_per_day >= 24.0 or len(times) < 2:
+        return up, view.distance_m
+    step_h = float(np.median(np.diff(times.tdb_s))) / 3600.0
+    days = np.array([text[:10] for text in times.utc_iso()])
+    allowed = np.zeros_like(up)
+    for day in np.unique(days):
+        index = np.flatnonzero((days == day) & up)
+        allowed[index[: int(round(spec.hours_per_day / step_h))]] = True
+    return allowed, view.distance_m
+
+
+def _terminal(spec: TerminalSpec, name: str) -> Terminal:
+    return Terminal(
+        name=name,
+        diameter_m=spec.diameter_m,
+        gain_dbi=spec.gain_dbi,
+        efficiency=spec.efficiency,
+        rf_power_w=spec.rf_power_w,
+        system_noise_temperature_k=spec.system_noise_temperature_k,
+        losses_db=spec.losses_db,
+    )
+
+
+def _rates(link: LinkSpec, receiver: TerminalSpec, receiver_name: str, distance_m) -> np.ndarray:
+    return max_rate_bps(
+        _terminal(link.terminal, "transmitter"),
+        _terminal(receiver, receiver_name),
+        distance_m=np.asarray(distance_m, dtype=float),
+        frequency_hz=link.frequency_hz,
+        rate_steps_bps=link.rate_steps_bps,
+        required_eb_n0_db=link.required_eb_n0_db,
+        margin_db=link.margin_db,
+    )
+
+
+def _relay_rates(scenario, times, lat_deg, lon_deg, ground_m, horizon_at, stations, available, eph):
+    """Per relay: the rate of the surface->relay hop where the relay stands above the
+    site's horizon, capped by the relay->Earth hop where a station is working and the Moon
+    does not hide the relay (the relay decodes and forwards at once, storing nothing: the
+    slower hop sets the rate)."""
+    from ilrs.sky.orbits import OrbitElements, builtin_orbits, propagate
+
+    surface = scenario.surface
+    if surface.relay_link is None:
+        raise InputError("the scenario has relays but no surface.relay_link terminal to reach them")
+    link = surface.relay_link
+    antenna_height = link.antenna_height_m
+    line = horizon_at(antenna_height)
+    site_me = site_vector_m(lat_deg, lon_deg, ground_m + antenna_height)
+    east, north, up = local_axes(np.radians(lat_deg), np.radians(lon_deg))
+    earth_m, _ = eph.relative_state_m("earth", "moon", times.tdb_s)
+    rates = {}
+    for relay in scenario.orbital.relays:
+        if relay.builtin is not None:
+            known = builtin_orbits()
+            if relay.builtin not in known:
+                raise InputError(
+                    f"orbital.relays: unknown builtin orbit {relay.builtin!r}; "
+                    f"known: {', '.join(known)}"
+                )
+            elements = known[relay.builtin]
+        else:
+            orbit = relay.orbit
+            elements = OrbitElements.from_altitudes(
+                orbit.perilune_altitude_m,
+                orbit.apolune_altitude_m,
+                orbit.inclination_deg,
+                orbit.raan_deg,
+                orbit.arg_perilune_deg,
+                orbit.mean_anomaly_deg,
+                orbit.epoch_utc,
+            )
+        track = propagate(elements, times)
+        to_relay = track.position_me_m - site_me
+        distance = np.linalg.norm(to_relay, axis=-1)
+        elevation = np.degrees(np.arcsin(np.clip(to_relay @ up / distance, -1, 1)))
+        azimuth = np.degrees(np.arctan2(to_relay @ east, to_relay @ north)) % 360.0
+        seen = elevation > line.elevation_at(azimuth)
+        up_rate = _rates(link, relay.proximity_terminal, relay.name, distance)
+        clear = _clear_of_moon(track.position_icrf_m, earth_m)
+        down = np.zeros(len(times))
+        for spec in scenario.ground.stations:
+            to_station = np.linalg.norm(earth_m - track.position_icrf_m, axis=-1)
+            rate = _rates(relay.to_earth, spec.terminal, spec.name, to_station)
+            down = np.maximum(down, np.where(available[spec.name][0], rate, 0.0))
+        rates[relay.name] = np.where(seen & clear, np.minimum(up_rate, down), 0.0)
+    return rates
+
+
+def _clear_of_moon(relay_m: np.ndarray, earth_m: np.ndarray) -> np.ndarray:
+    """Whether the straight path from the relay to the Earth misses the lunar sphere."""
+    path = earth_m - relay_m
+    along = np.clip(-np.sum(relay_m * path, axis=-1) / np.sum(path * path, axis=-1), 0.0, 1.0)
+    closest = relay_m + along[:, None] * path
+    return np.linalg.norm(closest, axis=-1) > MOON_RADIUS_M

@@ -1,0 +1,305 @@
+"""The station scenario: the site, the surface elements, the relays and the ground segment,
+as a YAML file validated field by field (pydantic), with a JSON Schema for editors.
+
+Every quantity carries its unit in its name. Paths in the file (a DEM, a horizon profile)
+are taken relative to the file. Values that come from a publication say so in the
+reference scenario's comments, not here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from ilrs.errors import IlrsError
+from ilrs.scenario_files import read_scenario_yaml
+from ilrs.sky import parse_duration_s, parse_utc
+
+__all__ = [
+    "Load",
+    "Period",
+    "RelaySpec",
+    "Scenario",
+    "Site",
+    "SolarArray",
+    "Storage",
+    "load_scenario",
+    "scenario_json_schema",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _utc(text: str | None) -> str | None:
+    if text is not None:
+        parse_utc(text)  # raises with the reason
+    return text
+
+
+class Period(_Strict):
+    start: str = Field(description="first instant, ISO 8601 UTC")
+    end: str = Field(description="last instant, ISO 8601 UTC")
+    step: str = Field("15min", description="time step, e.g. 15min, 1h, PT10M")
+
+    _check_start = field_validator("start", "end")(_utc)
+
+    @field_validator("step")
+    @classmethod
+    def _step(cls, value: str) -> str:
+        if parse_duration_s(value) <= 0:
+            raise ValueError("the step must be positive")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if parse_utc(self.end).tdb_s[0] <= parse_utc(self.start).tdb_s[0]:
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        return self
+
+
+class Site(_Strict):
+    name: str | None = Field(None, description="a reference site (ilrs site list) or a label")
+    lat_deg: float | None = Field(None, ge=-90, le=90)
+    lon_deg: float | None = None
+    terrain: str | None = Field(
+        None,
+        description="DEM GeoTIFF or LOLA .LBL (relative path), or 'synthetic' for the "
+        "synthetic south pole around the site",
+    )
+    synthetic_size_px: int = Field(1024, ge=64, le=8192)
+    synthetic_resolution_m: float = Field(100.0, gt=0)
+    horizon_csv: str | None = Field(None, description="horizon profile azimuth_deg,elevation_deg")
+    max_distance_m: float = Field(150_000.0, gt=0, description="horizon reach on the DEM")
+
+    @model_validator(mode="after")
+    def _placed(self):
+        if self.lat_deg is None or self.lon_deg is None:
+            if self.name is None:
+                raise ValueError("give the site's lat_deg and lon_deg, or the name of a site")
+            if (self.lat_deg is None) != (self.lon_deg is None):
+                raise ValueError("give both lat_deg and lon_deg, or neither (a named site)")
+        if (self.terrain is None) == (self.horizon_csv is None):
+            raise ValueError("give exactly one of terrain (a DEM) and horizon_csv (a profile)")
+        return self
+
+
+class SolarArray(_Strict):
+    name: str
+    mount: Literal["fixed", "vertical-tracking"] = Field(
+        "vertical-tracking",
+        description="vertical panel turning about the vertical axis to face the Sun, or fixed",
+    )
+    area_m2: float = Field(gt=0)
+    cell_efficiency: float = Field(gt=0, le=1)
+    degradation_per_year: float = Field(0.0, ge=0, lt=1)
+    height_m: float = Field(2.0, ge=0, description="array centre above the ground (mast)")
+    azimuth_deg: float = Field(0.0, description="fixed mount: facing azimuth")
+    tilt_deg: float = Field(90.0, ge=0, le=90, description="fixed mount: 90 = vertical")
+    installed_utc: str | None = None
+
+    _check_installed = field_validator("installed_utc")(_utc)
+
+
+class Storage(_Strict):
+    name: str
+    kind: Literal["battery", "regenerative-fuel-cell"] = "battery"
+    capacity_wh: float = Field(gt=0)
+    depth_of_discharge: float = Field(0.8, gt=0, le=1)
+    round_trip_efficiency: float = Field(0.9, gt=0, le=1)
+    initial_state_of_charge: float = Field(1.0, ge=0, le=1)
+
+
+class ConstantSource(_Strict):
+    name: str
+    kind: Literal["radioisotope", "fission", "other"] = "radioisotope"
+    power_w: float = Field(gt=0)
+    decay_per_year: float = Field(0.0, ge=0, lt=1, description="fractional loss per year")
+
+
+class Schedule(_Strict):
+    mode: Literal["always", "sunlit", "duty-cycle"] = "always"
+    duty_cycle: float = Field(1.0, gt=0, le=1, description="duty-cycle: fraction of each period")
+    period_h: float = Field(24.0, gt=0)
+
+
+class Load(_Strict):
+    name: str
+    power_w: float = Field(ge=0)
+    priority: int = Field(
+        1, ge=0, le=9, description="0 = survival (never shed); higher numbers are shed first"
+    )
+    schedule: Schedule = Schedule()
+    data_rate_bps: float = Field(0.0, ge=0, description="data generated while running")
+
+
+class Rover(Load):
+    priority: int = Field(3, ge=0, le=9)
+    schedule: Schedule = Schedule(mode="duty-cycle", duty_cycle=0.3, period_h=24.0)
+
+
+class TerminalSpec(_Strict):
+    diameter_m: float | None = Field(None, gt=0)
+    gain_dbi: float | None = None
+    efficiency: float = Field(0.55, gt=0, le=1)
+    rf_power_w: float = Field(0.0, ge=0)
+    system_noise_temperature_k: float = Field(0.0, ge=0)
+    losses_db: float = Field(0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _antenna(self):
+        if (self.diameter_m is None) == (self.gain_dbi is None):
+            raise ValueError("give the antenna's diameter_m or its gain_dbi (one of them)")
+        return self
+
+
+class LinkSpec(_Strict):
+    terminal: TerminalSpec
+    frequency_hz: float = Field(gt=0)
+    rate_steps_bps: list[float] = Field(min_length=1)
+    required_eb_n0_db: float = Field(2.5, description="for the coding used, at the BER wanted")
+    margin_db: float = Field(3.0, ge=0)
+    antenna_height_m: float = Field(3.0, ge=0, description="surface antenna above the ground")
+
+    @field_validator("rate_steps_bps")
+    @classmethod
+    def _positive(cls, steps: list[float]) -> list[float]:
+        if any(step <= 0 for step in steps):
+            raise ValueError("every rate step must be positive")
+        return sorted(steps)
+
+
+class Isru(_Strict):
+    name: str = "ISRU plant"
+    energy_per_kg_water_wh: float = Field(gt=0)
+    max_power_w: float = Field(gt=0, description="the most the plant can draw")
+
+
+class Surface(_Strict):
+    solar_arrays: list[SolarArray] = []
+    storage: list[Storage] = []
+    constant_sources: list[ConstantSource] = []
+    loads: list[Load] = []
+    rovers: list[Rover] = []
+    dte: LinkSpec | None = Field(None, description="direct-to-Earth terminal")
+    relay_link: LinkSpec | None = Field(None, description="terminal for the relay satellites")
+    isru: Isru | None = None
+    data_buffer_bytes: float = Field(64e9, gt=0)
+
+
+class OrbitSpec(_Strict):
+    perilune_altitude_m: float
+    apolune_altitude_m: float
+    inclination_deg: float = Field(ge=0, le=180)
+    raan_deg: float = 0.0
+    arg_perilune_deg: float = 90.0
+    mean_anomaly_deg: float = 0.0
+    epoch_utc: str = "2026-01-01T00:00:00Z"
+
+    _check_epoch = field_validator("epoch_utc")(_utc)
+
+    @field_validator("perilune_altitude_m")
+    @classmethod
+    def _above_surface(cls, altitude_m: float) -> float:
+        if altitude_m <= 0:
+            raise ValueError(f"the perilune altitude {altitude_m:g} m is below the lunar surface")
+        return altitude_m
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.apolune_altitude_m < self.perilune_altitude_m:
+            raise ValueError("the apolune altitude is below the perilune altitude")
+        return self
+
+
+class RelaySpec(_Strict):
+    name: str
+    builtin: str | None = Field(None, description="queqiao-2-24h or queqiao-2-12h")
+    orbit: OrbitSpec | None = None
+    proximity_terminal: TerminalSpec = Field(
+        description="the relay's antenna facing the surface (receiving)"
+    )
+    to_earth: LinkSpec = Field(description="the relay's link to the ground stations")
+
+    @model_validator(mode="after")
+    def _one_orbit(self):
+        if (self.builtin is None) == (self.orbit is None):
+            raise ValueError("give the relay either a builtin orbit or its orbit elements")
+        return self
+
+
+class Orbital(_Strict):
+    relays: list[RelaySpec] = []
+
+
+class GroundStationSpec(_Strict):
+    name: str = Field(description="a built-in station (kashi, jiamusi ...) or a new name")
+    lat_deg: float | None = Field(None, ge=-90, le=90)
+    lon_deg: float | None = None
+    height_m: float = 0.0
+    elevation_mask_deg: float = Field(5.0, ge=0, lt=90)
+    hours_per_day: float = Field(24.0, gt=0, le=24, description="hours a day given to the ILRS")
+    terminal: TerminalSpec
+
+    @model_validator(mode="after")
+    def _placed(self):
+        if (self.lat_deg is None) != (self.lon_deg is None):
+            raise ValueError("give both lat_deg and lon_deg, or neither (a built-in station)")
+        return self
+
+
+class Facility(_Strict):
+    name: str
+    location: str = ""
+
+
+class Ground(_Strict):
+    stations: list[GroundStationSpec] = []
+    headquarters: Facility | None = None
+
+
+class Scenario(_Strict):
+    name: str
+    period: Period
+    site: Site
+    surface: Surface = Surface()
+    orbital: Orbital = Orbital()
+    ground: Ground = Ground()
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    def path(self, relative: str) -> Path:
+        """A path from the file, taken relative to the file's folder."""
+        return (self._base_dir / relative).resolve()
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a station scenario; every problem is reported with its line."""
+    source = read_scenario_yaml(path, "scenario")
+    data = dict(source.data)
+    data.pop("campaign", None)  # a campaign file holds the station and more
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as error:
+        raise source.validation_error(error) from None
+    except IlrsError as error:  # raised outside a field validator
+        raise source.error((), str(error)) from None
+    scenario._base_dir = Path(path).resolve().parent
+    return scenario
+
+
+def scenario_json_schema() -> dict:
+    """The JSON Schema of a station scenario, for editors' completion and checks."""
+    schema = Scenario.model_json_schema()
+    schema["title"] = "ILRS Planner station scenario"
+    return schema

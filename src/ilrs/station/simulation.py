@@ -1,0 +1,320 @@
+"""The station over time: power generated and used, storage, load shedding, survival, data
+made and sent home, water produced; and the smallest storage or array that keeps the
+survival loads alive.
+
+Two stages: :func:`prepare` turns a scenario and its site exposure into per-step arrays
+(what each element could give or ask at each step), :func:`simulate` runs the compiled
+step loop on them. Sizing reruns only the loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ilrs.errors import InputError
+from ilrs.sky import parse_utc
+from ilrs.station import _energy_kernel as kernel
+from ilrs.station.exposure import Exposure
+from ilrs.station.scenario import Load, Scenario
+
+__all__ = ["SERIES_COLUMNS", "Inputs", "Simulation", "prepare", "simulate", "size"]
+
+_SECONDS_PER_YEAR = 365.25 * 86400.0
+
+SERIES_COLUMNS = {
+    "generated_w": kernel.GENERATED,
+    "demand_w": kernel.DEMAND,
+    "served_w": kernel.SERVED,
+    "shed_w": kernel.SHED,
+    "unmet_survival_w": kernel.UNMET_SURVIVAL,
+    "isru_w": kernel.ISRU,
+    "curtailed_w": kernel.CURTAILED,
+    "storage_loss_w": kernel.LOSS,
+    "stored_wh": kernel.STORED,
+    "data_generated_bytes": kernel.DATA_GENERATED,
+    "data_delivered_bytes": kernel.DATA_DELIVERED,
+    "data_dropped_bytes": kernel.DATA_DROPPED,
+    "buffer_bytes": kernel.BUFFER,
+    "water_kg": kernel.WATER,
+}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Per-step arrays for the loop; ``array_w`` per array so that sizing can scale them."""
+
+    exposure: Exposure
+    step_h: float
+    array_names: list[str]
+    array_area_m2: np.ndarray
+    array_w: np.ndarray  # [arrays, n]
+    constant_w: np.ndarray  # [n]
+    load_names: list[str]
+    load_w: np.ndarray  # [loads, n] demand when running
+    load_priority: np.ndarray
+    load_data_bps: np.ndarray
+    storage_names: list[str]
+    capacity_wh: np.ndarray
+    depth_of_discharge: np.ndarray
+    efficiency: np.ndarray  # each way: sqrt(round trip)
+    initial_fraction: np.ndarray
+    isru_max_w: float
+    isru_wh_per_kg: float
+    buffer_bytes: float
+
+    @property
+    def generation_w(self) -> np.ndarray:
+        return self.array_w.sum(axis=0) + self.constant_w
+
+
+def prepare(scenario: Scenario, exposure: Exposure) -> Inputs:
+    """The scenario's elements turned into per-step powers over the exposure's times."""
+    surface = scenario.surface
+    tdb_s = exposure.times.tdb_s
+    start_s = tdb_s[0]
+    flux = exposure.solar_flux_w_m2
+    array_w = np.zeros((len(surface.solar_arrays), tdb_s.size))
+    for index, array in enumerate(surface.solar_arrays):
+        sun = exposure.arrays[array.name]
+        ageing = _ageing(tdb_s, array.installed_utc, start_s, array.degradation_per_year)
+        array_w[index] = (
+            flux * sun.disk_fraction * sun.incidence_cos * array.area_m2 * array.cell_efficiency
+        ) * ageing
+    constant_w = np.zeros(tdb_s.size)
+    for source in surface.constant_sources:
+        constant_w += source.power_w * _ageing(tdb_s, None, start_s, source.decay_per_year)
+    loads: list[Load] = list(surface.loads) + list(surface.rovers)
+    names = [load.name for load in loads]
+    duplicated = {name for name in names if names.count(name) > 1}
+    if duplicated:
+        raise InputError(f"surface: two loads are named {sorted(duplicated)[0]!r}")
+    load_w = np.array([load.power_w * _running(load, tdb_s, exposure) for load in loads]).reshape(
+        len(loads), tdb_s.size
+    )
+    storage = surface.storage
+    isru = surface.isru
+    return Inputs(
+        exposure=exposure,
+        step_h=exposure.step_s / 3600.0,
+        array_names=[array.name for array in surface.solar_arrays],
+        array_area_m2=np.array([array.area_m2 for array in surface.solar_arrays], dtype=float),
+        array_w=array_w,
+        constant_w=constant_w,
+        load_names=names,
+        load_w=load_w,
+        load_priority=np.array([load.priority for load in loads], dtype=np.int64),
+        load_data_bps=np.array([load.data_rate_bps for load in loads], dtype=float),
+        storage_names=[unit.name for unit in storage],
+        capacity_wh=np.array([unit.capacity_wh for unit in storage], dtype=float),
+        depth_of_discharge=np.array([unit.depth_of_discharge for unit in storage], dtype=float),
+        efficiency=np.sqrt([unit.round_trip_efficiency for unit in storage]).astype(float),
+        initial_fraction=np.array([unit.initial_state_of_charge for unit in storage], dtype=float),
+        isru_max_w=isru.max_power_w if isru else 0.0,
+        isru_wh_per_kg=isru.energy_per_kg_water_wh if isru else 0.0,
+        buffer_bytes=surface.data_buffer_bytes,
+    )
+
+
+def _ageing(tdb_s, installed_utc, start_s, loss_per_year) -> np.ndarray:
+    """(1 - loss)^years since installation; zero before it."""
+    since_s = start_s if installed_utc is None else float(parse_utc(installed_utc).tdb_s[0])
+    years = (tdb_s - since_s) / _SECONDS_PER_YEAR
+    return np.where(years >= 0, (1.0 - loss_per_year) ** np.maximum(years, 0.0), 0.0)
+
+
+def _running(load: Load, tdb_s: np.ndarray, exposure: Exposure) -> np.ndarray:
+    schedule = load.schedule
+    if schedule.mode == "always":
+        return np.ones(tdb_s.size)
+    if schedule.mode == "sunlit":
+        return (exposure.sunlit_fraction > 0).astype(float)
+    period_s = schedule.period_h * 3600.0
+    phase_s = np.mod(tdb_s - tdb_s[0], period_s)
+    return (phase_s < schedule.duty_cycle * period_s).astype(float)
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """The series of a run (see ``SERIES_COLUMNS``) and what they add up to."""
+
+    inputs: Inputs
+    series: np.ndarray  # [len(SERIES_COLUMNS), n]
+    served_fraction: np.ndarray  # [loads, n]
+    initial_stored_wh: float
+
+    def column(self, name: str) -> np.ndarray:
+        return self.series[SERIES_COLUMNS[name]]
+
+    @property
+    def survival_failures(self) -> np.ndarray:
+        """Steps where some survival load went short."""
+        return self.column("unmet_survival_w") > 1e-9
+
+    def energy_balance_wh(self) -> dict[str, float]:
+        """Totals over the run [Wh]; ``residual`` is generated minus where it all went."""
+        step_h = self.inputs.step_h
+        names = ("generated", "demand", "served", "shed", "isru", "curtailed", "storage_loss")
+        totals = {f"{name}_wh": float(self.column(f"{name}_w").sum() * step_h) for name in names}
+        totals["stored_change_wh"] = float(self.column("stored_wh")[-1] - self.initial_stored_wh)
+        spent = ("served_wh", "isru_wh", "curtailed_wh", "storage_loss_wh", "stored_change_wh")
+        totals["residual_wh"] = totals["generated_wh"] - sum(totals[key] for key in spent)
+        return totals
+
+    def summary(self) -> dict:
+        inputs = self.inputs
+        exposure = inputs.exposure
+        times = exposure.times
+        iso = times.utc_iso()
+        step_h = inputs.step_h
+        span_days = max(len(times) * step_h / 24.0, 1e-12)
+        floor_wh = float(np.sum(inputs.capacity_wh * (1.0 - inputs.depth_of_discharge)))
+        stored = self.column("stored_wh")
+        margin = stored - floor_wh
+        worst = int(np.argmin(margin)) if margin.size else 0
+        failures = np.flatnonzero(self.survival_failures)
+        generated = self.column("generated_w")
+        delivered = self.column("data_delivered_bytes")
+        result = {
+            "period": {"start": iso[0], "end": iso[-1], "steps": len(times), "step_h": step_h},
+            "site": {
+                "lat_deg": exposure.lat_deg,
+                "lon_deg": exposure.lon_deg,
+                "horizon": exposure.horizon_source,
+                "sunlit_fraction": float(np.mean(exposure.sunlit_fraction)),
+            },
+            "survival": {
+                "ok": failures.size == 0,
+                "first_failure_utc": iso[failures[0]] if failures.size else None,
+                "failed_hours": float(failures.size * step_h),
+                "unmet_survival_wh": float(self.column("unmet_survival_w").sum() * step_h),
+            },
+            "power": {
+                "mean_generated_w": float(generated.mean()),
+                "min_generated_w": float(generated.min()),
+                "max_generated_w": float(generated.max()),
+                "mean_demand_w": float(self.column("demand_w").mean()),
+                "mean_served_w": float(self.column("served_w").mean()),
+            },
+            "storage": {
+                "capacity_wh": float(inputs.capacity_wh.sum()),
+                "usable_wh": float(np.sum(inputs.capacity_wh * inputs.depth_of_discharge)),
+                "min_stored_wh": float(stored.min()) if stored.size else 0.0,
+                "worst_margin_wh": float(margin[worst]) if margin.size else 0.0,
+                "worst_margin_utc": iso[worst],
+                "min_state_of_charge": float(stored.min() / inputs.capacity_wh.sum())
+                if inputs.capacity_wh.sum() > 0
+                else None,
+            },
+            "energy_wh": self.energy_balance_wh(),
+            "loads": {
+                name: {
+                    "served_fraction": float(np.mean(self.served_fraction[k])),
+                    "hours_short": float(np.sum(self.served_fraction[k] < 1 - 1e-9) * step_h),
+                }
+                for k, name in enumerate(inputs.load_names)
+            },
+            "data": {
+                "generated_bytes": float(self.column("data_generated_bytes").sum()),
+                "delivered_bytes": float(delivered.sum()),
+                "dropped_bytes": float(self.column("data_dropped_bytes").sum()),
+                "buffered_bytes": float(self.column("buffer_bytes")[-1]),
+                "delivered_per_day_bytes": float(delivered.sum() / span_days),
+                "downlink_available_fraction": float(np.mean(exposure.downlink_rate_bps > 0)),
+                "direct_to_earth_fraction": float(np.mean(exposure.dte_rate_bps > 0)),
+                "relay_fraction": {
+                    name: float(np.mean(rate > 0)) for name, rate in exposure.relay_rate_bps.items()
+                },
+            },
+            "water": {
+                "produced_kg": float(self.column("water_kg").sum()),
+                "per_year_kg": float(self.column("water_kg").sum() / span_days * 365.25),
+            },
+        }
+        return result
+
+
+def simulate(inputs: Inputs) -> Simulation:
+    """Run the step loop on prepared inputs."""
+    n_steps = inputs.constant_w.size
+    # Shed the highest priority number first; survival loads (0) last; ties by order given.
+    order = sorted(range(len(inputs.load_names)), key=lambda k: -inputs.load_priority[k])
+    initial_wh = inputs.capacity_wh * inputs.initial_fraction
+    out = np.zeros((kernel.N_ROWS, n_steps))
+    served_fraction = np.ones((len(inputs.load_names), n_steps))
+    kernel.simulate_steps(
+        inputs.step_h,
+        np.ascontiguousarray(inputs.generation_w),
+        np.ascontiguousarray(inputs.load_w),
+        np.array(order, dtype=np.int64),
+        inputs.load_priority,
+        inputs.load_data_bps,
+        inputs.capacity_wh,
+        inputs.capacity_wh * (1.0 - inputs.depth_of_discharge),
+        inputs.efficiency,
+        initial_wh,
+        inputs.isru_max_w,
+        inputs.isru_wh_per_kg,
+        np.ascontiguousarray(inputs.exposure.downlink_rate_bps, dtype=float),
+        inputs.buffer_bytes,
+        out,
+        served_fraction,
+    )
+    return Simulation(inputs, out, served_fraction, float(initial_wh.sum()))
+
+
+def size(inputs: Inputs, what: str, *, tolerance: float = 0.005) -> tuple[dict, Simulation]:
+    """The smallest total storage capacity (``what="storage"``, every unit scaled alike)
+    or array area (``"array"``) with no survival failure over the period, by bisection
+    on the scale factor to ``tolerance`` (relative). Returns the figures and the run at
+    that size."""
+    if what not in ("storage", "array"):
+        raise InputError(f"size: choose 'storage' or 'array', not {what!r}")
+    base = inputs.capacity_wh if what == "storage" else inputs.array_w
+    if base.size == 0 or not np.any(base > 0):
+        raise InputError(
+            f"size {what}: the scenario has no "
+            f"{'storage unit' if what == 'storage' else 'solar array'} to scale"
+        )
+
+    def scaled(factor: float) -> Inputs:
+        if what == "storage":
+            return replace(inputs, capacity_wh=inputs.capacity_wh * factor)
+        return replace(inputs, array_w=inputs.array_w * factor)
+
+    def survives(factor: float) -> bool:
+        return not simulate(scaled(factor)).survival_failures.any()
+
+    high = 1.0
+    while not survives(high):
+        high *= 2.0
+        if high > 2.0**20:
+            raise InputError(
+                f"size {what}: even {high:g} times the given {what} does not keep the survival "
+                "loads alive (too little generation over the period)"
+            )
+    low = 0.0
+    if survives(low + 1e-12):
+        high = 0.0
+    while high - low > tolerance * high:
+        middle = 0.5 * (low + high)
+        if survives(middle):
+            high = middle
+        else:
+            low = middle
+    run = simulate(scaled(high))
+    storage = run.summary()["storage"]
+    result = {"what": what, "scale_factor": high, "given_survives": survives(1.0)}
+    if what == "storage":
+        result["capacity_wh"] = dict(
+            zip(inputs.storage_names, (inputs.capacity_wh * high).tolist(), strict=True)
+        )
+    else:
+        result["area_m2"] = dict(
+            zip(inputs.array_names, (inputs.array_area_m2 * high).tolist(), strict=True)
+        )
+    result["worst_margin_wh"] = storage["worst_margin_wh"]
+    result["worst_margin_utc"] = storage["worst_margin_utc"]
+    result["tolerance"] = tolerance
+    return result, run

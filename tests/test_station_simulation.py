@@ -1,0 +1,189 @@
+"""The station's power, storage, data and water loop: analytic cases and conservation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ilrs.errors import InputError
+from ilrs.sky import utc_range
+from ilrs.station.exposure import SOLAR_CONSTANT_W_M2, Exposure, SunOnArray
+from ilrs.station.scenario import Scenario
+from ilrs.station.simulation import prepare, simulate, size
+
+
+def scenario(**surface) -> Scenario:
+    return Scenario.model_validate(
+        {
+            "name": "test",
+            "period": {"start": "2026-01-01", "end": "2026-01-03", "step": "15min"},
+            "site": {"lat_deg": -89.45, "lon_deg": 222.69, "horizon_csv": "unused.csv"},
+            "surface": surface,
+        }
+    )
+
+
+def exposure(sun: np.ndarray | None = None, downlink_bps: float | np.ndarray = 0.0, n=None):
+    """Two days at 15 min: the Sun at 1 au, the given visible-disk fraction, panels square on."""
+    times = utc_range("2026-01-01", "2026-01-03", "15min")
+    n = len(times)
+    sun = np.ones(n) if sun is None else sun
+    return Exposure(
+        times=times,
+        step_s=900.0,
+        lat_deg=-89.45,
+        lon_deg=222.69,
+        horizon_source="test",
+        solar_flux_w_m2=np.full(n, SOLAR_CONSTANT_W_M2),
+        sun_elevation_deg=np.zeros(n),
+        sunlit_fraction=sun,
+        arrays={"array": SunOnArray(sun, np.ones(n))},
+        dte_rate_bps=np.broadcast_to(np.asarray(downlink_bps, dtype=float), (n,)).copy(),
+    )
+
+
+ARRAY = {"name": "array", "area_m2": 1.0, "cell_efficiency": 1 / SOLAR_CONSTANT_W_M2}  # 1 W
+
+
+def battery(capacity_wh, **options):
+    return {"name": "battery", "capacity_wh": capacity_wh, **options}
+
+
+def test_an_ideal_battery_carries_a_load_through_the_night_for_its_usable_energy():
+    # No Sun at all: 100 W from 1000 Wh usable at depth of discharge 0.8 of 1250 Wh lasts
+    # exactly 10 h, then the survival load goes short.
+    spec = scenario(
+        storage=[battery(1250, depth_of_discharge=0.8, round_trip_efficiency=1.0)],
+        loads=[{"name": "survival", "power_w": 100, "priority": 0}],
+    )
+    run = simulate(prepare(spec, exposure(np.zeros(193))))
+    failed = np.flatnonzero(run.survival_failures)
+    assert failed[0] == 40  # 40 steps of 15 min = 10 h
+    assert run.column("stored_wh")[39] == pytest.approx(250.0)
+    assert run.summary()["survival"]["first_failure_utc"] == "2026-01-01T10:00:00Z"
+    assert run.column("unmet_survival_w")[41] == pytest.approx(100.0)
+
+
+def test_round_trip_losses_and_the_energy_balance_close():
+    sun = np.where(np.arange(193) % 96 < 48, 1.0, 0.0)  # 12 h of Sun, 12 h of night
+    spec = scenario(
+        solar_arrays=[{**ARRAY, "area_m2": 3000.0}],  # 3 kW
+        storage=[battery(20000, depth_of_discharge=0.9, round_trip_efficiency=0.81)],
+        loads=[
+            {"name": "survival", "power_w": 500, "priority": 0},
+            {"name": "science", "power_w": 800, "priority": 4, "data_rate_bps": 8e6},
+        ],
+        isru={"energy_per_kg_water_wh": 2000, "max_power_w": 1000},
+    )
+    run = simulate(prepare(spec, exposure(sun, downlink_bps=2e6)))
+    balance = run.energy_balance_wh()
+    assert abs(balance["residual_wh"]) < 1e-6 * balance["generated_wh"]
+    # Each way keeps sqrt(0.81) = 0.9: the losses are a tenth of what went in and out.
+    assert balance["storage_loss_wh"] > 0
+    water = run.column("water_kg").sum()
+    assert water == pytest.approx(balance["isru_wh"] / 2000.0)
+    generated = run.column("data_generated_bytes").sum()
+    delivered = run.column("data_delivered_bytes").sum()
+    dropped = run.column("data_dropped_bytes").sum()
+    assert generated == pytest.approx(delivered + dropped + run.column("buffer_bytes")[-1])
+    # 8 Mbit/s made, 2 Mbit/s sent: the link is the limit, all of its capacity is used.
+    assert delivered == pytest.approx(2e6 / 8 * 900 * 193, rel=1e-9)
+
+
+def test_storage_losses_follow_the_efficiency():
+    # Night first: 500 Wh drawn at 0.9 each way costs 500/0.9 from the store.
+    spec = scenario(
+        storage=[battery(1000, depth_of_discharge=1.0, round_trip_efficiency=0.81)],
+        loads=[{"name": "survival", "power_w": 100, "priority": 0}],
+    )
+    run = simulate(prepare(spec, exposure(np.zeros(193))))
+    assert run.column("stored_wh")[19] == pytest.approx(1000 - 500 / 0.9)
+    assert run.column("storage_loss_w")[0] == pytest.approx(100 / 0.9 - 100)
+
+
+def test_shedding_goes_by_priority_and_spares_survival():
+    # 1 kW of Sun, no storage: survival (300) and operations (400, priority 2) are served;
+    # payloads (600, priority 5) lose exactly the 300 W missing.
+    spec = scenario(
+        solar_arrays=[{**ARRAY, "area_m2": 1000.0}],
+        loads=[
+            {"name": "payloads", "power_w": 600, "priority": 5},
+            {"name": "survival", "power_w": 300, "priority": 0},
+            {"name": "operations", "power_w": 400, "priority": 2},
+        ],
+    )
+    run = simulate(prepare(spec, exposure()))
+    fractions = dict(zip(run.inputs.load_names, run.served_fraction[:, 0], strict=True))
+    assert fractions == pytest.approx({"payloads": 0.5, "survival": 1.0, "operations": 1.0})
+    assert run.column("shed_w")[0] == pytest.approx(300.0)
+    assert not run.survival_failures.any()
+
+
+def test_data_beyond_the_buffer_is_dropped_and_counted():
+    spec = scenario(
+        loads=[{"name": "camera", "power_w": 0, "data_rate_bps": 8e3}],  # 900 kB a step
+        data_buffer_bytes=2e6,
+    )
+    run = simulate(prepare(spec, exposure(downlink_bps=0.0)))
+    assert run.column("buffer_bytes").max() == pytest.approx(2e6)
+    generated = run.column("data_generated_bytes").sum()
+    assert generated == pytest.approx(193 * 900e3)
+    assert run.column("data_dropped_bytes").sum() == pytest.approx(generated - 2e6)
+
+
+def test_schedules_duty_cycle_and_sunlit():
+    sun = np.where(np.arange(193) < 100, 1.0, 0.0)
+    spec = scenario(
+        solar_arrays=[{**ARRAY, "area_m2": 1e6}],
+        loads=[
+            {
+                "name": "rover",
+                "power_w": 100,
+                "schedule": {"mode": "duty-cycle", "duty_cycle": 0.25, "period_h": 4},
+            },
+            {"name": "drill", "power_w": 50, "schedule": {"mode": "sunlit"}},
+        ],
+    )
+    inputs = prepare(spec, exposure(sun))
+    rover, drill = inputs.load_w
+    assert rover[:16].tolist() == [100.0] * 4 + [0.0] * 12
+    assert rover.sum() == 100 * 49  # 12 whole 4 h periods of 16 steps, and one step more
+    assert drill[:100].min() == 50 and drill[100:].max() == 0
+
+
+def test_the_battery_sized_for_a_night_is_the_analytic_one():
+    # 10 h night at 100 W at full depth, lossless: 1000 Wh exactly (to the tolerance).
+    sun = np.ones(193)
+    sun[20:60] = 0.0
+    spec = scenario(
+        solar_arrays=[{**ARRAY, "area_m2": 500.0}],
+        storage=[battery(5000, depth_of_discharge=1.0, round_trip_efficiency=1.0)],
+        loads=[{"name": "survival", "power_w": 100, "priority": 0}],
+    )
+    result, run = size(prepare(spec, exposure(sun)), "storage", tolerance=0.001)
+    assert result["capacity_wh"]["battery"] == pytest.approx(1000.0, rel=0.002)
+    assert result["given_survives"]
+    assert not run.survival_failures.any()
+    assert result["worst_margin_wh"] == pytest.approx(0.0, abs=2.0)
+
+
+def test_the_array_sized_for_a_day_is_the_analytic_one():
+    # Sun half the time, lossless store: the array must give 2 x 100 W while lit.
+    sun = np.where(np.arange(193) % 8 < 4, 1.0, 0.0)
+    spec = scenario(
+        solar_arrays=[{**ARRAY, "area_m2": 1000.0}],
+        storage=[
+            battery(
+                1e5, depth_of_discharge=1.0, round_trip_efficiency=1.0, initial_state_of_charge=0.0
+            )
+        ],
+        loads=[{"name": "survival", "power_w": 100, "priority": 0}],
+    )
+    result, _ = size(prepare(spec, exposure(sun)), "array", tolerance=0.001)
+    assert result["area_m2"]["array"] == pytest.approx(200.0, rel=0.003)
+
+
+def test_sizing_what_is_not_there_is_an_error():
+    spec = scenario(loads=[{"name": "survival", "power_w": 100, "priority": 0}])
+    with pytest.raises(InputError, match="no storage unit"):
+        size(prepare(spec, exposure()), "storage")
