@@ -11,6 +11,9 @@ from typing import Annotated
 
 import typer
 
+from ilrs.cli.output import OutputFormat, write_table
+from ilrs.errors import InputError
+
 station_app = typer.Typer(
     help="A station scenario: power, storage, data and water over time; sizing."
 )
@@ -92,7 +95,6 @@ def size_command(
     ] = 0.005,
 ) -> None:
     """The smallest storage (or array) that keeps the survival loads alive over the period."""
-    from ilrs.errors import InputError
     from ilrs.station.simulation import size
 
     if not 0 < tolerance < 0.5:
@@ -101,6 +103,24 @@ def size_command(
     result, _ = size(inputs, what.value, tolerance=tolerance)
     json.dump(result, sys.stdout, indent=1, allow_nan=False)
     sys.stdout.write("\n")
+
+
+@station_app.command("links")
+def links_command(
+    scenario: ScenarioArgument = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.csv,
+) -> None:
+    """Each link's budget at the farthest distance the period uses it."""
+    from ilrs.station.budgets import worst_case_budgets
+    from ilrs.station.exposure import site_exposure
+
+    _, loaded = _load(scenario)
+    rows = [row for row in worst_case_budgets(site_exposure(loaded)) if len(row) > 2]
+    if not rows:
+        raise InputError("the scenario has no link that is ever up")
+    write_table({key: [row[key] for row in rows] for key in rows[0]}, output_format)
 
 
 @station_app.command("schema")

@@ -37,6 +37,20 @@ class SunOnArray:
 
 
 @dataclass(frozen=True)
+class LinkUse:
+    """One link as the period uses it: its two ends, and the distance at each step where
+    both ends are up (NaN elsewhere)."""
+
+    name: str
+    link: LinkSpec
+    receiver: TerminalSpec
+    distance_m: np.ndarray
+
+    def terminals(self) -> tuple[Terminal, Terminal]:
+        return _terminal(self.link.terminal, "transmitter"), _terminal(self.receiver, "receiver")
+
+
+@dataclass(frozen=True)
 class Exposure:
     """Per-step inputs of the simulation, all arrays over ``times``."""
 
@@ -52,6 +66,7 @@ class Exposure:
     dte_rate_bps: np.ndarray  # the best ground station reachable now (0 when none)
     relay_rate_bps: dict[str, np.ndarray] = field(default_factory=dict)  # surface->relay->Earth
     station_available: dict[str, np.ndarray] = field(default_factory=dict)
+    links: list[LinkUse] = field(default_factory=list)
 
     @property
     def downlink_rate_bps(self) -> np.ndarray:
@@ -103,6 +118,7 @@ def site_exposure(scenario: Scenario, *, ephemeris=None) -> Exposure:
         for spec in scenario.ground.stations
     }
     dte = np.zeros(len(times))
+    links: list[LinkUse] = []
     if surface.dte is not None and stations:
         dte_height = ground_m + surface.dte.antenna_height_m
         line = horizon_at(surface.dte.antenna_height_m)
@@ -114,11 +130,15 @@ def site_exposure(scenario: Scenario, *, ephemeris=None) -> Exposure:
             allowed, distance_m = available[spec.name]
             rate = _rates(surface.dte, spec.terminal, spec.name, distance_m)
             dte = np.maximum(dte, np.where(earth_up & allowed, rate, 0.0))
+            in_view = np.where(earth_up & allowed, distance_m, np.nan)
+            links.append(
+                LinkUse(f"direct to Earth: {spec.name}", surface.dte, spec.terminal, in_view)
+            )
 
     relay_rates = {}
     if scenario.orbital.relays:
         relay_rates = _relay_rates(
-            scenario, times, lat_deg, lon_deg, ground_m, horizon_at, stations, available, ephemeris
+            scenario, times, lat_deg, lon_deg, ground_m, horizon_at, available, ephemeris, links
         )
     return Exposure(
         times=times,
@@ -133,6 +153,7 @@ def site_exposure(scenario: Scenario, *, ephemeris=None) -> Exposure:
         dte_rate_bps=dte,
         relay_rate_bps=relay_rates,
         station_available={name: pair[0] for name, pair in available.items()},
+        links=links,
     )
 
 
@@ -260,7 +281,7 @@ def _rates(link: LinkSpec, receiver: TerminalSpec, receiver_name: str, distance_
     )
 
 
-def _relay_rates(scenario, times, lat_deg, lon_deg, ground_m, horizon_at, stations, available, eph):
+def _relay_rates(scenario, times, lat_deg, lon_deg, ground_m, horizon_at, available, eph, links):
     """Per relay: the rate of the surface->relay hop where the relay stands above the
     site's horizon, capped by the relay->Earth hop where a station is working and the Moon
     does not hide the relay (the relay decodes and forwards at once, storing nothing: the
@@ -305,11 +326,28 @@ def _relay_rates(scenario, times, lat_deg, lon_deg, ground_m, horizon_at, statio
         seen = elevation > line.elevation_at(azimuth)
         up_rate = _rates(link, relay.proximity_terminal, relay.name, distance)
         clear = _clear_of_moon(track.position_icrf_m, earth_m)
+        links.append(
+            LinkUse(
+                f"surface to {relay.name}",
+                link,
+                relay.proximity_terminal,
+                np.where(seen, distance, np.nan),
+            )
+        )
         down = np.zeros(len(times))
+        to_earth_m = np.linalg.norm(earth_m - track.position_icrf_m, axis=-1)
         for spec in scenario.ground.stations:
-            to_station = np.linalg.norm(earth_m - track.position_icrf_m, axis=-1)
-            rate = _rates(relay.to_earth, spec.terminal, spec.name, to_station)
-            down = np.maximum(down, np.where(available[spec.name][0], rate, 0.0))
+            rate = _rates(relay.to_earth, spec.terminal, spec.name, to_earth_m)
+            working = available[spec.name][0] & clear
+            down = np.maximum(down, np.where(working, rate, 0.0))
+            links.append(
+                LinkUse(
+                    f"{relay.name} to Earth: {spec.name}",
+                    relay.to_earth,
+                    spec.terminal,
+                    np.where(working, to_earth_m, np.nan),
+                )
+            )
         rates[relay.name] = np.where(seen & clear, np.minimum(up_rate, down), 0.0)
     return rates
 

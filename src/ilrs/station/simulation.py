@@ -16,6 +16,7 @@ import numpy as np
 from ilrs.errors import InputError
 from ilrs.sky import parse_utc
 from ilrs.station import _energy_kernel as kernel
+from ilrs.station.budgets import worst_case_budgets
 from ilrs.station.exposure import Exposure
 from ilrs.station.scenario import Load, Scenario
 
@@ -227,6 +228,7 @@ class Simulation:
                     name: float(np.mean(rate > 0)) for name, rate in exposure.relay_rate_bps.items()
                 },
             },
+            "links": worst_case_budgets(exposure),
             "water": {
                 "produced_kg": float(self.column("water_kg").sum()),
                 "per_year_kg": float(self.column("water_kg").sum() / span_days * 365.25),

@@ -1,0 +1,160 @@
+"""The site's exposure for the station: sunlight on arrays and the data links, checked
+against independent computations from the sky engine and the link budget."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ilrs.cli import main
+from ilrs.environment.disk import visible_disk_fraction
+from ilrs.sky import topocentric, utc_range
+from ilrs.sky.stations import station_view
+from ilrs.station.exposure import (
+    ASTRONOMICAL_UNIT_M,
+    SOLAR_CONSTANT_W_M2,
+    site_exposure,
+)
+from ilrs.station.links import Terminal, max_rate_bps
+from ilrs.station.scenario import load_scenario
+
+LAT, LON = -89.45, 222.69
+
+SCENARIO = """\
+name: flat horizon station
+period: {start: 2026-03-01T00:00:00Z, end: 2026-03-08T00:00:00Z, step: 1h}
+site: {lat_deg: -89.45, lon_deg: 222.69, horizon_csv: flat.csv}
+surface:
+  solar_arrays:
+    - {name: tracker, area_m2: 10, cell_efficiency: 0.3}
+    - {name: east panel, mount: fixed, azimuth_deg: 90, tilt_deg: 90, area_m2: 10,
+       cell_efficiency: 0.3}
+  storage: [{name: battery, capacity_wh: 50000}]
+  loads: [{name: survival, power_w: 200, priority: 0, data_rate_bps: 1.0e6}]
+  dte:
+    terminal: {diameter_m: 1.0, rf_power_w: 20, losses_db: 1.0}
+    frequency_hz: 8.45e9
+    rate_steps_bps: [64000, 256000, 1000000, 2000000, 4000000]
+ground:
+  stations:
+    - name: kashi
+      hours_per_day: HOURS
+      terminal: {diameter_m: 35, efficiency: 0.6, system_noise_temperature_k: 60}
+"""
+
+
+@pytest.fixture
+def scenario_file(tmp_path):
+    def write(hours=24, text=SCENARIO):
+        (tmp_path / "flat.csv").write_text(
+            "azimuth_deg,elevation_deg\n" + "".join(f"{a},0\n" for a in range(0, 360, 5)),
+            encoding="utf-8",
+        )
+        path = tmp_path / "station.yaml"
+        path.write_text(text.replace("HOURS", str(hours)), encoding="utf-8")
+        return path
+
+    return write
+
+
+def test_sunlight_on_the_arrays_from_the_sky_engine(scenario_file):
+    exposure = site_exposure(load_scenario(scenario_file()))
+    times = utc_range("2026-03-01T00:00:00Z", "2026-03-08T00:00:00Z", "1h")
+    sun = topocentric("sun", LAT, LON, times, height_m=2.0)
+    # A flat horizon at 0 deg: the disk's visible part from the Sun's elevation alone.
+    radius_deg = np.degrees(np.arcsin(695_700_000.0 / sun.distance_m))
+    expected_fraction = visible_disk_fraction(sun.elevation_deg, radius_deg)
+    assert np.allclose(exposure.sunlit_fraction, expected_fraction, atol=1e-6)
+    assert 0.0 < exposure.sunlit_fraction.mean() < 1.0  # the Sun crosses the horizon
+    flux = SOLAR_CONSTANT_W_M2 * (ASTRONOMICAL_UNIT_M / sun.distance_m) ** 2
+    assert np.allclose(exposure.solar_flux_w_m2, flux, rtol=1e-9)
+    assert 1300 < flux.mean() < 1420  # 1361 W/m^2 within the year's +-3.4 %
+    tracker = exposure.arrays["tracker"]
+    assert np.allclose(tracker.incidence_cos, np.cos(np.radians(sun.elevation_deg)), atol=1e-9)
+    # A vertical panel facing east: cos(elevation) sin(azimuth) where that is positive.
+    east = exposure.arrays["east panel"]
+    expected = np.cos(np.radians(sun.elevation_deg)) * np.sin(np.radians(sun.azimuth_deg))
+    assert np.allclose(east.incidence_cos, np.maximum(expected, 0.0), atol=1e-9)
+
+
+def test_direct_to_earth_rate_when_earth_and_station_see_each_other(scenario_file):
+    exposure = site_exposure(load_scenario(scenario_file()))
+    times = exposure.times
+    earth = topocentric("earth", LAT, LON, times, height_m=3.0)
+    view = station_view("kashi", LAT, LON, times, 2.0)
+    both = (earth.elevation_deg > 0.0) & view.above_mask
+    lander = Terminal("lander", diameter_m=1.0, rf_power_w=20.0, losses_db=1.0)
+    kashi = Terminal("kashi", diameter_m=35.0, efficiency=0.6, system_noise_temperature_k=60.0)
+    rate = max_rate_bps(
+        lander,
+        kashi,
+        distance_m=view.distance_m,
+        frequency_hz=8.45e9,
+        rate_steps_bps=[64000, 256000, 1000000, 2000000, 4000000],
+        required_eb_n0_db=2.5,
+        margin_db=3.0,
+    )
+    expected = np.where(both, rate, 0.0)
+    # The Earth's centre within 0.01 deg of the line: the two may differ by the tilt term.
+    clear = np.abs(earth.elevation_deg) > 0.01
+    assert np.array_equal(exposure.dte_rate_bps[clear], expected[clear])
+    assert 0.1 < np.mean(exposure.dte_rate_bps > 0) < 0.6
+    assert set(np.unique(exposure.dte_rate_bps)) <= {0.0, 2000000.0, 4000000.0}
+
+
+def test_a_station_gives_no_more_than_its_hours_a_day(scenario_file):
+    exposure = site_exposure(load_scenario(scenario_file(hours=3)))
+    days = np.array([text[:10] for text in exposure.times.utc_iso()])
+    available = exposure.station_available["kashi"]
+    for day in np.unique(days):
+        assert available[days == day].sum() <= 3
+    assert available.sum() >= 3 * 5  # the Moon rises over Kashi on most days
+
+
+def test_the_cli_simulates_and_writes_everything_whole(scenario_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["station", "simulate", str(scenario_file()), "--out", str(out)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary == json.loads((out / "summary.json").read_text())
+    assert sorted(p.name for p in out.iterdir()) == ["series.csv", "station.png", "summary.json"]
+    assert summary["survival"]["ok"] is True
+    assert abs(summary["energy_wh"]["residual_wh"]) < 1e-6
+    lines = (out / "series.csv").read_text().splitlines()
+    assert lines[0].startswith("time_utc,sunlit_fraction,downlink_rate_bps,generated_w")
+    assert len(lines) == 1 + 7 * 24 + 1
+    assert (
+        main(
+            [
+                "station",
+                "simulate",
+                str(scenario_file()),
+                "--out",
+                str(out),
+                "--series-format",
+                "parquet",
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(out / "series.parquet")
+    assert table.num_rows == 7 * 24 + 1
+    assert table.column("stored_wh").to_pylist()[-1] == pytest.approx(
+        float(lines[-1].split(",")[list(lines[0].split(",")).index("stored_wh")]), rel=1e-5
+    )
+
+
+def test_a_bad_scenario_leaves_the_output_folder_untouched(scenario_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "summary.json").write_text("{}")
+    broken = scenario_file(text=SCENARIO.replace("area_m2: 10, cell", "area_m2: -1, cell"))
+    assert main(["station", "simulate", str(broken), "--out", str(out)]) == 1
+    assert "station.yaml:6: surface.solar_arrays[0].area_m2" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["summary.json"]
+    assert (out / "summary.json").read_text() == "{}"
+    assert not list(tmp_path.glob(".run.*"))
