@@ -12,6 +12,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/ilrs site analyze --dem build/default/south_pole.tif --site connecting-ridge \
 	    --height-m 2 --start 2026-01-01T00:00:00Z --end 2026-12-31T23:00:00Z --step 1h \
 	    --intervals-csv build/default/connecting_ridge_spells.csv
+	$(BIN)/ilrs station simulate --out build/default/station
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks

@@ -118,8 +118,14 @@ def test_the_cli_simulates_and_writes_everything_whole(scenario_file, tmp_path, 
     assert main(["station", "simulate", str(scenario_file()), "--out", str(out)]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary == json.loads((out / "summary.json").read_text())
-    assert sorted(p.name for p in out.iterdir()) == ["series.csv", "station.png", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["contacts.csv", "series.csv", "station.png", "summary.json"]
     assert summary["survival"]["ok"] is True
+    # Contact windows: one row per window in contacts.csv, their hours the time the link was up.
+    rows = (out / "contacts.csv").read_text().splitlines()[1:]
+    direct = summary["contacts"]["direct to Earth"]
+    assert sum(row.startswith("direct to Earth,") for row in rows) == direct["windows"] > 0
+    up_h = summary["data"]["direct_to_earth_fraction"] * (7 * 24 + 1)
+    assert direct["total_h"] == pytest.approx(up_h, abs=direct["windows"] * 1.0)
     assert abs(summary["energy_wh"]["residual_wh"]) < 1e-6
     lines = (out / "series.csv").read_text().splitlines()
     assert lines[0].startswith("time_utc,sunlit_fraction,downlink_rate_bps,generated_w")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ilrs.environment import HorizonLine, analyze_site, read_horizon_csv
+from ilrs.environment.intervals import Interval, intervals_where
 from ilrs.environment.profile import ground_height_m
 from ilrs.errors import InputError
 from ilrs.sky import Times, default_ephemeris, site_vector_m, utc_range
@@ -67,6 +68,14 @@ class Exposure:
     relay_rate_bps: dict[str, np.ndarray] = field(default_factory=dict)  # surface->relay->Earth
     station_available: dict[str, np.ndarray] = field(default_factory=dict)
     links: list[LinkUse] = field(default_factory=list)
+
+    def contact_windows(self) -> dict[str, list[Interval]]:
+        """When data can leave: directly, through each relay, and by any way."""
+        tdb_s = self.times.tdb_s
+        kinds = {"direct to Earth": self.dte_rate_bps > 0}
+        kinds.update({f"via {name}": rate > 0 for name, rate in self.relay_rate_bps.items()})
+        kinds["any"] = self.downlink_rate_bps > 0
+        return {kind: intervals_where(tdb_s, holds) for kind, holds in kinds.items()}
 
     @property
     def downlink_rate_bps(self) -> np.ndarray:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ilrs import __version__
+from ilrs.environment.export import write_intervals_csv
 from ilrs.errors import InputError
 from ilrs.station.simulation import SERIES_COLUMNS, Simulation
 
@@ -63,6 +64,7 @@ def write_run(
             _write_csv(staging / "series.csv", table)
         else:
             _write_parquet(staging / "series.parquet", table)
+        write_intervals_csv(staging / "contacts.csv", run.inputs.exposure.contact_windows())
         with (staging / "summary.json").open("w", encoding="utf-8") as stream:
             json.dump(summary, stream, indent=1, allow_nan=False)
             stream.write("\n")

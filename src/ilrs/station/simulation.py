@@ -229,12 +229,31 @@ class Simulation:
                 },
             },
             "links": worst_case_budgets(exposure),
+            "contacts": {
+                kind: _window_figures(windows, span_days)
+                for kind, windows in exposure.contact_windows().items()
+            },
             "water": {
                 "produced_kg": float(self.column("water_kg").sum()),
                 "per_year_kg": float(self.column("water_kg").sum() / span_days * 365.25),
             },
         }
         return result
+
+
+def _window_figures(windows: list, span_days: float) -> dict:
+    durations = [window.duration_h for window in windows]
+    gaps = [
+        (later.start_tdb_s - earlier.end_tdb_s) / 3600.0
+        for earlier, later in zip(windows, windows[1:], strict=False)
+    ]
+    return {
+        "windows": len(windows),
+        "per_day": len(windows) / span_days,
+        "total_h": float(sum(durations)),
+        "longest_h": float(max(durations, default=0.0)),
+        "longest_gap_h": float(max(gaps, default=0.0)),
+    }
 
 
 def simulate(inputs: Inputs) -> Simulation:
