@@ -118,7 +118,8 @@ def test_the_cli_simulates_and_writes_everything_whole(scenario_file, tmp_path, 
     assert main(["station", "simulate", str(scenario_file()), "--out", str(out)]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary == json.loads((out / "summary.json").read_text())
-    assert sorted(p.name for p in out.iterdir()) == ["contacts.csv", "series.csv", "station.png", "summary.json"]
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["contacts.csv", "series.csv", "station.png", "summary.json"]
     assert summary["survival"]["ok"] is True
     # Contact windows: one row per window in contacts.csv, their hours the time the link was up.
     rows = (out / "contacts.csv").read_text().splitlines()[1:]
