@@ -32,6 +32,8 @@ def plain_python_loop(inputs) -> dict[str, float]:
     stored = (inputs.capacity_wh * inputs.initial_fraction).tolist()
     floors = (inputs.capacity_wh * (1 - inputs.depth_of_discharge)).tolist()
     capacity, efficiency = inputs.capacity_wh.tolist(), inputs.efficiency.tolist()
+    charge_wh = (inputs.charge_limit_w * step_h).tolist()
+    discharge_wh = (inputs.discharge_limit_w * step_h).tolist()
     totals = dict.fromkeys(("served", "isru", "curtailed", "loss", "unmet"), 0.0)
     for t, generated_w in enumerate(generation):
         wanted = [row[t] * step_h for row in loads]
@@ -39,7 +41,7 @@ def plain_python_loop(inputs) -> dict[str, float]:
         net = generated_w * step_h - sum(wanted)
         if net >= 0:
             for u in range(len(stored)):
-                intake = min(net, (capacity[u] - stored[u]) / efficiency[u])
+                intake = min(net, (capacity[u] - stored[u]) / efficiency[u], charge_wh[u])
                 if intake > 0:
                     stored[u] += intake * efficiency[u]
                     totals["loss"] += intake * (1 - efficiency[u])
@@ -50,7 +52,7 @@ def plain_python_loop(inputs) -> dict[str, float]:
         else:
             deficit = -net
             for u in range(len(stored)):
-                given = min(deficit, (stored[u] - floors[u]) * efficiency[u])
+                given = min(deficit, (stored[u] - floors[u]) * efficiency[u], discharge_wh[u])
                 if given > 0:
                     stored[u] -= given / efficiency[u]
                     totals["loss"] += given / efficiency[u] - given

@@ -187,3 +187,50 @@ def test_sizing_what_is_not_there_is_an_error():
     spec = scenario(loads=[{"name": "survival", "power_w": 100, "priority": 0}])
     with pytest.raises(InputError, match="no storage unit"):
         size(prepare(spec, exposure()), "storage")
+
+
+def test_a_fuel_cell_gives_no_more_than_its_stack_power():
+    # 100 W asked at night of a regenerative fuel cell with a 60 W stack: 40 W is shed
+    # (the science load), though energy is stored; by day the electrolyser takes 200 W at most.
+    sun = np.where(np.arange(193) < 96, 0.0, 1.0)
+    spec = scenario(
+        solar_arrays=[{**ARRAY, "area_m2": 1000.0}],
+        storage=[
+            battery(
+                5000,
+                kind="regenerative-fuel-cell",
+                depth_of_discharge=1.0,
+                round_trip_efficiency=1.0,
+                max_discharge_w=60,
+                max_charge_w=200,
+            )
+        ],
+        loads=[
+            {"name": "survival", "power_w": 50, "priority": 0},
+            {"name": "science", "power_w": 50, "priority": 3},
+        ],
+    )
+    run = simulate(prepare(spec, exposure(sun)))
+    assert run.column("shed_w")[:96] == pytest.approx(np.full(96, 40.0))
+    assert run.served_fraction[1, :96] == pytest.approx(np.full(96, 0.2))
+    assert not run.survival_failures.any()
+    stored = run.column("stored_wh")
+    assert stored[95] == pytest.approx(5000 - 96 * 60 * 0.25)
+    assert stored[96] - stored[95] == pytest.approx(200 * 0.25)  # the charging limit
+    balance = run.energy_balance_wh()
+    assert abs(balance["residual_wh"]) < 1e-9 * balance["generated_wh"]
+
+
+def test_a_load_runs_in_its_windows_only():
+    window = {"mode": "windows", "windows": [["2026-01-01T06:00:00Z", "2026-01-01T07:30:00Z"]]}
+    spec = scenario(
+        solar_arrays=[{**ARRAY, "area_m2": 1e6}],
+        loads=[{"name": "drill", "power_w": 500, "schedule": window}],
+    )
+    drill = prepare(spec, exposure()).load_w[0]
+    assert np.flatnonzero(drill).tolist() == list(range(24, 30))
+
+
+def test_a_store_cannot_start_below_its_floor():
+    with pytest.raises(ValueError, match="below the floor"):
+        scenario(storage=[battery(100, depth_of_discharge=0.5, initial_state_of_charge=0.2)])

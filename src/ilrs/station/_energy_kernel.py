@@ -2,9 +2,10 @@
 
 Each step, in watt-hours: the arrays and constant sources give energy; the loads ask for
 theirs. A surplus charges the storage units in turn (each keeps sqrt(round trip) of what it
-takes in), then feeds the ISRU plant up to its power, and the rest is curtailed. A deficit
-is drawn from the units down to their depth-of-discharge floors (each gives out sqrt(round
-trip) of what it loses); what is still missing is shed from the loads, highest priority
+takes in, and no more than its charging power), then feeds the ISRU plant up to its power,
+and the rest is curtailed. A deficit is drawn from the units down to their
+depth-of-discharge floors (each gives out sqrt(round trip) of what it loses, and no more
+than its discharging power); what is still missing is shed from the loads, highest priority
 number first, each in part if that suffices; survival loads (priority 0) go last, and
 any of their demand unmet is a survival failure. So at every step
 
@@ -36,6 +37,8 @@ def simulate_steps(
     floor_wh,
     efficiency,
     initial_wh,
+    charge_limit_w,
+    discharge_limit_w,
     isru_max_w,
     isru_wh_per_kg,
     downlink_bps,
@@ -69,6 +72,7 @@ def simulate_steps(
                 if net <= 0.0:
                     break
                 intake = min(net, (capacity_wh[u] - stored[u]) / efficiency[u])
+                intake = min(intake, charge_limit_w[u] * step_h)
                 if intake > 0.0:
                     stored[u] += intake * efficiency[u]
                     loss += intake * (1.0 - efficiency[u])
@@ -82,7 +86,7 @@ def simulate_steps(
                 if deficit <= 0.0:
                     break
                 available = (stored[u] - floor_wh[u]) * efficiency[u]
-                given = min(deficit, available)
+                given = min(deficit, available, discharge_limit_w[u] * step_h)
                 if given > 0.0:
                     drawn = given / efficiency[u]
                     stored[u] -= drawn

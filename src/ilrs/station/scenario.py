@@ -119,6 +119,22 @@ class Storage(_Strict):
     depth_of_discharge: float = Field(0.8, gt=0, le=1)
     round_trip_efficiency: float = Field(0.9, gt=0, le=1)
     initial_state_of_charge: float = Field(1.0, ge=0, le=1)
+    max_charge_w: float | None = Field(
+        None, gt=0, description="the most it takes in (electrolyser, charger); none: no limit"
+    )
+    max_discharge_w: float | None = Field(
+        None, gt=0, description="the most it gives out (fuel cell stack); none: no limit"
+    )
+
+    @model_validator(mode="after")
+    def _can_hold_its_floor(self):
+        if self.initial_state_of_charge < 1.0 - self.depth_of_discharge:
+            raise ValueError(
+                f"initial_state_of_charge {self.initial_state_of_charge:g} is below the floor "
+                f"that depth_of_discharge {self.depth_of_discharge:g} leaves "
+                f"({1.0 - self.depth_of_discharge:g})"
+            )
+        return self
 
 
 class ConstantSource(_Strict):
@@ -129,9 +145,26 @@ class ConstantSource(_Strict):
 
 
 class Schedule(_Strict):
-    mode: Literal["always", "sunlit", "duty-cycle"] = "always"
+    mode: Literal["always", "sunlit", "duty-cycle", "windows"] = "always"
     duty_cycle: float = Field(1.0, gt=0, le=1, description="duty-cycle: fraction of each period")
     period_h: float = Field(24.0, gt=0)
+    windows: list[tuple[str, str]] = Field(
+        [], description="windows: [start, end) pairs of ISO UTC instants when it runs"
+    )
+
+    @field_validator("windows")
+    @classmethod
+    def _ordered_windows(cls, windows: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        for start, end in windows:
+            if parse_utc(end).tdb_s[0] <= parse_utc(start).tdb_s[0]:
+                raise ValueError(f"the window {start} .. {end} ends before it starts")
+        return windows
+
+    @model_validator(mode="after")
+    def _windows_given(self):
+        if self.mode == "windows" and not self.windows:
+            raise ValueError("mode 'windows' needs a list of [start, end] windows")
+        return self
 
 
 class Load(_Strict):

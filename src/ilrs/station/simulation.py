@@ -61,6 +61,8 @@ class Inputs:
     depth_of_discharge: np.ndarray
     efficiency: np.ndarray  # each way: sqrt(round trip)
     initial_fraction: np.ndarray
+    charge_limit_w: np.ndarray  # inf: no limit
+    discharge_limit_w: np.ndarray
     isru_max_w: float
     isru_wh_per_kg: float
     buffer_bytes: float
@@ -112,10 +114,16 @@ def prepare(scenario: Scenario, exposure: Exposure) -> Inputs:
         depth_of_discharge=np.array([unit.depth_of_discharge for unit in storage], dtype=float),
         efficiency=np.sqrt([unit.round_trip_efficiency for unit in storage]).astype(float),
         initial_fraction=np.array([unit.initial_state_of_charge for unit in storage], dtype=float),
+        charge_limit_w=_limits([unit.max_charge_w for unit in storage]),
+        discharge_limit_w=_limits([unit.max_discharge_w for unit in storage]),
         isru_max_w=isru.max_power_w if isru else 0.0,
         isru_wh_per_kg=isru.energy_per_kg_water_wh if isru else 0.0,
         buffer_bytes=surface.data_buffer_bytes,
     )
+
+
+def _limits(values: list[float | None]) -> np.ndarray:
+    return np.array([np.inf if value is None else value for value in values], dtype=float)
 
 
 def _ageing(tdb_s, installed_utc, start_s, loss_per_year) -> np.ndarray:
@@ -131,6 +139,12 @@ def _running(load: Load, tdb_s: np.ndarray, exposure: Exposure) -> np.ndarray:
         return np.ones(tdb_s.size)
     if schedule.mode == "sunlit":
         return (exposure.sunlit_fraction > 0).astype(float)
+    if schedule.mode == "windows":
+        running = np.zeros(tdb_s.size)
+        for start, end in schedule.windows:
+            begin_s, end_s = parse_utc([start, end]).tdb_s
+            running[(tdb_s >= begin_s) & (tdb_s < end_s)] = 1.0
+        return running
     period_s = schedule.period_h * 3600.0
     phase_s = np.mod(tdb_s - tdb_s[0], period_s)
     return (phase_s < schedule.duty_cycle * period_s).astype(float)
@@ -275,6 +289,8 @@ def simulate(inputs: Inputs) -> Simulation:
         inputs.capacity_wh * (1.0 - inputs.depth_of_discharge),
         inputs.efficiency,
         initial_wh,
+        inputs.charge_limit_w,
+        inputs.discharge_limit_w,
         inputs.isru_max_w,
         inputs.isru_wh_per_kg,
         np.ascontiguousarray(inputs.exposure.downlink_rate_bps, dtype=float),
