@@ -165,3 +165,81 @@ def test_a_bad_scenario_leaves_the_output_folder_untouched(scenario_file, tmp_pa
     assert [p.name for p in out.iterdir()] == ["summary.json"]
     assert (out / "summary.json").read_text() == "{}"
     assert not list(tmp_path.glob(".run.*"))
+
+
+def test_one_antenna_serves_one_link_at_a_time():
+    from ilrs.station.exposure import assign_stations
+
+    through = {
+        "direct": {"a": np.array([5.0, 0.0, 5.0, 2.0])},
+        "relay": {"a": np.array([3.0, 3.0, 0.0, 4.0])},
+    }
+    one = assign_stations(through, {"a": 1}, 4)
+    assert one["direct"].tolist() == [5.0, 0.0, 5.0, 0.0]
+    assert one["relay"].tolist() == [0.0, 3.0, 0.0, 4.0]
+    two = assign_stations(through, {"a": 2}, 4)
+    assert two["direct"].tolist() == [5.0, 0.0, 5.0, 2.0]
+    assert two["relay"].tolist() == [3.0, 3.0, 0.0, 4.0]
+    # Two relays share the surface's one relay terminal: the better one works.
+    relays = {
+        "r1": {"a": np.array([3.0, 1.0]), "b": np.zeros(2)},
+        "r2": {"a": np.zeros(2), "b": np.array([4.0, 0.5])},
+    }
+    shared = assign_stations(relays, {"a": 1, "b": 1}, 2, frozenset({"r1", "r2"}))
+    assert shared["r1"].tolist() == [0.0, 1.0]
+    assert shared["r2"].tolist() == [4.0, 0.0]
+
+
+RELAY = """\
+  relay_link:
+    terminal: {diameter_m: 0.6, rf_power_w: 10}
+    frequency_hz: 2.25e9
+    rate_steps_bps: [250000, 1000000, 6000000]
+orbital:
+  relays:
+    - name: Queqiao-2
+      builtin: queqiao-2-12h
+      proximity_terminal: {diameter_m: 4.2, system_noise_temperature_k: 300}
+      to_earth:
+        terminal: {diameter_m: 1.0, rf_power_w: 50}
+        frequency_hz: 2.6e10
+        rate_steps_bps: [10000000, 100000000]
+"""
+
+
+def test_the_relay_works_where_the_site_sees_it_and_it_sees_the_earth(scenario_file):
+    from ilrs.sky import default_ephemeris, site_vector_m
+    from ilrs.sky.orbits import builtin_orbits, propagate
+
+    text = SCENARIO.replace("ground:\n", RELAY + "ground:\n")
+    exposure = site_exposure(load_scenario(scenario_file(text=text)))
+    relay = exposure.relay_rate_bps["Queqiao-2"]
+    times = exposure.times
+    # Independently, in ICRF: the site turned by the Moon's orientation, the relay's track.
+    ephemeris = default_ephemeris()
+    me_to_icrf, _ = ephemeris.moon_me_to_icrf(times.tdb_s)
+    site = np.einsum("tij,j->ti", me_to_icrf, site_vector_m(LAT, LON, 3.0))
+    track = propagate(builtin_orbits()["queqiao-2-12h"], times)
+    to_relay = track.position_icrf_m - site
+    up = site / np.linalg.norm(site, axis=1)[:, None]
+    sine = np.sum(to_relay * up, axis=1) / np.linalg.norm(to_relay, axis=1)
+    elevation = np.degrees(np.arcsin(sine))
+    working = relay > 0
+    assert 0.2 < working.mean() < 0.9
+    assert (elevation[working] > 0).all()  # the flat horizon at 0 deg
+    assert np.all(exposure.station_available["kashi"][working])
+    # Where both the direct link and the relay would need Kashi's one dish, only one has it.
+    assert not np.any((exposure.dte_rate_bps > 0) & working)
+    assert exposure.downlink_rate_bps == pytest.approx(exposure.dte_rate_bps + relay)
+
+
+def test_a_wall_all_round_cuts_every_link(scenario_file, tmp_path):
+    text = SCENARIO.replace("ground:\n", RELAY + "ground:\n")
+    path = scenario_file(text=text)
+    (tmp_path / "flat.csv").write_text(
+        "azimuth_deg,elevation_deg\n" + "".join(f"{a},80\n" for a in range(0, 360, 5)),
+        encoding="utf-8",
+    )
+    exposure = site_exposure(load_scenario(path))
+    assert exposure.sunlit_fraction.max() == 0.0
+    assert exposure.downlink_rate_bps.max() == 0.0

@@ -30,6 +30,7 @@ surface:
     - name: survival
       power_w: 100
       priority: 0
+  relay_link: {frequency_hz: 2.25e9, rate_steps_bps: [9600], terminal: {gain_dbi: 6, rf_power_w: 9}}
 orbital:
   relays:
     - name: relay
@@ -49,6 +50,13 @@ def write(tmp_path, text):
     path = tmp_path / "station.yaml"
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
+
+
+def refusal(path) -> str:
+    """The message a scenario file is refused with."""
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    return str(caught.value)
 
 
 def test_the_reference_scenario_loads_with_its_facts():
@@ -87,7 +95,7 @@ def test_a_good_file_loads_and_paths_are_taken_from_its_folder(tmp_path):
         (
             "        perilune_altitude_m: 300000",
             "        perilune_altitude_m: -20000",
-            21,
+            22,
             "orbital.relays[0].orbit.perilune_altitude_m",
             "below the lunar surface",
         ),
@@ -106,14 +114,50 @@ def test_a_good_file_loads_and_paths_are_taken_from_its_folder(tmp_path):
             "surface.loads[0].priority",
             "valid integer",
         ),
+        # What no single field can tell:
+        ("  name: connecting-ridge", "  name: nowhere", 7, "site.name", "unknown site 'nowhere'"),
+        (
+            "      capacity_wh: 1000",
+            "      capacity_wh: .nan",
+            12,
+            "surface.storage[0].capacity_wh",
+            "finite number",
+        ),
+        (
+            "    - name: survival",
+            "    - name: survival\n      power_w: 1\n    - name: survival",
+            16,
+            "surface.loads[1].name",
+            "the name 'survival' is used twice",
+        ),
+        (
+            "      proximity_terminal: {diameter_m: 4.2, system_noise_temperature_k: 300}",
+            "      proximity_terminal: {diameter_m: 4.2}",
+            25,
+            "orbital.relays[0].proximity_terminal.system_noise_temperature_k",
+            "receiving terminal",
+        ),
+        (
+            "terminal: {gain_dbi: 6, rf_power_w: 9}}",
+            "terminal: {gain_dbi: 6}}",
+            17,
+            "surface.relay_link.terminal.rf_power_w",
+            "transmitting terminal",
+        ),
+        (
+            "      orbit:\n        perilune_altitude_m: 300000\n"
+            "        apolune_altitude_m: 8600000\n        inclination_deg: 54.8\n",
+            "      builtin: queqiao-3\n",
+            21,
+            "orbital.relays[0].builtin",
+            "unknown builtin orbit",
+        ),
     ],
 )
 def test_each_mistake_is_named_with_its_line_and_field(tmp_path, old, new, line, field, problem):
     assert old in GOOD
     path = write(tmp_path, GOOD.replace(old, new))
-    with pytest.raises(InputError) as caught:
-        load_scenario(path)
-    message = str(caught.value)
+    message = refusal(path)
     assert f"{path}:{line}: {field}: " in message
     assert problem in message
 
@@ -122,14 +166,32 @@ def test_a_missing_section_and_two_problems_at_once(tmp_path):
     text = GOOD.replace("site:\n  name: connecting-ridge\n  horizon_csv: profile.csv\n", "")
     text = text.replace("      power_w: 100", "      power_w: -1")
     path = write(tmp_path, text)
-    with pytest.raises(InputError) as caught:
-        load_scenario(path)
-    message = str(caught.value)
+    message = refusal(path)
     assert message.startswith("2 problems:")
     assert f"{path}:1: site: required field is missing" in message
     assert (
         f"{path}:12: surface.loads[0].power_w: Input should be greater than or equal to 0"
         in message
+    )
+
+
+def test_ground_stations_are_checked_against_the_known_ones_and_the_step(tmp_path):
+    text = GOOD + textwrap.dedent(
+        """\
+        ground:
+          stations:
+            - {name: kashy, terminal: {diameter_m: 35, system_noise_temperature_k: 50}}
+            - name: kashi
+              hours_per_day: 0.5
+              terminal: {diameter_m: 35, system_noise_temperature_k: 50}
+        """
+    )
+    path = write(tmp_path, text)
+    message = refusal(path)
+    assert message.startswith("2 problems:")
+    assert f"{path}:32: ground.stations[0].name: unknown ground station 'kashy'" in message
+    assert (
+        f"{path}:34: ground.stations[1].hours_per_day: 0.5 h a day is less than one step" in message
     )
 
 

@@ -65,10 +65,15 @@ class ScenarioSource:
                 message = "unknown field (not part of the scenario schema)"
             elif item["type"] == "missing":
                 message = "required field is missing"
-            problems.append(f"{self.where(location)}: {message}")
-        head = problems[0] if len(problems) == 1 else f"{len(problems)} problems:\n  "
-        body = "" if len(problems) == 1 else "\n  ".join(problems)
-        return InputError(head + body)
+            problems.append((location, message))
+        return self.problems_error(problems)
+
+    def problems_error(self, problems: list[tuple[tuple, str]]) -> InputError:
+        """One InputError listing ``(location, message)`` problems, each with its line."""
+        lines = [f"{self.where(location)}: {message}" for location, message in problems]
+        if len(lines) == 1:
+            return InputError(lines[0])
+        return InputError(f"{len(lines)} problems:\n  " + "\n  ".join(lines))
 
 
 def read_scenario_yaml(path: str | Path, kind: str = "scenario") -> ScenarioSource:

@@ -3,11 +3,13 @@
 Each step, in watt-hours: the arrays and constant sources give energy; the loads ask for
 theirs. A surplus charges the storage units in turn (each keeps sqrt(round trip) of what it
 takes in, and no more than its charging power), then feeds the ISRU plant up to its power,
-and the rest is curtailed. A deficit is drawn from the units down to their
-depth-of-discharge floors (each gives out sqrt(round trip) of what it loses, and no more
-than its discharging power); what is still missing is shed from the loads, highest priority
-number first, each in part if that suffices; survival loads (priority 0) go last, and
-any of their demand unmet is a survival failure. So at every step
+and the rest is curtailed. In a deficit the survival loads (priority 0) come first:
+generation serves them first, and what they lack is drawn from the units down to their
+depth-of-discharge floors; what the other loads lack is drawn only down to a survival
+reserve above the floors (each unit gives out sqrt(round trip) of what it loses, and no
+more than its discharging power). What is still missing is shed from the other loads,
+highest priority number first, each in part if that suffices; survival demand unmet is a
+survival failure. So at every step
 
     generated = served + isru + curtailed + losses + change in stored
 
@@ -25,6 +27,24 @@ DATA_GENERATED, DATA_DELIVERED, DATA_DROPPED, BUFFER, WATER = range(9, 14)
 N_ROWS = 14
 
 
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _draw(stored, floor_wh, efficiency, given_left, need_wh):
+    """Draw up to ``need_wh`` from the units in turn, each down to its floor and within
+    the energy it may still give this step; returns what is still needed and the losses."""
+    loss = 0.0
+    for u in range(stored.size):
+        if need_wh <= 0.0:
+            break
+        given = min(need_wh, (stored[u] - floor_wh[u]) * efficiency[u], given_left[u])
+        if given > 0.0:
+            drawn = given / efficiency[u]
+            stored[u] -= drawn
+            loss += drawn - given
+            given_left[u] -= given
+            need_wh -= given
+    return need_wh, loss
+
+
 @numba.njit(cache=True, error_model="numpy")
 def simulate_steps(
     step_h,
@@ -37,6 +57,7 @@ def simulate_steps(
     floor_wh,
     efficiency,
     initial_wh,
+    reserve_wh,
     charge_limit_w,
     discharge_limit_w,
     isru_max_w,
@@ -56,6 +77,8 @@ def simulate_steps(
     buffer = 0.0
     step_s = step_h * 3600.0
     served_wh = np.empty(n_loads)
+    given_left = np.empty(n_units)
+    reserve_floor_wh = floor_wh + reserve_wh
     for t in range(n_steps):
         generated = generation_w[t] * step_h
         demand = 0.0
@@ -81,26 +104,35 @@ def simulate_steps(
             net -= isru
             curtailed = net
         else:
-            deficit = -net
-            for u in range(n_units):
-                if deficit <= 0.0:
-                    break
-                available = (stored[u] - floor_wh[u]) * efficiency[u]
-                given = min(deficit, available, discharge_limit_w[u] * step_h)
-                if given > 0.0:
-                    drawn = given / efficiency[u]
-                    stored[u] -= drawn
-                    loss += drawn - given
-                    deficit -= given
-            for index in range(n_loads):
-                if deficit <= 0.0:
-                    break
-                k = shed_order[index]
-                cut = min(deficit, served_wh[k])
-                served_wh[k] -= cut
-                deficit -= cut
+            # Generation serves the survival loads first; what they still lack is drawn
+            # from storage down to the floors, what the others lack only down to the
+            # survival reserve above them. Then the others are shed, survival last.
+            survival_demand = 0.0
+            for k in range(n_loads):
                 if load_priority[k] == 0:
+                    survival_demand += served_wh[k]
+            survival_short = max(0.0, survival_demand - generated)
+            other_short = -net - survival_short
+            for u in range(n_units):
+                given_left[u] = discharge_limit_w[u] * step_h
+            survival_short, drawn_loss = _draw(
+                stored, floor_wh, efficiency, given_left, survival_short
+            )
+            loss += drawn_loss
+            other_short, drawn_loss = _draw(
+                stored, reserve_floor_wh, efficiency, given_left, other_short
+            )
+            loss += drawn_loss
+            for index in range(n_loads):
+                k = shed_order[index]
+                if load_priority[k] == 0:
+                    cut = min(survival_short, served_wh[k])
+                    survival_short -= cut
                     unmet_survival += cut
+                else:
+                    cut = min(other_short, served_wh[k])
+                    other_short -= cut
+                served_wh[k] -= cut
         served = 0.0
         data = 0.0
         for k in range(n_loads):

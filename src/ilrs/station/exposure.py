@@ -7,6 +7,7 @@ data simulation then runs on these arrays alone.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +25,7 @@ from ilrs.station.scenario import GroundStationSpec, LinkSpec, Scenario, Termina
 
 __all__ = ["ASTRONOMICAL_UNIT_M", "SOLAR_CONSTANT_W_M2", "Exposure", "site_exposure"]
 
+DIRECT = "direct to Earth"
 SOLAR_CONSTANT_W_M2 = 1361.0  # total solar irradiance at 1 au; Kopp & Lean 2011, GRL 38:L01706
 ASTRONOMICAL_UNIT_M = 149_597_870_700.0  # IAU 2012 Resolution B2
 
@@ -65,7 +67,7 @@ class Exposure:
     sunlit_fraction: np.ndarray  # visible disk fraction at the ground (2 m), for schedules
     arrays: dict[str, SunOnArray]
     dte_rate_bps: np.ndarray  # the best ground station reachable now (0 when none)
-    relay_rate_bps: dict[str, np.ndarray] = field(default_factory=dict)  # surface->relay->Earth
+    relay_rate_bps: dict[str, np.ndarray] = field(default_factory=dict)  # through each relay
     station_available: dict[str, np.ndarray] = field(default_factory=dict)
     links: list[LinkUse] = field(default_factory=list)
 
@@ -79,7 +81,8 @@ class Exposure:
 
     @property
     def downlink_rate_bps(self) -> np.ndarray:
-        """Direct link and the best relay together (separate terminals)."""
+        """Direct link and the relay in use together (separate terminals; the ground
+        stations' antennas already shared out between them)."""
         best_relay = np.zeros_like(self.dte_rate_bps)
         for rate in self.relay_rate_bps.values():
             best_relay = np.maximum(best_relay, rate)
@@ -126,7 +129,9 @@ def site_exposure(scenario: Scenario, *, ephemeris=None) -> Exposure:
         )
         for spec in scenario.ground.stations
     }
-    dte = np.zeros(len(times))
+    # Per user of the ground stations (the direct link, each relay): its rate through each
+    # station, were that station's antenna given to it.
+    through: dict[str, dict[str, np.ndarray]] = {}
     links: list[LinkUse] = []
     if surface.dte is not None and stations:
         dte_height = ground_m + surface.dte.antenna_height_m
@@ -135,20 +140,27 @@ def site_exposure(scenario: Scenario, *, ephemeris=None) -> Exposure:
             line, lat_deg, lon_deg, times, height_m=dte_height, stations=[], ephemeris=ephemeris
         )
         earth_up = analysis.earth.centre_margin_deg > 0
+        through[DIRECT] = {}
         for spec in scenario.ground.stations:
             allowed, distance_m = available[spec.name]
             rate = _rates(surface.dte, spec.terminal, spec.name, distance_m)
-            dte = np.maximum(dte, np.where(earth_up & allowed, rate, 0.0))
+            through[DIRECT][spec.name] = np.where(earth_up & allowed, rate, 0.0)
             in_view = np.where(earth_up & allowed, distance_m, np.nan)
             links.append(
                 LinkUse(f"direct to Earth: {spec.name}", surface.dte, spec.terminal, in_view)
             )
 
-    relay_rates = {}
     if scenario.orbital.relays:
-        relay_rates = _relay_rates(
-            scenario, times, lat_deg, lon_deg, ground_m, horizon_at, available, ephemeris, links
+        through.update(
+            _relay_rates(
+                scenario, times, lat_deg, lon_deg, ground_m, horizon_at, available, ephemeris, links
+            )
         )
+    antennas = {spec.name: spec.antennas for spec in scenario.ground.stations}
+    relays = frozenset(relay.name for relay in scenario.orbital.relays)
+    assigned = assign_stations(through, antennas, len(times), relays)
+    dte = assigned.pop(DIRECT, np.zeros(len(times)))
+    relay_rates = assigned
     return Exposure(
         times=times,
         step_s=step_s,
@@ -291,10 +303,10 @@ def _rates(link: LinkSpec, receiver: TerminalSpec, receiver_name: str, distance_
 
 
 def _relay_rates(scenario, times, lat_deg, lon_deg, ground_m, horizon_at, available, eph, links):
-    """Per relay: the rate of the surface->relay hop where the relay stands above the
-    site's horizon, capped by the relay->Earth hop where a station is working and the Moon
-    does not hide the relay (the relay decodes and forwards at once, storing nothing: the
-    slower hop sets the rate)."""
+    """Per relay and ground station: the rate of the surface->relay hop where the relay
+    stands above the site's horizon, capped by the relay->Earth hop where the station is
+    working and the Moon does not hide the relay (the relay decodes and forwards at once,
+    storing nothing: the slower hop sets the rate)."""
     from ilrs.sky.orbits import OrbitElements, builtin_orbits, propagate
 
     surface = scenario.surface
@@ -327,7 +339,7 @@ def _relay_rates(scenario, times, lat_deg, lon_deg, ground_m, horizon_at, availa
                 orbit.mean_anomaly_deg,
                 orbit.epoch_utc,
             )
-        track = propagate(elements, times)
+        track = propagate(elements, times, ephemeris=eph)
         to_relay = track.position_me_m - site_me
         distance = np.linalg.norm(to_relay, axis=-1)
         elevation = np.degrees(np.arcsin(np.clip(to_relay @ up / distance, -1, 1)))
@@ -343,12 +355,12 @@ def _relay_rates(scenario, times, lat_deg, lon_deg, ground_m, horizon_at, availa
                 np.where(seen, distance, np.nan),
             )
         )
-        down = np.zeros(len(times))
         to_earth_m = np.linalg.norm(earth_m - track.position_icrf_m, axis=-1)
+        rates[relay.name] = {}
         for spec in scenario.ground.stations:
             rate = _rates(relay.to_earth, spec.terminal, spec.name, to_earth_m)
             working = available[spec.name][0] & clear
-            down = np.maximum(down, np.where(working, rate, 0.0))
+            rates[relay.name][spec.name] = np.where(seen & working, np.minimum(up_rate, rate), 0)
             links.append(
                 LinkUse(
                     f"{relay.name} to Earth: {spec.name}",
@@ -357,8 +369,49 @@ def _relay_rates(scenario, times, lat_deg, lon_deg, ground_m, horizon_at, availa
                     np.where(working, to_earth_m, np.nan),
                 )
             )
-        rates[relay.name] = np.where(seen & clear, np.minimum(up_rate, down), 0.0)
     return rates
+
+
+def assign_stations(
+    through: dict[str, dict[str, np.ndarray]],
+    antennas: dict[str, int],
+    n_steps: int,
+    one_at_a_time: frozenset[str] = frozenset(),
+) -> dict[str, np.ndarray]:
+    """Each user's rate when, at every step, the stations' antennas go to the users so that
+    the most data flows: an antenna serves one user at a time (a dish tracks the lander or
+    the relay, not both), a user takes one station, and of the users ``one_at_a_time`` (the
+    relays, which share the surface's one relay terminal) only one works at once. Every
+    assignment is tried (few users, few stations)."""
+    users = list(through)
+    names = list(antennas)
+    if not users:
+        return {}
+    choices = len(names) + 1  # each station, or none
+    if choices ** len(users) > 20_000:
+        raise InputError(
+            f"{len(users)} links over {len(names)} ground stations are too many to assign "
+            "(at most about 20 000 combinations)"
+        )
+    best_total = np.full(n_steps, -1.0)
+    best = {user: np.zeros(n_steps) for user in users}
+    for assignment in itertools.product(range(choices), repeat=len(users)):
+        used = [names[index] for index in assignment if index < len(names)]
+        if any(used.count(name) > antennas[name] for name in set(used)):
+            continue
+        working = [u for u, index in zip(users, assignment, strict=True) if index < len(names)]
+        if sum(user in one_at_a_time for user in working) > 1:
+            continue
+        rates = [
+            through[user][names[index]] if index < len(names) else np.zeros(n_steps)
+            for user, index in zip(users, assignment, strict=True)
+        ]
+        total = np.sum(rates, axis=0)
+        better = total > best_total
+        best_total = np.where(better, total, best_total)
+        for user, rate in zip(users, rates, strict=True):
+            best[user] = np.where(better, rate, best[user])
+    return best
 
 
 def _clear_of_moon(relay_m: np.ndarray, earth_m: np.ndarray) -> np.ndarray:

@@ -16,7 +16,9 @@ from ilrs.environment.export import write_intervals_csv
 from ilrs.errors import InputError
 from ilrs.station.simulation import SERIES_COLUMNS, Simulation
 
-__all__ = ["series_table", "write_run"]
+__all__ = ["RUN_FILES", "series_table", "write_run"]
+
+RUN_FILES = ("summary.json", "series.csv", "series.parquet", "contacts.csv", "station.png")
 
 
 def series_table(run: Simulation) -> dict[str, list | np.ndarray]:
@@ -71,7 +73,11 @@ def write_run(
         if plots:
             _plot(run, staging)
         if out_dir.exists():
-            # Replace only the files a run writes; anything else the user keeps there stays.
+            # Replace the files a run writes, and remove those of an earlier run that this
+            # one did not write (another series format, no plot); the user's own stay.
+            for name in RUN_FILES:
+                if not (staging / name).exists():
+                    (out_dir / name).unlink(missing_ok=True)
             for item in staging.iterdir():
                 item.replace(out_dir / item.name)
             staging.rmdir()

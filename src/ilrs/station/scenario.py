@@ -39,7 +39,8 @@ __all__ = [
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity are refused at the field, not met later as a strange figure.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _utc(text: str | None) -> str | None:
@@ -142,6 +143,9 @@ class ConstantSource(_Strict):
     kind: Literal["radioisotope", "fission", "other"] = "radioisotope"
     power_w: float = Field(gt=0)
     decay_per_year: float = Field(0.0, ge=0, lt=1, description="fractional loss per year")
+    installed_utc: str | None = Field(None, description="fuelled/started; none: at the start")
+
+    _check_installed = field_validator("installed_utc")(_utc)
 
 
 class Schedule(_Strict):
@@ -229,6 +233,12 @@ class Surface(_Strict):
     relay_link: LinkSpec | None = Field(None, description="terminal for the relay satellites")
     isru: Isru | None = None
     data_buffer_bytes: float = Field(64e9, gt=0)
+    survival_reserve_wh: float = Field(
+        0.0,
+        ge=0,
+        description="stored energy above the floors that only survival loads may draw: "
+        "the other loads are shed first",
+    )
 
 
 class OrbitSpec(_Strict):
@@ -283,6 +293,9 @@ class GroundStationSpec(_Strict):
     height_m: float = 0.0
     elevation_mask_deg: float = Field(5.0, ge=0, lt=90)
     hours_per_day: float = Field(24.0, gt=0, le=24, description="hours a day given to the ILRS")
+    antennas: int = Field(
+        1, ge=1, le=16, description="antennas it can give the ILRS at once (one link each)"
+    )
     terminal: TerminalSpec
 
     @model_validator(mode="after")
@@ -327,8 +340,122 @@ def load_scenario(path: str | Path) -> Scenario:
         raise source.validation_error(error) from None
     except IlrsError as error:  # raised outside a field validator
         raise source.error((), str(error)) from None
+    problems = cross_checks(scenario)
+    if problems:
+        raise source.problems_error(problems)
     scenario._base_dir = Path(path).resolve().parent
     return scenario
+
+
+def cross_checks(scenario: Scenario) -> list[tuple[tuple, str]]:
+    """What no single field can tell: names known and unique, every link with a
+    transmitter and a receiver, a station's hours no shorter than a step. Each problem as
+    (location in the file, message)."""
+    from ilrs.data import named_sites
+    from ilrs.sky.orbits import builtin_orbits
+    from ilrs.sky.stations import ground_stations
+
+    problems: list[tuple[tuple, str]] = []
+    site = scenario.site
+    if site.lat_deg is None and site.name.strip().lower() not in named_sites():
+        problems.append(
+            (("site", "name"), f"unknown site {site.name!r}; known: {', '.join(named_sites())}")
+        )
+    surface = scenario.surface
+    groups = [
+        ("solar_arrays", surface.solar_arrays),
+        ("storage", surface.storage),
+        ("constant_sources", surface.constant_sources),
+    ]
+    for field, items in groups:
+        problems += _duplicates(("surface", field), [item.name for item in items])
+    # Loads and rovers share one namespace (the series and summary name them).
+    load_names = [load.name for load in surface.loads]
+    for index, rover in enumerate(surface.rovers):
+        if rover.name in load_names:
+            problems.append(
+                (("surface", "rovers", index, "name"), f"a load is already named {rover.name!r}")
+            )
+    problems += _duplicates(("surface", "loads"), load_names)
+    problems += _duplicates(("surface", "rovers"), [rover.name for rover in surface.rovers])
+
+    for field in ("dte", "relay_link"):
+        link = getattr(surface, field)
+        if link is not None and link.terminal.rf_power_w <= 0:
+            where = ("surface", field, "terminal", "rf_power_w")
+            problems.append((where, "a transmitting terminal needs rf_power_w > 0"))
+    relays = scenario.orbital.relays
+    if relays and surface.relay_link is None:
+        problems.append(
+            (("orbital", "relays"), "relays need a surface.relay_link terminal to reach them")
+        )
+    known_orbits = builtin_orbits()
+    relay_names = [relay.name for relay in relays]
+    problems += _duplicates(("orbital", "relays"), relay_names)
+    for index, relay in enumerate(relays):
+        where = ("orbital", "relays", index)
+        if relay.builtin is not None and relay.builtin not in known_orbits:
+            problems.append(
+                (
+                    where + ("builtin",),
+                    f"unknown builtin orbit {relay.builtin!r}; known: {', '.join(known_orbits)}",
+                )
+            )
+        if relay.name.lower() == "direct to earth":
+            problems.append((where + ("name",), "'direct to Earth' names the direct link"))
+        if relay.proximity_terminal.system_noise_temperature_k <= 0:
+            problems.append(
+                (
+                    where + ("proximity_terminal", "system_noise_temperature_k"),
+                    "a receiving terminal needs system_noise_temperature_k > 0",
+                )
+            )
+        if relay.to_earth.terminal.rf_power_w <= 0:
+            problems.append(
+                (
+                    where + ("to_earth", "terminal", "rf_power_w"),
+                    "a transmitting terminal needs rf_power_w > 0",
+                )
+            )
+    stations = scenario.ground.stations
+    problems += _duplicates(("ground", "stations"), [station.name for station in stations])
+    step_h = parse_duration_s(scenario.period.step) / 3600.0
+    for index, station in enumerate(stations):
+        where = ("ground", "stations", index)
+        if station.lat_deg is None and station.name.strip().lower() not in ground_stations():
+            problems.append(
+                (
+                    where + ("name",),
+                    f"unknown ground station {station.name!r} (give lat_deg and lon_deg for a "
+                    f"new one); known: {', '.join(ground_stations())}",
+                )
+            )
+        if station.terminal.system_noise_temperature_k <= 0:
+            problems.append(
+                (
+                    where + ("terminal", "system_noise_temperature_k"),
+                    "a receiving terminal needs system_noise_temperature_k > 0",
+                )
+            )
+        if station.hours_per_day < 24 and station.hours_per_day < step_h:
+            problems.append(
+                (
+                    where + ("hours_per_day",),
+                    f"{station.hours_per_day:g} h a day is less than one step of "
+                    f"{scenario.period.step}",
+                )
+            )
+    return problems
+
+
+def _duplicates(location: tuple, names: list[str]) -> list[tuple[tuple, str]]:
+    seen: set[str] = set()
+    problems = []
+    for index, name in enumerate(names):
+        if name in seen:
+            problems.append((location + (index, "name"), f"the name {name!r} is used twice"))
+        seen.add(name)
+    return problems
 
 
 def scenario_json_schema() -> dict:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ilrs.errors import InputError
-from ilrs.sky import parse_utc
+from ilrs.sky import Times, parse_utc
 from ilrs.station import _energy_kernel as kernel
 from ilrs.station.budgets import worst_case_budgets
 from ilrs.station.exposure import Exposure
@@ -61,6 +61,7 @@ class Inputs:
     depth_of_discharge: np.ndarray
     efficiency: np.ndarray  # each way: sqrt(round trip)
     initial_fraction: np.ndarray
+    survival_reserve_wh: float  # stored energy only the survival loads may draw
     charge_limit_w: np.ndarray  # inf: no limit
     discharge_limit_w: np.ndarray
     isru_max_w: float
@@ -87,7 +88,8 @@ def prepare(scenario: Scenario, exposure: Exposure) -> Inputs:
         ) * ageing
     constant_w = np.zeros(tdb_s.size)
     for source in surface.constant_sources:
-        constant_w += source.power_w * _ageing(tdb_s, None, start_s, source.decay_per_year)
+        ageing = _ageing(tdb_s, source.installed_utc, start_s, source.decay_per_year)
+        constant_w += source.power_w * ageing
     loads: list[Load] = list(surface.loads) + list(surface.rovers)
     names = [load.name for load in loads]
     duplicated = {name for name in names if names.count(name) > 1}
@@ -114,6 +116,7 @@ def prepare(scenario: Scenario, exposure: Exposure) -> Inputs:
         depth_of_discharge=np.array([unit.depth_of_discharge for unit in storage], dtype=float),
         efficiency=np.sqrt([unit.round_trip_efficiency for unit in storage]).astype(float),
         initial_fraction=np.array([unit.initial_state_of_charge for unit in storage], dtype=float),
+        survival_reserve_wh=surface.survival_reserve_wh,
         charge_limit_w=_limits([unit.max_charge_w for unit in storage]),
         discharge_limit_w=_limits([unit.max_discharge_w for unit in storage]),
         isru_max_w=isru.max_power_w if isru else 0.0,
@@ -134,20 +137,30 @@ def _ageing(tdb_s, installed_utc, start_s, loss_per_year) -> np.ndarray:
 
 
 def _running(load: Load, tdb_s: np.ndarray, exposure: Exposure) -> np.ndarray:
+    """The part of each step [t, t + step) that the load's schedule has it running."""
     schedule = load.schedule
+    step_s = exposure.step_s
     if schedule.mode == "always":
         return np.ones(tdb_s.size)
     if schedule.mode == "sunlit":
         return (exposure.sunlit_fraction > 0).astype(float)
+    # Seconds from the period's start on the steps' own (UTC) clock: whole steps exactly.
+    elapsed_s = np.arange(tdb_s.size) * step_s
     if schedule.mode == "windows":
-        running = np.zeros(tdb_s.size)
+        running_s = np.zeros(tdb_s.size)
         for start, end in schedule.windows:
-            begin_s, end_s = parse_utc([start, end]).tdb_s
-            running[(tdb_s >= begin_s) & (tdb_s < end_s)] = 1.0
-        return running
+            begin_s, end_s = _on_step_clock(parse_utc([start, end]).tdb_s, tdb_s, step_s)
+            overlap_s = np.minimum(elapsed_s + step_s, end_s) - np.maximum(elapsed_s, begin_s)
+            running_s += np.clip(overlap_s, 0.0, None)
+        return np.minimum(running_s / step_s, 1.0)
+    # A duty cycle from the period's start: on for the first duty x period of each period.
     period_s = schedule.period_h * 3600.0
-    phase_s = np.mod(tdb_s - tdb_s[0], period_s)
-    return (phase_s < schedule.duty_cycle * period_s).astype(float)
+    on_s = schedule.duty_cycle * period_s
+
+    def on_time_s(elapsed_s):
+        return np.floor(elapsed_s / period_s) * on_s + np.minimum(np.mod(elapsed_s, period_s), on_s)
+
+    return (on_time_s(elapsed_s + step_s) - on_time_s(elapsed_s)) / step_s
 
 
 @dataclass(frozen=True)
@@ -177,6 +190,15 @@ class Simulation:
         totals["residual_wh"] = totals["generated_wh"] - sum(totals[key] for key in spent)
         return totals
 
+    def data_residual_bytes(self) -> float:
+        """Data generated minus delivered, dropped and still buffered (zero to rounding)."""
+        return float(
+            self.column("data_generated_bytes").sum()
+            - self.column("data_delivered_bytes").sum()
+            - self.column("data_dropped_bytes").sum()
+            - self.column("buffer_bytes")[-1]
+        )
+
     def summary(self) -> dict:
         inputs = self.inputs
         exposure = inputs.exposure
@@ -189,6 +211,8 @@ class Simulation:
         margin = stored - floor_wh
         worst = int(np.argmin(margin)) if margin.size else 0
         failures = np.flatnonzero(self.survival_failures)
+        # Stored energy is the state at each step's end.
+        step_ends = Times(times.tdb_s + exposure.step_s).utc_iso(0)
         generated = self.column("generated_w")
         delivered = self.column("data_delivered_bytes")
         result = {
@@ -217,7 +241,7 @@ class Simulation:
                 "usable_wh": float(np.sum(inputs.capacity_wh * inputs.depth_of_discharge)),
                 "min_stored_wh": float(stored.min()) if stored.size else 0.0,
                 "worst_margin_wh": float(margin[worst]) if margin.size else 0.0,
-                "worst_margin_utc": iso[worst],
+                "worst_margin_utc": step_ends[worst],
                 "min_state_of_charge": float(stored.min() / inputs.capacity_wh.sum())
                 if inputs.capacity_wh.sum() > 0
                 else None,
@@ -225,12 +249,13 @@ class Simulation:
             "energy_wh": self.energy_balance_wh(),
             "loads": {
                 name: {
-                    "served_fraction": float(np.mean(self.served_fraction[k])),
+                    "served_fraction": _served_part(self.inputs.load_w[k], self.served_fraction[k]),
                     "hours_short": float(np.sum(self.served_fraction[k] < 1 - 1e-9) * step_h),
                 }
                 for k, name in enumerate(inputs.load_names)
             },
             "data": {
+                "residual_bytes": self.data_residual_bytes(),
                 "generated_bytes": float(self.column("data_generated_bytes").sum()),
                 "delivered_bytes": float(delivered.sum()),
                 "dropped_bytes": float(self.column("data_dropped_bytes").sum()),
@@ -255,6 +280,23 @@ class Simulation:
         return result
 
 
+def _on_step_clock(instants_tdb_s, tdb_s: np.ndarray, step_s: float) -> np.ndarray:
+    """Instants as seconds from the first step on the UTC clock the steps keep (TDB runs
+    off it by microseconds a day), placed between the steps that bracket them."""
+    index = np.arange(tdb_s.size, dtype=float)
+    position = np.interp(instants_tdb_s, tdb_s, index)
+    before, after = instants_tdb_s < tdb_s[0], instants_tdb_s > tdb_s[-1]
+    position = np.where(before, (instants_tdb_s - tdb_s[0]) / step_s, position)
+    position = np.where(after, tdb_s.size - 1 + (instants_tdb_s - tdb_s[-1]) / step_s, position)
+    return position * step_s
+
+
+def _served_part(demand_w: np.ndarray, served_fraction: np.ndarray) -> float:
+    """Energy served over energy asked (1 for a load that never asked)."""
+    asked = demand_w.sum()
+    return float((demand_w * served_fraction).sum() / asked) if asked > 0 else 1.0
+
+
 def _window_figures(windows: list, span_days: float) -> dict:
     durations = [window.duration_h for window in windows]
     gaps = [
@@ -268,6 +310,37 @@ def _window_figures(windows: list, span_days: float) -> dict:
         "longest_h": float(max(durations, default=0.0)),
         "longest_gap_h": float(max(gaps, default=0.0)),
     }
+
+
+def _why_never(inputs: Inputs, what: str) -> str:
+    """Why no size keeps the survival loads alive, as far as the inputs tell."""
+    survival = inputs.load_priority == 0
+    survival_w = float(inputs.load_w[survival].max(axis=1).sum()) if survival.any() else 0.0
+    if what == "storage":
+        limit_w = float(inputs.discharge_limit_w.sum())
+        if limit_w < survival_w:
+            return (
+                f"the storage can give out at most {limit_w:g} W (max_discharge_w) while the "
+                f"survival loads ask up to {survival_w:g} W; no capacity is enough"
+            )
+        return (
+            "no capacity up to a million times the given one keeps the survival loads alive: "
+            "the generation over the period does not cover them (with the storage's losses)"
+        )
+    if not np.any(inputs.array_w > 0):
+        return "the arrays never see the Sun in the period; no area is enough"
+    return (
+        "no area up to a million times the given one keeps the survival loads alive: the "
+        "storage cannot carry them through the dark (too small, or limited in power)"
+    )
+
+
+def _reserve_per_unit(inputs: Inputs) -> np.ndarray:
+    """The survival reserve shared among the units by capacity."""
+    total = inputs.capacity_wh.sum()
+    if total <= 0:
+        return np.zeros_like(inputs.capacity_wh)
+    return inputs.survival_reserve_wh * inputs.capacity_wh / total
 
 
 def simulate(inputs: Inputs) -> Simulation:
@@ -289,6 +362,7 @@ def simulate(inputs: Inputs) -> Simulation:
         inputs.capacity_wh * (1.0 - inputs.depth_of_discharge),
         inputs.efficiency,
         initial_wh,
+        _reserve_per_unit(inputs),
         inputs.charge_limit_w,
         inputs.discharge_limit_w,
         inputs.isru_max_w,
@@ -308,8 +382,8 @@ def size(inputs: Inputs, what: str, *, tolerance: float = 0.005) -> tuple[dict, 
     that size."""
     if what not in ("storage", "array"):
         raise InputError(f"size: choose 'storage' or 'array', not {what!r}")
-    base = inputs.capacity_wh if what == "storage" else inputs.array_w
-    if base.size == 0 or not np.any(base > 0):
+    base = inputs.capacity_wh if what == "storage" else inputs.array_area_m2
+    if base.size == 0:
         raise InputError(
             f"size {what}: the scenario has no "
             f"{'storage unit' if what == 'storage' else 'solar array'} to scale"
@@ -327,10 +401,7 @@ def size(inputs: Inputs, what: str, *, tolerance: float = 0.005) -> tuple[dict, 
     while not survives(high):
         high *= 2.0
         if high > 2.0**20:
-            raise InputError(
-                f"size {what}: even {high:g} times the given {what} does not keep the survival "
-                "loads alive (too little generation over the period)"
-            )
+            raise InputError(f"size {what}: {_why_never(inputs, what)}")
     low = 0.0
     if survives(low + 1e-12):
         high = 0.0
