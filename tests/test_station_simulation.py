@@ -273,6 +273,27 @@ def test_a_survival_reserve_sheds_the_others_before_the_night_needs_it():
     assert summary["hours_short"] == pytest.approx(7.5)
 
 
+def test_sizing_for_survival_alone_leaves_the_other_loads_out():
+    sun = np.ones(193)
+    sun[20:60] = 0.0
+    spec = scenario(
+        solar_arrays=[{**ARRAY, "area_m2": 1000.0}],
+        storage=[battery(5000, depth_of_discharge=1.0, round_trip_efficiency=1.0)],
+        loads=[
+            {"name": "survival", "power_w": 100, "priority": 0},
+            {"name": "payload", "power_w": 100, "priority": 5},
+        ],
+    )
+    inputs = prepare(spec, exposure(sun))
+    everything, _ = size(inputs, "storage", tolerance=0.001)
+    alone, _ = size(inputs, "storage", tolerance=0.001, survival_only=True)
+    # Both loads through the 10 h night, but for the payload's last quarter hour: in the last
+    # step survival takes the last 25 Wh and the payload is shed.
+    assert everything["capacity_wh"]["battery"] == pytest.approx(1975.0, rel=0.002)
+    assert alone["capacity_wh"]["battery"] == pytest.approx(1000.0, rel=0.002)
+    assert alone["loads"] == "survival only"
+
+
 def test_sizing_names_why_nothing_is_enough():
     spec = scenario(
         solar_arrays=[{**ARRAY, "area_m2": 1000.0}],

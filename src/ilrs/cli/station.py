@@ -93,6 +93,13 @@ def size_command(
     tolerance: Annotated[
         float, typer.Option("--tolerance", help="Relative precision of the size found.")
     ] = 0.005,
+    survival_only: Annotated[
+        bool,
+        typer.Option(
+            "--survival-only/--all-loads",
+            help="Size for the survival loads alone, or for every load as scheduled.",
+        ),
+    ] = False,
 ) -> None:
     """The smallest storage (or array) that keeps the survival loads alive over the period."""
     from ilrs.station.simulation import size
@@ -100,7 +107,7 @@ def size_command(
     if not 0 < tolerance < 0.5:
         raise InputError(f"--tolerance must lie between 0 and 0.5, got {tolerance}")
     _, _, inputs = _prepared(scenario)
-    result, _ = size(inputs, what.value, tolerance=tolerance)
+    result, _ = size(inputs, what.value, tolerance=tolerance, survival_only=survival_only)
     json.dump(result, sys.stdout, indent=1, allow_nan=False)
     sys.stdout.write("\n")
 

@@ -375,13 +375,19 @@ def simulate(inputs: Inputs) -> Simulation:
     return Simulation(inputs, out, served_fraction, float(initial_wh.sum()))
 
 
-def size(inputs: Inputs, what: str, *, tolerance: float = 0.005) -> tuple[dict, Simulation]:
+def size(
+    inputs: Inputs, what: str, *, tolerance: float = 0.005, survival_only: bool = False
+) -> tuple[dict, Simulation]:
     """The smallest total storage capacity (``what="storage"``, every unit scaled alike)
     or array area (``"array"``) with no survival failure over the period, by bisection
-    on the scale factor to ``tolerance`` (relative). Returns the figures and the run at
-    that size."""
+    on the scale factor to ``tolerance`` (relative); the loads as scheduled, or only the
+    survival loads (``survival_only``). Returns the figures and the run at that size."""
     if what not in ("storage", "array"):
         raise InputError(f"size: choose 'storage' or 'array', not {what!r}")
+    if survival_only:
+        inputs = replace(
+            inputs, load_w=np.where((inputs.load_priority == 0)[:, None], inputs.load_w, 0.0)
+        )
     base = inputs.capacity_wh if what == "storage" else inputs.array_area_m2
     if base.size == 0:
         raise InputError(
@@ -413,7 +419,12 @@ def size(inputs: Inputs, what: str, *, tolerance: float = 0.005) -> tuple[dict, 
             low = middle
     run = simulate(scaled(high))
     storage = run.summary()["storage"]
-    result = {"what": what, "scale_factor": high, "given_survives": survives(1.0)}
+    result = {
+        "what": what,
+        "loads": "survival only" if survival_only else "all, as scheduled",
+        "scale_factor": high,
+        "given_survives": survives(1.0),
+    }
     if what == "storage":
         result["capacity_wh"] = dict(
             zip(inputs.storage_names, (inputs.capacity_wh * high).tolist(), strict=True)
