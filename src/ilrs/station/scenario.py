@@ -126,6 +126,9 @@ class Storage(_Strict):
     max_discharge_w: float | None = Field(
         None, gt=0, description="the most it gives out (fuel cell stack); none: no limit"
     )
+    installed_utc: str | None = Field(None, description="arrives (charged); none: at the start")
+
+    _check_installed = field_validator("installed_utc")(_utc)
 
     @model_validator(mode="after")
     def _can_hold_its_floor(self):
@@ -179,6 +182,9 @@ class Load(_Strict):
     )
     schedule: Schedule = Schedule()
     data_rate_bps: float = Field(0.0, ge=0, description="data generated while running")
+    installed_utc: str | None = Field(None, description="runs from then; none: from the start")
+
+    _check_installed = field_validator("installed_utc")(_utc)
 
 
 class Rover(Load):
@@ -208,6 +214,9 @@ class LinkSpec(_Strict):
     required_eb_n0_db: float = Field(2.5, description="for the coding used, at the BER wanted")
     margin_db: float = Field(3.0, ge=0)
     antenna_height_m: float = Field(3.0, ge=0, description="surface antenna above the ground")
+    installed_utc: str | None = Field(None, description="works from then; none: from the start")
+
+    _check_installed = field_validator("installed_utc")(_utc)
 
     @field_validator("rate_steps_bps")
     @classmethod
@@ -221,6 +230,9 @@ class Isru(_Strict):
     name: str = "ISRU plant"
     energy_per_kg_water_wh: float = Field(gt=0)
     max_power_w: float = Field(gt=0, description="the most the plant can draw")
+    installed_utc: str | None = Field(None, description="works from then; none: from the start")
+
+    _check_installed = field_validator("installed_utc")(_utc)
 
 
 class Surface(_Strict):

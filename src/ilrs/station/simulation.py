@@ -39,6 +39,7 @@ SERIES_COLUMNS = {
     "data_dropped_bytes": kernel.DATA_DROPPED,
     "buffer_bytes": kernel.BUFFER,
     "water_kg": kernel.WATER,
+    "storage_arrived_wh": kernel.ARRIVED,
 }
 
 
@@ -64,9 +65,11 @@ class Inputs:
     survival_reserve_wh: float  # stored energy only the survival loads may draw
     charge_limit_w: np.ndarray  # inf: no limit
     discharge_limit_w: np.ndarray
-    isru_max_w: float
+    isru_max_w: np.ndarray  # [n]: zero before the plant works
     isru_wh_per_kg: float
     buffer_bytes: float
+    arrival_step: np.ndarray  # the step each storage unit arrives at (charged)
+    downlink_bps: np.ndarray  # the links' rates while the surface terminals work
 
     @property
     def generation_w(self) -> np.ndarray:
@@ -95,11 +98,23 @@ def prepare(scenario: Scenario, exposure: Exposure) -> Inputs:
     duplicated = {name for name in names if names.count(name) > 1}
     if duplicated:
         raise InputError(f"surface: two loads are named {sorted(duplicated)[0]!r}")
-    load_w = np.array([load.power_w * _running(load, tdb_s, exposure) for load in loads]).reshape(
-        len(loads), tdb_s.size
-    )
+    load_w = np.array(
+        [
+            load.power_w * _running(load, tdb_s, exposure) * _installed(tdb_s, load.installed_utc)
+            for load in loads
+        ]
+    ).reshape(len(loads), tdb_s.size)
     storage = surface.storage
     isru = surface.isru
+    # The links' rates from the exposure, while the surface's terminals are installed.
+    dte_from = surface.dte.installed_utc if surface.dte is not None else None
+    relay_from = surface.relay_link.installed_utc if surface.relay_link is not None else None
+    relays = np.zeros(tdb_s.size)
+    for rate in exposure.relay_rate_bps.values():
+        relays = np.maximum(relays, rate)
+    downlink_bps = exposure.dte_rate_bps * _installed(tdb_s, dte_from) + relays * _installed(
+        tdb_s, relay_from
+    )
     return Inputs(
         exposure=exposure,
         step_h=exposure.step_s / 3600.0,
@@ -119,14 +134,30 @@ def prepare(scenario: Scenario, exposure: Exposure) -> Inputs:
         survival_reserve_wh=surface.survival_reserve_wh,
         charge_limit_w=_limits([unit.max_charge_w for unit in storage]),
         discharge_limit_w=_limits([unit.max_discharge_w for unit in storage]),
-        isru_max_w=isru.max_power_w if isru else 0.0,
+        isru_max_w=(
+            isru.max_power_w * _installed(tdb_s, isru.installed_utc)
+            if isru
+            else np.zeros(tdb_s.size)
+        ),
         isru_wh_per_kg=isru.energy_per_kg_water_wh if isru else 0.0,
         buffer_bytes=surface.data_buffer_bytes,
+        arrival_step=np.array(
+            [int(np.sum(_installed(tdb_s, unit.installed_utc) == 0)) for unit in storage],
+            dtype=np.int64,
+        ),
+        downlink_bps=downlink_bps,
     )
 
 
 def _limits(values: list[float | None]) -> np.ndarray:
     return np.array([np.inf if value is None else value for value in values], dtype=float)
+
+
+def _installed(tdb_s: np.ndarray, installed_utc: str | None) -> np.ndarray:
+    """1 from the installation on (from the start where none is given), 0 before."""
+    if installed_utc is None:
+        return np.ones(tdb_s.size)
+    return (tdb_s >= parse_utc(installed_utc).tdb_s[0]).astype(float)
 
 
 def _ageing(tdb_s, installed_utc, start_s, loss_per_year) -> np.ndarray:
@@ -186,8 +217,10 @@ class Simulation:
         names = ("generated", "demand", "served", "shed", "isru", "curtailed", "storage_loss")
         totals = {f"{name}_wh": float(self.column(f"{name}_w").sum() * step_h) for name in names}
         totals["stored_change_wh"] = float(self.column("stored_wh")[-1] - self.initial_stored_wh)
+        totals["storage_arrived_wh"] = float(self.column("storage_arrived_wh").sum())
         spent = ("served_wh", "isru_wh", "curtailed_wh", "storage_loss_wh", "stored_change_wh")
-        totals["residual_wh"] = totals["generated_wh"] - sum(totals[key] for key in spent)
+        income = totals["generated_wh"] + totals["storage_arrived_wh"]
+        totals["residual_wh"] = income - sum(totals[key] for key in spent)
         return totals
 
     def data_residual_bytes(self) -> float:
@@ -261,7 +294,7 @@ class Simulation:
                 "dropped_bytes": float(self.column("data_dropped_bytes").sum()),
                 "buffered_bytes": float(self.column("buffer_bytes")[-1]),
                 "delivered_per_day_bytes": float(delivered.sum() / span_days),
-                "downlink_available_fraction": float(np.mean(exposure.downlink_rate_bps > 0)),
+                "downlink_available_fraction": float(np.mean(inputs.downlink_bps > 0)),
                 "direct_to_earth_fraction": float(np.mean(exposure.dte_rate_bps > 0)),
                 "relay_fraction": {
                     name: float(np.mean(rate > 0)) for name, rate in exposure.relay_rate_bps.items()
@@ -362,17 +395,19 @@ def simulate(inputs: Inputs) -> Simulation:
         inputs.capacity_wh * (1.0 - inputs.depth_of_discharge),
         inputs.efficiency,
         initial_wh,
+        inputs.arrival_step,
         _reserve_per_unit(inputs),
         inputs.charge_limit_w,
         inputs.discharge_limit_w,
-        inputs.isru_max_w,
+        np.ascontiguousarray(inputs.isru_max_w, dtype=float),
         inputs.isru_wh_per_kg,
-        np.ascontiguousarray(inputs.exposure.downlink_rate_bps, dtype=float),
+        np.ascontiguousarray(inputs.downlink_bps, dtype=float),
         inputs.buffer_bytes,
         out,
         served_fraction,
     )
-    return Simulation(inputs, out, served_fraction, float(initial_wh.sum()))
+    present = inputs.arrival_step == 0
+    return Simulation(inputs, out, served_fraction, float(initial_wh[present].sum()))
 
 
 def size(
