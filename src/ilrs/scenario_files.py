@@ -55,11 +55,12 @@ class ScenarioSource:
     def error(self, location: tuple, problem: str) -> InputError:
         return InputError(f"{self.where(location)}: {problem}")
 
-    def validation_error(self, error) -> InputError:
-        """One InputError listing every problem pydantic found, each with its line."""
+    def validation_error(self, error, prefix: tuple = ()) -> InputError:
+        """One InputError listing every problem pydantic found, each with its line;
+        ``prefix``: where in the file the validated part sits."""
         problems = []
         for item in error.errors():
-            location = tuple(part for part in item["loc"] if not _is_union_tag(part))
+            location = prefix + tuple(part for part in item["loc"] if not _is_union_tag(part))
             message = item["msg"]
             if item["type"] == "extra_forbidden":
                 message = "unknown field (not part of the scenario schema)"

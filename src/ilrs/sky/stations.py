@@ -9,6 +9,7 @@ with UT1 taken as UTC and no polar motion: for dates ahead nobody knows either, 
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -107,7 +108,25 @@ def ground_station(name: str | GroundStation) -> GroundStation:
 
 
 def itrs_to_icrf(tdb_s: np.ndarray) -> np.ndarray:
-    """Matrices turning ITRS vectors into GCRS/ICRF vectors; shape ``tdb_s.shape + (3, 3)``."""
+    """Matrices turning ITRS vectors into GCRS/ICRF vectors; shape ``tdb_s.shape + (3, 3)``.
+
+    The last few sets of instants are remembered: each ground station over the same period
+    needs the same matrices, and the full precession-nutation costs some 40 us an instant.
+    """
+    tdb_s = np.ascontiguousarray(tdb_s, dtype=float)
+    key = (tdb_s.shape, hashlib.blake2b(tdb_s.tobytes(), digest_size=16).digest())
+    if key not in _EARTH_ORIENTATION:
+        if len(_EARTH_ORIENTATION) >= 4:
+            _EARTH_ORIENTATION.pop(next(iter(_EARTH_ORIENTATION)))
+        _EARTH_ORIENTATION[key] = _itrs_to_icrf(tdb_s)
+        _EARTH_ORIENTATION[key].flags.writeable = False
+    return _EARTH_ORIENTATION[key]
+
+
+_EARTH_ORIENTATION: dict[tuple, np.ndarray] = {}
+
+
+def _itrs_to_icrf(tdb_s: np.ndarray) -> np.ndarray:
     tt1, tt2 = tt_jd(tdb_s)
     ut1, ut2 = utc_jd(tdb_s)  # UT1 taken as UTC: see the module docstring
     celestial_to_terrestrial = erfa.c2t06a(tt1, tt2, ut1, ut2, 0.0, 0.0)

@@ -123,9 +123,10 @@ def site_exposure(scenario: Scenario, *, ephemeris=None) -> Exposure:
     }
 
     stations = {spec.name: _ground_station(spec) for spec in scenario.ground.stations}
+    day_index = _utc_day_index(times) if scenario.ground.stations else None
     available = {
         spec.name: _available(
-            spec, stations[spec.name], lat_deg, lon_deg, times, ground_m, ephemeris
+            spec, stations[spec.name], lat_deg, lon_deg, times, ground_m, ephemeris, day_index
         )
         for spec in scenario.ground.stations
     }
@@ -262,7 +263,7 @@ def _ground_station(spec: GroundStationSpec) -> GroundStation:
     )
 
 
-def _available(spec, station, lat_deg, lon_deg, times, ground_m, ephemeris):
+def _available(spec, station, lat_deg, lon_deg, times, ground_m, ephemeris, day_index):
     """When the station works for the ILRS: the Moon above its mask, within the hours a day
     it gives (the first ones of each UTC day the Moon is up). Also the view's distance."""
     view = station_view(station, lat_deg, lon_deg, times, ground_m + 2.0, ephemeris=ephemeris)
@@ -270,12 +271,19 @@ def _available(spec, station, lat_deg, lon_deg, times, ground_m, ephemeris):
     if spec.hours_per_day >= 24.0 or len(times) < 2:
         return up, view.distance_m
     step_h = float(np.median(np.diff(times.tdb_s))) / 3600.0
-    days = np.array([text[:10] for text in times.utc_iso()])
-    allowed = np.zeros_like(up)
-    for day in np.unique(days):
-        index = np.flatnonzero((days == day) & up)
-        allowed[index[: int(round(spec.hours_per_day / step_h))]] = True
-    return allowed, view.distance_m
+    # Rank of each up step within its day: up steps so far, less those before the day.
+    counted = np.cumsum(up)
+    day_starts = np.flatnonzero(np.diff(day_index, prepend=-1))
+    before_day = (counted - up)[day_starts]
+    rank = counted - before_day[np.cumsum(np.diff(day_index, prepend=-1) != 0) - 1]
+    return up & (rank <= int(round(spec.hours_per_day / step_h))), view.distance_m
+
+
+def _utc_day_index(times) -> np.ndarray:
+    """A number for each instant's UTC calendar day, increasing."""
+    days = np.array([text[:10] for text in times.utc_iso(0)])
+    _, index = np.unique(days, return_inverse=True)
+    return index
 
 
 def _terminal(spec: TerminalSpec, name: str) -> Terminal:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ilrs.errors import InputError
+from ilrs.numbers import finite_number
 from ilrs.sky.constants import SPEED_OF_LIGHT_M_S
 
 __all__ = [
@@ -62,33 +63,22 @@ DEFAULT_APERTURE_EFFICIENCY = 0.55  # a typical front-fed dish (Pratt, Bostian &
 # --- checks -------------------------------------------------------------------------------
 
 
-def _number(value, field: str, where: str) -> float:
-    """``value`` as a float, or an InputError naming ``field``."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{where}{field} must be a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise InputError(f"{where}{field} must be finite, got {number:g}")
-    return number
-
-
 def _positive(value, field: str, where: str = "") -> float:
-    number = _number(value, field, where)
+    number = finite_number(value, field, where)
     if number <= 0.0:
         raise InputError(f"{where}{field} must be positive, got {number:g}")
     return number
 
 
 def _not_negative(value, field: str, where: str = "") -> float:
-    number = _number(value, field, where)
+    number = finite_number(value, field, where)
     if number < 0.0:
         raise InputError(f"{where}{field} must be zero or positive, got {number:g}")
     return number
 
 
 def _efficiency(value, where: str = "") -> float:
-    number = _number(value, "efficiency", where)
+    number = finite_number(value, "efficiency", where)
     if not 0.0 < number <= 1.0:
         raise InputError(f"{where}efficiency must be in (0, 1], got {number:g}")
     return number
@@ -231,7 +221,7 @@ def _check_antenna(diameter_m, gain_dbi, efficiency, where: str) -> None:
     if diameter_m is not None:
         _positive(diameter_m, "diameter_m", where)
     else:
-        _number(gain_dbi, "gain_dbi", where)
+        finite_number(gain_dbi, "gain_dbi", where)
     _efficiency(efficiency, where)
 
 
@@ -442,7 +432,7 @@ def link_budget(
     distance = _positive(distance_m, "distance_m")
     frequency = _positive(frequency_hz, "frequency_hz")
     rate = _positive(data_rate_bps, "data_rate_bps")
-    required = _number(required_eb_n0_db, "required_eb_n0_db", "")
+    required = finite_number(required_eb_n0_db, "required_eb_n0_db", "")
     other = _not_negative(other_losses_db, "other_losses_db")
 
     eirp = transmitter.eirp_dbw(frequency)
@@ -517,8 +507,8 @@ def max_rate_bps(
         raise InputError(
             f"rate_steps_bps must be a non-empty sequence of rates, got {rate_steps_bps!r}"
         )
-    required = _number(required_eb_n0_db, "required_eb_n0_db", "")
-    margin = _number(margin_db, "margin_db", "")
+    required = finite_number(required_eb_n0_db, "required_eb_n0_db", "")
+    margin = finite_number(margin_db, "margin_db", "")
     c_n0 = np.asarray(
         c_over_n0_dbhz(
             transmitter,

@@ -30,31 +30,38 @@ __all__ = [
     "Period",
     "RelaySpec",
     "Scenario",
+    "Schedule",
     "Site",
     "SolarArray",
     "Storage",
+    "StrictModel",
+    "cross_checks",
     "load_scenario",
     "scenario_json_schema",
+    "utc_text",
 ]
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """A scenario section: unknown fields are errors, values frozen once read."""
+
     # NaN and infinity are refused at the field, not met later as a strange figure.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-def _utc(text: str | None) -> str | None:
+def utc_text(text: str | None) -> str | None:
+    """A field validator: the text is an ISO 8601 UTC instant (or absent)."""
     if text is not None:
         parse_utc(text)  # raises with the reason
     return text
 
 
-class Period(_Strict):
+class Period(StrictModel):
     start: str = Field(description="first instant, ISO 8601 UTC")
     end: str = Field(description="last instant, ISO 8601 UTC")
     step: str = Field("15min", description="time step, e.g. 15min, 1h, PT10M")
 
-    _check_start = field_validator("start", "end")(_utc)
+    _check_start = field_validator("start", "end")(utc_text)
 
     @field_validator("step")
     @classmethod
@@ -70,7 +77,7 @@ class Period(_Strict):
         return self
 
 
-class Site(_Strict):
+class Site(StrictModel):
     name: str | None = Field(None, description="a reference site (ilrs site list) or a label")
     lat_deg: float | None = Field(None, ge=-90, le=90)
     lon_deg: float | None = None
@@ -96,7 +103,7 @@ class Site(_Strict):
         return self
 
 
-class SolarArray(_Strict):
+class SolarArray(StrictModel):
     name: str
     mount: Literal["fixed", "vertical-tracking"] = Field(
         "vertical-tracking",
@@ -110,10 +117,10 @@ class SolarArray(_Strict):
     tilt_deg: float = Field(90.0, ge=0, le=90, description="fixed mount: 90 = vertical")
     installed_utc: str | None = None
 
-    _check_installed = field_validator("installed_utc")(_utc)
+    _check_installed = field_validator("installed_utc")(utc_text)
 
 
-class Storage(_Strict):
+class Storage(StrictModel):
     name: str
     kind: Literal["battery", "regenerative-fuel-cell"] = "battery"
     capacity_wh: float = Field(gt=0)
@@ -128,7 +135,7 @@ class Storage(_Strict):
     )
     installed_utc: str | None = Field(None, description="arrives (charged); none: at the start")
 
-    _check_installed = field_validator("installed_utc")(_utc)
+    _check_installed = field_validator("installed_utc")(utc_text)
 
     @model_validator(mode="after")
     def _can_hold_its_floor(self):
@@ -141,17 +148,17 @@ class Storage(_Strict):
         return self
 
 
-class ConstantSource(_Strict):
+class ConstantSource(StrictModel):
     name: str
     kind: Literal["radioisotope", "fission", "other"] = "radioisotope"
     power_w: float = Field(gt=0)
     decay_per_year: float = Field(0.0, ge=0, lt=1, description="fractional loss per year")
     installed_utc: str | None = Field(None, description="fuelled/started; none: at the start")
 
-    _check_installed = field_validator("installed_utc")(_utc)
+    _check_installed = field_validator("installed_utc")(utc_text)
 
 
-class Schedule(_Strict):
+class Schedule(StrictModel):
     mode: Literal["always", "sunlit", "duty-cycle", "windows"] = "always"
     duty_cycle: float = Field(1.0, gt=0, le=1, description="duty-cycle: fraction of each period")
     period_h: float = Field(24.0, gt=0)
@@ -174,7 +181,7 @@ class Schedule(_Strict):
         return self
 
 
-class Load(_Strict):
+class Load(StrictModel):
     name: str
     power_w: float = Field(ge=0)
     priority: int = Field(
@@ -184,7 +191,7 @@ class Load(_Strict):
     data_rate_bps: float = Field(0.0, ge=0, description="data generated while running")
     installed_utc: str | None = Field(None, description="runs from then; none: from the start")
 
-    _check_installed = field_validator("installed_utc")(_utc)
+    _check_installed = field_validator("installed_utc")(utc_text)
 
 
 class Rover(Load):
@@ -192,7 +199,7 @@ class Rover(Load):
     schedule: Schedule = Schedule(mode="duty-cycle", duty_cycle=0.3, period_h=24.0)
 
 
-class TerminalSpec(_Strict):
+class TerminalSpec(StrictModel):
     diameter_m: float | None = Field(None, gt=0)
     gain_dbi: float | None = None
     efficiency: float = Field(0.55, gt=0, le=1)
@@ -207,7 +214,7 @@ class TerminalSpec(_Strict):
         return self
 
 
-class LinkSpec(_Strict):
+class LinkSpec(StrictModel):
     terminal: TerminalSpec
     frequency_hz: float = Field(gt=0)
     rate_steps_bps: list[float] = Field(min_length=1)
@@ -216,7 +223,7 @@ class LinkSpec(_Strict):
     antenna_height_m: float = Field(3.0, ge=0, description="surface antenna above the ground")
     installed_utc: str | None = Field(None, description="works from then; none: from the start")
 
-    _check_installed = field_validator("installed_utc")(_utc)
+    _check_installed = field_validator("installed_utc")(utc_text)
 
     @field_validator("rate_steps_bps")
     @classmethod
@@ -226,16 +233,16 @@ class LinkSpec(_Strict):
         return sorted(steps)
 
 
-class Isru(_Strict):
+class Isru(StrictModel):
     name: str = "ISRU plant"
     energy_per_kg_water_wh: float = Field(gt=0)
     max_power_w: float = Field(gt=0, description="the most the plant can draw")
     installed_utc: str | None = Field(None, description="works from then; none: from the start")
 
-    _check_installed = field_validator("installed_utc")(_utc)
+    _check_installed = field_validator("installed_utc")(utc_text)
 
 
-class Surface(_Strict):
+class Surface(StrictModel):
     solar_arrays: list[SolarArray] = []
     storage: list[Storage] = []
     constant_sources: list[ConstantSource] = []
@@ -253,7 +260,7 @@ class Surface(_Strict):
     )
 
 
-class OrbitSpec(_Strict):
+class OrbitSpec(StrictModel):
     perilune_altitude_m: float
     apolune_altitude_m: float
     inclination_deg: float = Field(ge=0, le=180)
@@ -262,7 +269,7 @@ class OrbitSpec(_Strict):
     mean_anomaly_deg: float = 0.0
     epoch_utc: str = "2026-01-01T00:00:00Z"
 
-    _check_epoch = field_validator("epoch_utc")(_utc)
+    _check_epoch = field_validator("epoch_utc")(utc_text)
 
     @field_validator("perilune_altitude_m")
     @classmethod
@@ -278,7 +285,7 @@ class OrbitSpec(_Strict):
         return self
 
 
-class RelaySpec(_Strict):
+class RelaySpec(StrictModel):
     name: str
     builtin: str | None = Field(None, description="queqiao-2-24h or queqiao-2-12h")
     orbit: OrbitSpec | None = None
@@ -294,11 +301,11 @@ class RelaySpec(_Strict):
         return self
 
 
-class Orbital(_Strict):
+class Orbital(StrictModel):
     relays: list[RelaySpec] = []
 
 
-class GroundStationSpec(_Strict):
+class GroundStationSpec(StrictModel):
     name: str = Field(description="a built-in station (kashi, jiamusi ...) or a new name")
     lat_deg: float | None = Field(None, ge=-90, le=90)
     lon_deg: float | None = None
@@ -317,17 +324,17 @@ class GroundStationSpec(_Strict):
         return self
 
 
-class Facility(_Strict):
+class Facility(StrictModel):
     name: str
     location: str = ""
 
 
-class Ground(_Strict):
+class Ground(StrictModel):
     stations: list[GroundStationSpec] = []
     headquarters: Facility | None = None
 
 
-class Scenario(_Strict):
+class Scenario(StrictModel):
     name: str
     period: Period
     site: Site

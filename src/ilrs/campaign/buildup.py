@@ -1,0 +1,276 @@
+"""The station as the campaign builds it: each element and payload installed when the mission
+that brings it lands, one simulation over the whole build-up, the capabilities year by year,
+and the milestones judged against them.
+
+The site's exposure (ephemerides, horizons, relays, ground stations) does not depend on
+which elements are there, so it is computed once and serves every variant of the campaign
+(what-ifs rerun only the step loop, in milliseconds per year).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ilrs.campaign.scenario import Campaign, Milestone, Mission
+from ilrs.sky import Times, parse_utc
+from ilrs.station.exposure import Exposure, site_exposure
+from ilrs.station.scenario import Load, Scenario
+from ilrs.station.simulation import Inputs, Simulation, prepare, simulate
+
+__all__ = [
+    "CAPABILITIES",
+    "Buildup",
+    "YearFigures",
+    "assemble_station",
+    "build_up",
+    "campaign_exposure",
+    "continuous_power_w",
+    "judge",
+    "landing_utc",
+]
+
+# The capability curves, as named in the milestone criteria and the timeline table.
+CAPABILITIES = {
+    "continuous_power_w": "the largest constant load the year's generation and storage carry",
+    "mean_generated_w": "mean generated power",
+    "worst_night_margin_wh": "least stored energy above the floors, loads as scheduled",
+    "data_per_day_bytes": "data delivered per day",
+    "water_per_year_kg": "water produced in the year",
+    "payloads_hosted": "payloads installed by the year's end",
+    "survival_failure_h": "hours some survival load went short",
+}
+
+
+def landing_utc(mission: Mission) -> str:
+    return Times(np.array([mission.landing_tdb_s])).utc_iso(0)[0]
+
+
+def assemble_station(station: Scenario, campaign: Campaign) -> tuple[Scenario, list[str]]:
+    """The station with each delivered element installed at its mission's landing and
+    each payload added as a load from then; elements no (remaining) mission delivers are
+    left out. Returns the station and each payload's installation (UTC)."""
+    landing = {}
+    for mission in campaign.missions:
+        if mission.status == "cancelled":
+            continue
+        for element in mission.delivers:
+            landing[element] = landing_utc(mission)
+    surface = station.surface
+
+    def installed(items):
+        return [
+            item.model_copy(update={"installed_utc": landing[item.name]})
+            for item in items
+            if item.name in landing
+        ]
+
+    payload_loads = []
+    for mission in campaign.missions:
+        if mission.status == "cancelled" or not mission.joins_station:
+            continue
+        for payload in (payload for payload in mission.payloads if payload.on_surface):
+            payload_loads.append(
+                Load(
+                    name=f"{payload.name} ({mission.name})",
+                    power_w=payload.power_w,
+                    priority=payload.priority,
+                    schedule=payload.schedule,
+                    data_rate_bps=payload.data_rate_bps,
+                    installed_utc=landing_utc(mission),
+                )
+            )
+    updates = {
+        "solar_arrays": installed(surface.solar_arrays),
+        "storage": installed(surface.storage),
+        "constant_sources": installed(surface.constant_sources),
+        "loads": installed(surface.loads) + payload_loads,
+        "rovers": installed(surface.rovers),
+        "isru": (
+            surface.isru.model_copy(update={"installed_utc": landing[surface.isru.name]})
+            if surface.isru is not None and surface.isru.name in landing
+            else None
+        ),
+    }
+    for field in ("dte", "relay_link"):
+        link = getattr(surface, field)
+        updates[field] = (
+            link.model_copy(update={"installed_utc": landing[field]})
+            if link is not None and field in landing
+            else None
+        )
+    built = station.model_copy(
+        update={"surface": surface.model_copy(update=updates), "period": campaign.timeline}
+    )
+    built._base_dir = station._base_dir
+    return built, [load.installed_utc for load in payload_loads]
+
+
+def campaign_exposure(station: Scenario, campaign: Campaign, *, ephemeris=None) -> Exposure:
+    """The site's exposure over the campaign's timeline, with every element the station
+    may ever have."""
+    over_timeline = station.model_copy(update={"period": campaign.timeline})
+    over_timeline._base_dir = station._base_dir
+    return site_exposure(over_timeline, ephemeris=ephemeris)
+
+
+@dataclass(frozen=True)
+class YearFigures:
+    year: int
+    continuous_power_w: float
+    mean_generated_w: float
+    worst_night_margin_wh: float
+    data_per_day_bytes: float
+    water_per_year_kg: float
+    payloads_hosted: int
+    survival_failure_h: float
+
+    def as_dict(self) -> dict:
+        return {key: getattr(self, key) for key in ("year", *CAPABILITIES)}
+
+
+@dataclass(frozen=True)
+class Buildup:
+    """A simulated build-up: the run, the figures of each year and the milestones judged."""
+
+    station: Scenario
+    run: Simulation
+    years: list[YearFigures]
+    milestones: list[dict]
+    landings: dict[str, str]
+
+    def year(self, year: int) -> YearFigures | None:
+        return next((figures for figures in self.years if figures.year == year), None)
+
+
+def build_up(station: Scenario, campaign: Campaign, exposure: Exposure) -> Buildup:
+    """Simulate the campaign's station over its timeline and judge its milestones."""
+    built, payload_landings = assemble_station(station, campaign)
+    inputs = prepare(built, exposure)
+    run = simulate(inputs)
+    years = _years(run, payload_landings)
+    judged = [judge(milestone, years) for milestone in campaign.milestones]
+    landings = {
+        mission.name: landing_utc(mission)
+        for mission in campaign.missions
+        if mission.status != "cancelled"
+    }
+    return Buildup(built, run, years, judged, landings)
+
+
+def _years(run: Simulation, payload_landings: list[str]) -> list[YearFigures]:
+    inputs = run.inputs
+    iso = inputs.exposure.times.utc_iso(0)
+    calendar_years = np.array([int(text[:4]) for text in iso])
+    step_h = inputs.step_h
+    stored = run.column("stored_wh")
+    floors = _floor_series(inputs)
+    tdb_s = inputs.exposure.times.tdb_s
+    installed = np.array(
+        [np.searchsorted(tdb_s, parse_utc(utc).tdb_s[0]) for utc in payload_landings],
+        dtype=np.int64,
+    )
+    figures = []
+    for year in np.unique(calendar_years):
+        steps = np.flatnonzero(calendar_years == year)
+        days = steps.size * step_h / 24.0
+        present_floor = floors[steps]
+        figures.append(
+            YearFigures(
+                year=int(year),
+                continuous_power_w=continuous_power_w(inputs, steps),
+                mean_generated_w=float(run.column("generated_w")[steps].mean()),
+                worst_night_margin_wh=float(np.min(stored[steps] - present_floor)),
+                data_per_day_bytes=float(run.column("data_delivered_bytes")[steps].sum() / days),
+                water_per_year_kg=float(run.column("water_kg")[steps].sum()),
+                payloads_hosted=int(np.sum(installed <= steps[-1])),
+                survival_failure_h=float(np.sum(run.survival_failures[steps]) * step_h),
+            )
+        )
+    return figures
+
+
+def _floor_series(inputs: Inputs) -> np.ndarray:
+    """The storage floors of the units present at each step [Wh]."""
+    n_steps = inputs.constant_w.size
+    floors = np.zeros(n_steps)
+    for unit, arrival in enumerate(inputs.arrival_step):
+        floor = inputs.capacity_wh[unit] * (1.0 - inputs.depth_of_discharge[unit])
+        floors[int(arrival) :] += floor
+    return floors
+
+
+def continuous_power_w(inputs: Inputs, steps: np.ndarray, *, tolerance_w: float = 1.0) -> float:
+    """The largest constant load that the generation and the storage present over these
+    steps carry with no break, the storage full at the first step (bisection)."""
+    first, last = int(steps[0]), int(steps[-1]) + 1
+    present = inputs.arrival_step <= first
+    generation = inputs.generation_w[first:last]
+    one_load = np.ones((1, last - first))
+    trial = replace(
+        inputs,
+        array_w=inputs.array_w[:, first:last],
+        constant_w=inputs.constant_w[first:last],
+        load_names=["constant load"],
+        load_w=one_load,
+        load_priority=np.zeros(1, dtype=np.int64),
+        load_data_bps=np.zeros(1),
+        storage_names=[n for n, keep in zip(inputs.storage_names, present, strict=True) if keep],
+        capacity_wh=inputs.capacity_wh[present],
+        depth_of_discharge=inputs.depth_of_discharge[present],
+        efficiency=inputs.efficiency[present],
+        initial_fraction=np.ones(int(present.sum())),
+        survival_reserve_wh=0.0,
+        charge_limit_w=inputs.charge_limit_w[present],
+        discharge_limit_w=inputs.discharge_limit_w[present],
+        isru_max_w=np.zeros(last - first),
+        arrival_step=np.zeros(int(present.sum()), dtype=np.int64),
+        downlink_bps=np.zeros(last - first),
+    )
+
+    def carried(power_w: float) -> bool:
+        run = simulate(replace(trial, load_w=one_load * power_w))
+        return not run.survival_failures.any()
+
+    low, high = 0.0, float(generation.max()) + 1.0
+    if not carried(low + 1e-9):
+        return 0.0
+    if carried(high):
+        return high
+    while high - low > tolerance_w:
+        middle = 0.5 * (low + high)
+        if carried(middle):
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def judge(milestone: Milestone, years: list[YearFigures]) -> dict:
+    """Pass or fail with the reasons: the criteria against the year the milestone ends."""
+    by_s = float(parse_utc(milestone.by_utc).tdb_s[0]) - 1.0  # 2035-12-31T23:59:59 -> 2035
+    year = int(Times(np.array([by_s])).utc_iso(0)[0][:4])
+    figures = next((item for item in years if item.year == year), None)
+    result = {"milestone": milestone.name, "by_utc": milestone.by_utc, "year": year}
+    if figures is None:
+        result.update(passed=False, reasons=[f"the timeline does not reach {year}"])
+        return result
+    criteria = milestone.criteria
+    reasons = []
+    if criteria.survival and figures.survival_failure_h > 0:
+        reasons.append(f"survival loads went short for {figures.survival_failure_h:g} h in {year}")
+    checks = (
+        ("continuous_power_w", "continuous power", "W"),
+        ("worst_night_margin_wh", "worst-night margin", "Wh"),
+        ("data_per_day_bytes", "data delivered per day", "bytes"),
+        ("water_per_year_kg", "water per year", "kg"),
+        ("payloads_hosted", "payloads hosted", ""),
+    )
+    for key, label, unit in checks:
+        wanted = getattr(criteria, key)
+        have = getattr(figures, key)
+        if wanted is not None and have < wanted:
+            reasons.append(f"{label} {have:,.0f} {unit} in {year} < {wanted:,.0f} {unit}".strip())
+    result.update(passed=not reasons, reasons=reasons, figures=figures.as_dict())
+    return result
