@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from ilrs import __version__
+from ilrs.cli import campaign as _campaign
 from ilrs.cli import maps as _maps
 from ilrs.cli import site as _site
 from ilrs.cli import sky as _sky
@@ -53,6 +54,7 @@ _terrain.register(app)
 _site.register(app)
 _maps.register(app)
 _station.register(app)
+_campaign.register(app)
 
 EXIT_INPUT_ERROR = 1
 

@@ -23,7 +23,15 @@ from ilrs.sky.stations import GroundStation, ground_station, station_view
 from ilrs.station.links import Terminal, max_rate_bps
 from ilrs.station.scenario import GroundStationSpec, LinkSpec, Scenario, TerminalSpec
 
-__all__ = ["ASTRONOMICAL_UNIT_M", "SOLAR_CONSTANT_W_M2", "Exposure", "site_exposure"]
+__all__ = [
+    "ASTRONOMICAL_UNIT_M",
+    "SOLAR_CONSTANT_W_M2",
+    "Exposure",
+    "assign_stations",
+    "site_exposure",
+    "site_horizons",
+    "site_position",
+]
 
 DIRECT = "direct to Earth"
 SOLAR_CONSTANT_W_M2 = 1361.0  # total solar irradiance at 1 au; Kopp & Lean 2011, GRL 38:L01706
@@ -95,8 +103,8 @@ def site_exposure(scenario: Scenario, *, ephemeris=None) -> Exposure:
     period = scenario.period
     times = utc_range(period.start, period.end, period.step)
     step_s = float(np.median(np.diff(times.tdb_s))) if len(times) > 1 else 0.0
-    lat_deg, lon_deg = _site_position(scenario)
-    horizon_at, ground_m, source_label = _horizons(scenario, lat_deg, lon_deg)
+    lat_deg, lon_deg = site_position(scenario)
+    horizon_at, ground_m, source_label = site_horizons(scenario, lat_deg, lon_deg)
 
     surface = scenario.surface
     heights = {array.height_m for array in surface.solar_arrays} | {2.0}
@@ -179,7 +187,8 @@ def site_exposure(scenario: Scenario, *, ephemeris=None) -> Exposure:
     )
 
 
-def _site_position(scenario: Scenario) -> tuple[float, float]:
+def site_position(scenario: Scenario) -> tuple[float, float]:
+    """The scenario site's latitude and east longitude [deg]."""
     site = scenario.site
     if site.lat_deg is not None:
         return float(site.lat_deg), float(site.lon_deg)
@@ -189,7 +198,7 @@ def _site_position(scenario: Scenario) -> tuple[float, float]:
     return named.lat_deg, named.lon_deg
 
 
-def _horizons(scenario: Scenario, lat_deg: float, lon_deg: float):
+def site_horizons(scenario: Scenario, lat_deg: float, lon_deg: float):
     """A function giving the horizon line at a height above the ground, the ground's
     height, and a label of the terrain used."""
     site = scenario.site

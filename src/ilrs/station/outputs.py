@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ import numpy as np
 from ilrs import __version__
 from ilrs.environment.export import write_intervals_csv
 from ilrs.errors import InputError
+from ilrs.outfolder import staged_folder
 from ilrs.station.simulation import SERIES_COLUMNS, Simulation
 
 __all__ = ["RUN_FILES", "series_table", "write_run"]
@@ -48,9 +47,6 @@ def write_run(
     ``out_dir``; returns the summary written."""
     if series_format not in ("csv", "parquet"):
         raise InputError(f"series format must be csv or parquet, not {series_format!r}")
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"{out_dir} exists and is not a folder")
     summary = run.summary()
     summary["scenario"] = {"name": scenario_name, "file": scenario_file}
     summary["provenance"] = {
@@ -58,9 +54,7 @@ def write_run(
         "ephemeris": "JPL DE421",
         "terrain": run.inputs.exposure.horizon_source,
     }
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with staged_folder(out_dir, RUN_FILES) as staging:
         table = series_table(run)
         if series_format == "csv":
             _write_csv(staging / "series.csv", table)
@@ -72,20 +66,6 @@ def write_run(
             stream.write("\n")
         if plots:
             _plot(run, staging)
-        if out_dir.exists():
-            # Replace the files a run writes, and remove those of an earlier run that this
-            # one did not write (another series format, no plot); the user's own stay.
-            for name in RUN_FILES:
-                if not (staging / name).exists():
-                    (out_dir / name).unlink(missing_ok=True)
-            for item in staging.iterdir():
-                item.replace(out_dir / item.name)
-            staging.rmdir()
-        else:
-            staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return summary
 
 

@@ -1,0 +1,110 @@
+"""The campaign drawn: a Gantt of the missions with the milestones, and the station's
+capabilities year by year against the milestones' thresholds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ilrs.campaign.buildup import Buildup
+from ilrs.campaign.scenario import Campaign
+from ilrs.sky import Times, parse_utc
+
+__all__ = ["draw_capabilities", "draw_gantt"]
+
+_PANELS = (
+    ("continuous_power_w", "continuous power [kW]", 1e-3),
+    ("data_per_day_bytes", "data home [GB/day]", 1e-9),
+    ("water_per_year_kg", "water [t/year]", 1e-3),
+    ("worst_night_margin_wh", "worst-night margin [kWh]", 1e-3),
+)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _decimal_year(tdb_s: float) -> float:
+    iso = Times(np.array([tdb_s])).utc_iso(0)[0]
+    year = int(iso[:4])
+    start = float(parse_utc(f"{year}-01-01").tdb_s[0])
+    end = float(parse_utc(f"{year + 1}-01-01").tdb_s[0])
+    return year + (tdb_s - start) / (end - start)
+
+
+def draw_gantt(campaign: Campaign, buildup: Buildup, path: Path) -> Path:
+    """Each mission from launch to landing (and its surface life to the timeline's end
+    when it joins the station), milestones as lines, green where met, red where not."""
+    plt = _pyplot()
+    missions = [m for m in campaign.missions if m.status != "cancelled"]
+    end = _decimal_year(float(parse_utc(campaign.timeline.end).tdb_s[0]))
+    figure, axes = plt.subplots(figsize=(11, 0.45 * len(missions) + 1.8), constrained_layout=True)
+    for row, mission in enumerate(reversed(missions)):
+        launch = _decimal_year(mission.launch_tdb_s)
+        landing = _decimal_year(mission.landing_tdb_s)
+        if mission.joins_station:
+            axes.barh(row, end - landing, left=landing, color="tab:blue", alpha=0.25, height=0.5)
+        axes.barh(row, max(landing - launch, 0.03), left=launch, color="tab:blue", height=0.5)
+        axes.text(launch - 0.1, row, mission.name, ha="right", va="center", fontsize=8)
+    for judged in buildup.milestones:
+        when = _decimal_year(float(parse_utc(judged["by_utc"]).tdb_s[0]))
+        colour = "tab:green" if judged["passed"] else "tab:red"
+        axes.axvline(when, color=colour, lw=1.5)
+        verdict = "met" if judged["passed"] else "not met"
+        axes.text(
+            when,
+            len(missions) - 0.4,
+            f"{judged['milestone']} ({verdict})",
+            rotation=90,
+            va="top",
+            ha="right",
+            fontsize=8,
+            color=colour,
+        )
+    start = _decimal_year(float(parse_utc(campaign.timeline.start).tdb_s[0]))
+    axes.set_xlim(start - 3.0, end + 0.5)
+    axes.set_yticks([])
+    axes.set_xlabel("year (dark: launch to landing; light: on the surface)")
+    axes.set_title(campaign.name)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def draw_capabilities(campaign: Campaign, buildup: Buildup, path: Path) -> Path:
+    """The capability curves, one panel each, with the milestones' thresholds marked."""
+    plt = _pyplot()
+    years = np.array([figures.year for figures in buildup.years])
+    figure, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True, constrained_layout=True)
+    for axis, (key, label, scale) in zip(axes.ravel(), _PANELS, strict=True):
+        values = np.array([getattr(figures, key) for figures in buildup.years]) * scale
+        axis.step(years, values, where="mid", color="tab:blue")
+        for milestone in campaign.milestones:
+            wanted = getattr(milestone.criteria, key, None)
+            if wanted is None:
+                continue
+            year = int(milestone.by_utc[:4])
+            axis.plot([year], [wanted * scale], "v", color="tab:red")
+            axis.annotate(
+                milestone.name,
+                (year, wanted * scale),
+                fontsize=7,
+                xytext=(-4, 6),
+                textcoords="offset points",
+                ha="right",
+            )
+        axis.set_ylabel(label)
+        axis.grid(alpha=0.3)
+    for landing in buildup.landings.values():
+        for axis in axes.ravel():
+            axis.axvline(int(landing[:4]), color="0.85", lw=0.8, zorder=0)
+    figure.suptitle(f"{campaign.name}: the station year by year (red: milestone thresholds)")
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path

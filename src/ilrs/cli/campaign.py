@@ -1,0 +1,258 @@
+"""``ilrs campaign``: check a campaign, simulate its build-up, find landing windows, and
+ask what a delay or a dropped mission would change."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ilrs.cli.output import OutputFormat, write_table
+from ilrs.errors import InputError
+
+campaign_app = typer.Typer(
+    help="The campaign: missions, launch windows and the station's build-up to 2045."
+)
+
+TIMELINE_FILES = ("timeline.csv", "milestones.json", "findings.json", "gantt.png", "capability.png")
+WINDOW_FILES = ("calendar.csv", "calendar.ics")
+WHATIF_FILES = ("whatif.json", "timeline.csv", "gantt.png", "capability.png")
+
+CampaignArgument = Annotated[
+    Path | None,
+    typer.Argument(help="Campaign scenario YAML (default: the embedded reference campaign)."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(campaign_app, name="campaign")
+
+
+def _load(path: Path | None):
+    from ilrs.campaign.scenario import load_campaign
+    from ilrs.data import data_path
+
+    path = path if path is not None else data_path("campaign_reference.yaml")
+    station, campaign = load_campaign(path)
+    return path, station, campaign
+
+
+def _simulated(station, campaign):
+    from ilrs.campaign.buildup import build_up, campaign_exposure
+
+    print(
+        f"ilrs campaign: {campaign.name}: the site's sky {campaign.timeline.start[:4]}-"
+        f"{campaign.timeline.end[:4]} ...",
+        file=sys.stderr,
+    )
+    exposure = campaign_exposure(station, campaign)
+    return exposure, build_up(station, campaign, exposure)
+
+
+def _print_findings(findings) -> None:
+    if not findings:
+        print("no findings")
+    for finding in findings:
+        print(f"{finding.severity}: {finding.message}")
+
+
+@campaign_app.command("check")
+def check_command(
+    campaign_file: CampaignArgument = None,
+    plan_only: Annotated[
+        bool, typer.Option("--plan-only", help="Only the plan's own checks (no simulation).")
+    ] = False,
+) -> None:
+    """Masses against launchers, dependency order, launch cadence; then (simulating the
+    build-up) each mission's payloads against the power and data the station offers."""
+    from ilrs.campaign.checks import build_up_findings, plan_findings
+
+    _, station, campaign = _load(campaign_file)
+    findings = plan_findings(station, campaign)
+    if not plan_only and not any(f.severity == "error" for f in findings):
+        _, buildup = _simulated(station, campaign)
+        findings += build_up_findings(buildup, campaign)
+    _print_findings(findings)
+
+
+def _timeline_rows(buildup) -> dict[str, list]:
+    rows = [figures.as_dict() for figures in buildup.years]
+    return {key: [row[key] for row in rows] for key in rows[0]}
+
+
+def _write_timeline(staging: Path, campaign, buildup) -> None:
+    from ilrs.campaign.charts import draw_capabilities, draw_gantt
+    from ilrs.environment.export import write_table_csv
+
+    write_table_csv(staging / "timeline.csv", _timeline_rows(buildup))
+    draw_gantt(campaign, buildup, staging / "gantt.png")
+    draw_capabilities(campaign, buildup, staging / "capability.png")
+
+
+@campaign_app.command("timeline")
+def timeline_command(
+    campaign_file: CampaignArgument = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("build/campaign"),
+) -> None:
+    """The build-up simulated over the timeline: capabilities per year, milestones judged,
+    findings, the Gantt and capability charts. Prints the milestones (JSON)."""
+    from ilrs.campaign.checks import build_up_findings, plan_findings
+    from ilrs.outfolder import staged_folder
+
+    _, station, campaign = _load(campaign_file)
+    _, buildup = _simulated(station, campaign)
+    findings = plan_findings(station, campaign) + build_up_findings(buildup, campaign)
+    with staged_folder(out, TIMELINE_FILES) as staging:
+        _write_timeline(staging, campaign, buildup)
+        _dump(staging / "milestones.json", buildup.milestones)
+        _dump(staging / "findings.json", [finding.as_dict() for finding in findings])
+    json.dump(buildup.milestones, sys.stdout, indent=1, allow_nan=False)
+    sys.stdout.write("\n")
+
+
+def _dump(path: Path, value) -> None:
+    with path.open("w", encoding="utf-8") as stream:
+        json.dump(value, stream, indent=1, allow_nan=False)
+        stream.write("\n")
+
+
+@campaign_app.command("windows")
+def windows_command(
+    mission: Annotated[str, typer.Option("--mission", help="The mission, by name.")],
+    campaign_file: CampaignArgument = None,
+    first: Annotated[
+        str | None, typer.Option("--first", help="First landing (default: planned landing).")
+    ] = None,
+    last: Annotated[
+        str | None, typer.Option("--last", help="Last landing (default: 60 days after first).")
+    ] = None,
+    stay_days: Annotated[float, typer.Option("--stay-days", help="Surface stay [days].")] = 14.0,
+    earth_contact_days: Annotated[
+        float, typer.Option("--earth-contact-days", help="Earth in view from landing [days].")
+    ] = 2.0,
+    max_darkness_h: Annotated[
+        float, typer.Option("--max-darkness-h", help="Longest night the lander survives [h].")
+    ] = 48.0,
+    min_sunlit_fraction: Annotated[
+        float, typer.Option("--min-sunlit-fraction", help="Mean sunlight over the stay.")
+    ] = 0.0,
+    sunlit_at_landing: Annotated[
+        bool, typer.Option("--sunlit-at-landing/--any-light", help="Sun up at touchdown.")
+    ] = True,
+    step: Annotated[str, typer.Option("--step", help="Between candidate landings.")] = "6h",
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("build/windows"),
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.csv,
+) -> None:
+    """Landing dates for a mission whose surface stay meets its profile; a feasibility
+    calendar (CSV, iCalendar) and the table on stdout."""
+    from ilrs.campaign.buildup import landing_utc
+    from ilrs.campaign.windows import (
+        StayProfile,
+        find_landing_windows,
+        write_calendar_csv,
+        write_calendar_ics,
+    )
+    from ilrs.data import named_site
+    from ilrs.outfolder import staged_folder
+    from ilrs.sky import Times
+    from ilrs.station.exposure import site_horizons
+
+    _, station, campaign = _load(campaign_file)
+    try:
+        chosen = campaign.mission(mission)
+    except KeyError:
+        names = ", ".join(m.name for m in campaign.missions)
+        raise InputError(f"no mission {mission!r}; the campaign's missions: {names}") from None
+    site_name = chosen.site or station.site.name
+    if site_name is None:
+        raise InputError(f"mission {mission!r} has no site, nor has the station a named one")
+    site = named_site(site_name)
+    at_site = station.model_copy(
+        update={
+            "site": station.site.model_copy(
+                update={"name": site.name, "lat_deg": None, "lon_deg": None}
+            )
+        }
+    )
+    at_site._base_dir = station._base_dir
+    horizon_at, ground_m, _ = site_horizons(at_site, site.lat_deg, site.lon_deg)
+    profile = StayProfile(
+        stay_days=stay_days,
+        sunlit_at_landing=sunlit_at_landing,
+        earth_contact_days=earth_contact_days,
+        max_darkness_h=max_darkness_h,
+        min_sunlit_fraction=min_sunlit_fraction,
+    )
+    first = first or landing_utc(chosen)
+    if last is None:
+        from ilrs.sky import parse_utc
+
+        last = Times(parse_utc(first).tdb_s + 60 * 86400.0).utc_iso(0)[0]
+    options = find_landing_windows(
+        horizon_at(2.0),
+        site.lat_deg,
+        site.lon_deg,
+        first,
+        last,
+        profile,
+        landing_step=step,
+        height_m=ground_m + 2.0,
+        stations=[],
+    )
+    with staged_folder(out, WINDOW_FILES) as staging:
+        write_calendar_csv(staging / "calendar.csv", options)
+        write_calendar_ics(
+            staging / "calendar.ics",
+            options,
+            where=f"{site.label} ({site.lat_deg:.4f}°, {site.lon_deg:.4f}°, Moon)",
+        )
+    write_table(
+        {
+            "landing_utc": [o.landing_utc for o in options],
+            "feasible": [o.feasible for o in options],
+            "sunlit_fraction": [round(o.sunlit_fraction, 4) for o in options],
+            "longest_darkness_h": [round(o.longest_darkness_h, 2) for o in options],
+            "earth_contact_h": [round(o.earth_contact_h, 2) for o in options],
+            "reasons": ["; ".join(o.reasons) for o in options],
+        },
+        output_format,
+    )
+
+
+@campaign_app.command("whatif")
+def whatif_command(
+    campaign_file: CampaignArgument = None,
+    delay: Annotated[
+        list[str] | None, typer.Option("--delay", help="MISSION:DAYS (repeatable).")
+    ] = None,
+    drop: Annotated[list[str] | None, typer.Option("--drop", help="MISSION (repeatable).")] = None,
+    move: Annotated[
+        list[str] | None, typer.Option("--move", help="MISSION:LAUNCH_DATE (repeatable).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("build/whatif"),
+) -> None:
+    """The build-up with missions delayed, dropped or moved, against the plan as written:
+    which milestones change and why. Prints the comparison (JSON)."""
+    from ilrs.campaign.whatif import parse_change, what_if
+    from ilrs.outfolder import staged_folder
+
+    changes = [parse_change("delay", text) for text in delay or []]
+    changes += [parse_change("drop", text) for text in drop or []]
+    changes += [parse_change("move", text) for text in move or []]
+    if not changes:
+        raise InputError("give at least one change: --delay, --drop or --move")
+    _, station, campaign = _load(campaign_file)
+    exposure, baseline = _simulated(station, campaign)
+    result = what_if(station, campaign, changes, exposure, baseline=baseline)
+    changed, changed_campaign = result.pop("buildup"), result.pop("campaign")
+    with staged_folder(out, WHATIF_FILES) as staging:
+        _dump(staging / "whatif.json", result)
+        _write_timeline(staging, changed_campaign, changed)
+    report = {key: result[key] for key in ("changes", "milestones", "findings")}
+    json.dump(report, sys.stdout, indent=1, allow_nan=False)
+    sys.stdout.write("\n")
