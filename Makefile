@@ -13,6 +13,7 @@ run: $(VENV)/.installed-run
 	    --height-m 2 --start 2026-01-01T00:00:00Z --end 2026-12-31T23:00:00Z --step 1h \
 	    --intervals-csv build/default/connecting_ridge_spells.csv
 	$(BIN)/ilrs station simulate --out build/default/station
+	$(BIN)/ilrs campaign timeline --out build/default/campaign
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
@@ -23,6 +24,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_sky.py
 	$(BIN)/python benchmarks/bench_lighting.py
 	$(BIN)/python benchmarks/bench_station.py
+	$(BIN)/python benchmarks/bench_campaign.py
 
 $(VENV)/.installed-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -80,6 +80,8 @@ def draw_gantt(campaign: Campaign, buildup: Buildup, path: Path) -> Path:
 def draw_capabilities(campaign: Campaign, buildup: Buildup, path: Path) -> Path:
     """The capability curves, one panel each, with the milestones' thresholds marked."""
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     years = np.array([figures.year for figures in buildup.years])
     figure, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True, constrained_layout=True)
     for axis, (key, label, scale) in zip(axes.ravel(), _PANELS, strict=True):
@@ -101,6 +103,7 @@ def draw_capabilities(campaign: Campaign, buildup: Buildup, path: Path) -> Path:
             )
         axis.set_ylabel(label)
         axis.grid(alpha=0.3)
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     for landing in buildup.landings.values():
         for axis in axes.ravel():
             axis.axvline(int(landing[:4]), color="0.85", lw=0.8, zorder=0)
