@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ilrs.campaign.buildup import (
+    assemble_station,
     build_up,
     campaign_exposure,
     continuous_power_w,
@@ -308,3 +309,120 @@ def test_the_cli_finds_landing_windows(small, tmp_path, capsys):
     assert len(table) == 1 + 121  # 60 days at 12 h, both ends
     assert {"True", "False"} <= {line.split(",")[1] for line in table[1:]}
     assert sorted(p.name for p in out.iterdir()) == ["calendar.csv", "calendar.ics"]
+
+
+def test_a_payload_makes_data_only_once_it_runs(small_buildup):
+    _, campaign, sky, buildup = small_buildup
+    tdb_s = sky.times.tdb_s
+    made = buildup.run.column("data_generated_bytes")
+    landing = campaign.mission("scout").landing_tdb_s
+    assert made[tdb_s < landing].sum() == 0.0
+    # The camera's 1000 bit/s over each 2 h step while its 20 W are served.
+    served = buildup.run.served_fraction[buildup.run.inputs.load_names.index("camera (scout)")]
+    after = tdb_s >= landing
+    assert made[after] == pytest.approx(served[after] * 1000 / 8 * 7200)
+
+
+def test_payloads_are_judged_with_the_station_s_other_loads_running(small):
+    text = SMALL.replace(
+        "      delivers: [plant]",
+        "      delivers: [plant]\n      payloads:\n"
+        "        - {name: furnace, owner: Partner Institute, power_w: 700, priority: 3}",
+    )
+    station, campaign = load_campaign(small(text))
+    from ilrs.campaign.checks import build_up_findings
+
+    findings = build_up_findings(
+        build_up(station, campaign, campaign_exposure(station, campaign)), campaign
+    )
+    water = [f.message for f in findings if f.mission == "water"]
+    assert any(
+        "its payloads get" in message and "of the energy they ask" in message for message in water
+    )
+    # The lander's own 20 W camera goes short some nights too, on the scout's small array.
+    scout = [f.message for f in findings if f.mission == "scout" and "energy they ask" in f.message]
+    assert len(scout) == 1 and "payloads get 9" in scout[0]
+
+
+def test_storage_arriving_in_the_year_counts_from_its_arrival():
+    sun = np.where(np.arange(193) % 96 < 48, 1.0, 0.0)
+    spec = scenario(
+        solar_arrays=[{**ARRAY, "area_m2": 1000.0}],
+        storage=[
+            battery(
+                10000,
+                depth_of_discharge=1.0,
+                round_trip_efficiency=1.0,
+                installed_utc="2026-01-01T10:00:00Z",
+            )
+        ],
+    )
+    # It lands before the first night (12:00), charged: as if there from the start.
+    inputs = prepare(spec, exposure(sun))
+    assert continuous_power_w(inputs, np.arange(193), tolerance_w=0.5) == pytest.approx(
+        22000 / 36, abs=1.0
+    )
+
+
+def test_what_a_mission_elsewhere_carries_is_not_the_station_s(small):
+    text = SMALL.replace(
+        "      depends_on: [scout]\n", "      depends_on: [scout]\n      joins_station: false\n"
+    )
+    station, campaign = load_campaign(small(text))
+    assert any(
+        f.severity == "error"
+        and f.mission == "energy"
+        and "does not land at the station" in f.message
+        for f in plan_findings(station, campaign)
+    )
+    built, _ = assemble_station(station, campaign)
+    assert [array.name for array in built.surface.solar_arrays] == ["lander array"]
+
+
+def test_a_year_the_timeline_covers_in_part_is_not_judged_whole(small):
+    text = SMALL.replace("end: 2032-12-31T22:00:00Z", "end: 2032-06-30T22:00:00Z")
+    station, campaign = load_campaign(small(text))
+    buildup = build_up(station, campaign, campaign_exposure(station, campaign))
+    reasons = buildup.milestones[0]["reasons"]
+    assert reasons[0] == "the timeline covers 182 days of 2032, not the whole year"
+    figures = buildup.year(2032)
+    assert figures.days_covered == pytest.approx(182.0)
+    assert figures.water_per_year_kg > 100  # a rate per year, not half a year's amount
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (
+            "      launcher: medium",
+            "      launcher: medium\n      site: nowhere",
+            "mission 'scout': unknown site 'nowhere'",
+        ),
+        (
+            "        - {name: camera, owner: Partner Institute, power_w: 20, data_rate_bps: 1000}",
+            "        - {name: camera, owner: Partner Institute, power_w: 20, data_rate_bps: 1000}\n"
+            "        - {name: camera, owner: Partner Institute}",
+            "mission 'scout': two payloads are named 'camera'",
+        ),
+    ],
+)
+def test_more_bad_campaigns(small, old, new, problem):
+    assert old in SMALL
+    with pytest.raises(InputError, match=problem):
+        load_campaign(small(SMALL.replace(old, new)))
+
+
+def test_a_cancelled_mission_s_elements_may_go_to_another(small):
+    text = SMALL.replace(
+        "      depends_on: [scout]\n", "      depends_on: [scout]\n      status: cancelled\n"
+    )
+    text = text.replace("      delivers: [plant]", "      delivers: [plant, big array]")
+    station, campaign = load_campaign(small(text))
+    built, _ = assemble_station(station, campaign)
+    assert "big array" in [array.name for array in built.surface.solar_arrays]
+
+
+def test_a_delay_must_be_a_number_of_days():
+    for text in ("energy:nan", "energy:inf", "energy:1e9", "energy:soon"):
+        with pytest.raises(InputError, match="is not a number of days"):
+            parse_change("delay", text)

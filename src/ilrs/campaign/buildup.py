@@ -29,6 +29,7 @@ __all__ = [
     "continuous_power_w",
     "judge",
     "landing_utc",
+    "milestone_year",
 ]
 
 # The capability curves, as named in the milestone criteria and the timeline table.
@@ -37,7 +38,7 @@ CAPABILITIES = {
     "mean_generated_w": "mean generated power",
     "worst_night_margin_wh": "least stored energy above the floors, loads as scheduled",
     "data_per_day_bytes": "data delivered per day",
-    "water_per_year_kg": "water produced in the year",
+    "water_per_year_kg": "water produced, as a rate per year",
     "payloads_hosted": "payloads installed by the year's end",
     "survival_failure_h": "hours some survival load went short",
 }
@@ -53,8 +54,8 @@ def assemble_station(station: Scenario, campaign: Campaign) -> tuple[Scenario, l
     left out. Returns the station and each payload's installation (UTC)."""
     landing = {}
     for mission in campaign.missions:
-        if mission.status == "cancelled":
-            continue
+        if mission.status == "cancelled" or not mission.joins_station:
+            continue  # what a mission elsewhere carries is not the station's
         for element in mission.delivers:
             landing[element] = landing_utc(mission)
     surface = station.surface
@@ -125,9 +126,14 @@ class YearFigures:
     water_per_year_kg: float
     payloads_hosted: int
     survival_failure_h: float
+    days_covered: float  # of the calendar year, by the timeline
 
     def as_dict(self) -> dict:
-        return {key: getattr(self, key) for key in ("year", *CAPABILITIES)}
+        return {key: getattr(self, key) for key in ("year", *CAPABILITIES, "days_covered")}
+
+    @property
+    def whole(self) -> bool:
+        return self.days_covered >= 365.0 - 1e-6
 
 
 @dataclass(frozen=True)
@@ -183,9 +189,11 @@ def _years(run: Simulation, payload_landings: list[str]) -> list[YearFigures]:
                 mean_generated_w=float(run.column("generated_w")[steps].mean()),
                 worst_night_margin_wh=float(np.min(stored[steps] - present_floor)),
                 data_per_day_bytes=float(run.column("data_delivered_bytes")[steps].sum() / days),
-                water_per_year_kg=float(run.column("water_kg")[steps].sum()),
+                # A rate, so that a year the timeline covers in part still reads per year.
+                water_per_year_kg=float(run.column("water_kg")[steps].sum() * 365.25 / days),
                 payloads_hosted=int(np.sum(installed <= steps[-1])),
                 survival_failure_h=float(np.sum(run.survival_failures[steps]) * step_h),
+                days_covered=days,
             )
         )
     return figures
@@ -201,11 +209,21 @@ def _floor_series(inputs: Inputs) -> np.ndarray:
     return floors
 
 
-def continuous_power_w(inputs: Inputs, steps: np.ndarray, *, tolerance_w: float = 1.0) -> float:
-    """The largest constant load that the generation and the storage present over these
-    steps carry with no break, the storage full at the first step (bisection)."""
+# The continuous power is found to this much below the true figure; a milestone asking
+# for it exactly is met within it.
+CONTINUOUS_POWER_TOLERANCE_W = 1.0
+
+
+def continuous_power_w(
+    inputs: Inputs, steps: np.ndarray, *, tolerance_w: float = CONTINUOUS_POWER_TOLERANCE_W
+) -> float:
+    """The largest constant load that the generation and the storage carry over these steps
+    with no break (bisection, to ``tolerance_w`` below): the storage there at the first step
+    full, units arriving later (charged) counted from their arrival."""
+    if steps.size == 0:
+        return 0.0
     first, last = int(steps[0]), int(steps[-1]) + 1
-    present = inputs.arrival_step <= first
+    kept = inputs.arrival_step < last
     generation = inputs.generation_w[first:last]
     one_load = np.ones((1, last - first))
     trial = replace(
@@ -214,18 +232,19 @@ def continuous_power_w(inputs: Inputs, steps: np.ndarray, *, tolerance_w: float 
         constant_w=inputs.constant_w[first:last],
         load_names=["constant load"],
         load_w=one_load,
+        load_running=one_load,
         load_priority=np.zeros(1, dtype=np.int64),
         load_data_bps=np.zeros(1),
-        storage_names=[n for n, keep in zip(inputs.storage_names, present, strict=True) if keep],
-        capacity_wh=inputs.capacity_wh[present],
-        depth_of_discharge=inputs.depth_of_discharge[present],
-        efficiency=inputs.efficiency[present],
-        initial_fraction=np.ones(int(present.sum())),
+        storage_names=[n for n, keep in zip(inputs.storage_names, kept, strict=True) if keep],
+        capacity_wh=inputs.capacity_wh[kept],
+        depth_of_discharge=inputs.depth_of_discharge[kept],
+        efficiency=inputs.efficiency[kept],
+        initial_fraction=np.ones(int(kept.sum())),
         survival_reserve_wh=0.0,
-        charge_limit_w=inputs.charge_limit_w[present],
-        discharge_limit_w=inputs.discharge_limit_w[present],
+        charge_limit_w=inputs.charge_limit_w[kept],
+        discharge_limit_w=inputs.discharge_limit_w[kept],
         isru_max_w=np.zeros(last - first),
-        arrival_step=np.zeros(int(present.sum()), dtype=np.int64),
+        arrival_step=np.maximum(inputs.arrival_step[kept] - first, 0),
         downlink_bps=np.zeros(last - first),
     )
 
@@ -247,10 +266,16 @@ def continuous_power_w(inputs: Inputs, steps: np.ndarray, *, tolerance_w: float 
     return low
 
 
+def milestone_year(by_utc: str) -> int:
+    """The calendar year a milestone is judged over: the one that ends at its date (a date
+    on 1 January at midnight closes the year before)."""
+    by_s = float(parse_utc(by_utc).tdb_s[0]) - 1.0
+    return int(Times(np.array([by_s])).utc_iso(0)[0][:4])
+
+
 def judge(milestone: Milestone, years: list[YearFigures]) -> dict:
     """Pass or fail with the reasons: the criteria against the year the milestone ends."""
-    by_s = float(parse_utc(milestone.by_utc).tdb_s[0]) - 1.0  # 2035-12-31T23:59:59 -> 2035
-    year = int(Times(np.array([by_s])).utc_iso(0)[0][:4])
+    year = milestone_year(milestone.by_utc)
     figures = next((item for item in years if item.year == year), None)
     result = {"milestone": milestone.name, "by_utc": milestone.by_utc, "year": year}
     if figures is None:
@@ -258,19 +283,23 @@ def judge(milestone: Milestone, years: list[YearFigures]) -> dict:
         return result
     criteria = milestone.criteria
     reasons = []
+    if not figures.whole:
+        reasons.append(
+            f"the timeline covers {figures.days_covered:.0f} days of {year}, not the whole year"
+        )
     if criteria.survival and figures.survival_failure_h > 0:
         reasons.append(f"survival loads went short for {figures.survival_failure_h:g} h in {year}")
     checks = (
-        ("continuous_power_w", "continuous power", "W"),
-        ("worst_night_margin_wh", "worst-night margin", "Wh"),
-        ("data_per_day_bytes", "data delivered per day", "bytes"),
-        ("water_per_year_kg", "water per year", "kg"),
-        ("payloads_hosted", "payloads hosted", ""),
+        ("continuous_power_w", "continuous power", " W", CONTINUOUS_POWER_TOLERANCE_W),
+        ("worst_night_margin_wh", "worst-night margin", " Wh", 0.0),
+        ("data_per_day_bytes", "data delivered per day", " bytes", 0.0),
+        ("water_per_year_kg", "water per year", " kg", 0.0),
+        ("payloads_hosted", "payloads hosted", "", 0.0),
     )
-    for key, label, unit in checks:
+    for key, label, unit, tolerance in checks:
         wanted = getattr(criteria, key)
         have = getattr(figures, key)
-        if wanted is not None and have < wanted:
-            reasons.append(f"{label} {have:,.0f} {unit} in {year} < {wanted:,.0f} {unit}".strip())
+        if wanted is not None and have + tolerance < wanted:
+            reasons.append(f"{label} {have:,.0f}{unit} in {year} < {wanted:,.0f}{unit}")
     result.update(passed=not reasons, reasons=reasons, figures=figures.as_dict())
     return result

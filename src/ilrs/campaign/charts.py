@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ilrs.campaign.buildup import Buildup
+from ilrs.campaign.buildup import Buildup, milestone_year
 from ilrs.campaign.scenario import Campaign
 from ilrs.sky import Times, parse_utc
 
@@ -91,7 +91,7 @@ def draw_capabilities(campaign: Campaign, buildup: Buildup, path: Path) -> Path:
             wanted = getattr(milestone.criteria, key, None)
             if wanted is None:
                 continue
-            year = int(milestone.by_utc[:4])
+            year = milestone_year(milestone.by_utc)
             axis.plot([year], [wanted * scale], "v", color="tab:red")
             axis.annotate(
                 milestone.name,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ilrs.campaign.buildup import Buildup, continuous_power_w, landing_utc
+from ilrs.campaign.buildup import Buildup, landing_utc
 from ilrs.campaign.scenario import Campaign, station_element_names
 from ilrs.sky import parse_utc
 from ilrs.station.scenario import Scenario
@@ -16,6 +16,7 @@ from ilrs.station.scenario import Scenario
 __all__ = ["Finding", "build_up_findings", "plan_findings"]
 
 _DAY_S = 86400.0
+_YEAR_S = 365.25 * _DAY_S
 
 
 @dataclass(frozen=True)
@@ -101,59 +102,95 @@ def plan_findings(station: Scenario, campaign: Campaign) -> list[Finding]:
     return findings
 
 
-def _steps_from(buildup: Buildup, mission: str) -> np.ndarray:
-    """The steps from a mission's landing to the end of that calendar year."""
-    times = buildup.run.inputs.exposure.times
+def _first_year(buildup: Buildup, mission: str) -> np.ndarray:
+    """The steps of a mission's first year on the surface (within the timeline)."""
+    tdb_s = buildup.run.inputs.exposure.times.tdb_s
     landing_s = float(parse_utc(buildup.landings[mission]).tdb_s[0])
-    year_end_s = float(parse_utc(f"{int(buildup.landings[mission][:4]) + 1}-01-01").tdb_s[0])
-    return np.flatnonzero((times.tdb_s >= landing_s) & (times.tdb_s < year_end_s))
+    return np.flatnonzero((tdb_s >= landing_s) & (tdb_s < landing_s + _YEAR_S))
 
 
 def build_up_findings(buildup: Buildup, campaign: Campaign) -> list[Finding]:
-    """What the simulated build-up shows about each mission's payloads: power and data
-    against what the station offers in the year they arrive, and survival after landing."""
+    """What the simulated build-up shows about each mission in its first year on the
+    surface: whether its payloads get the power they ask (with every other load of the
+    station running as scheduled), whether survival holds, and whether the links carry
+    the payloads' data besides the rest."""
     findings: list[Finding] = []
+    run = buildup.run
+    inputs = run.inputs
+    step_h = inputs.step_h
     for mission in campaign.missions:
         if mission.status == "cancelled" or not mission.joins_station:
             continue
-        year = int(buildup.landings[mission.name][:4])
-        figures = buildup.year(year)
-        if figures is None:
+        steps = _first_year(buildup, mission.name)
+        label = f"mission {mission.name!r}"
+        if steps.size == 0:
+            findings.append(
+                Finding("warning", mission.name, f"{label} lands after the timeline ends")
+            )
             continue
-        payloads = [payload for payload in mission.payloads if payload.on_surface]
-        power_w = sum(payload.power_w for payload in payloads)
-        # What the station carries from the landing to the year's end, the mission's own
-        # elements included.
-        carried_w = continuous_power_w(buildup.run.inputs, _steps_from(buildup, mission.name))
-        if power_w > carried_w:
+        days = steps.size * step_h / 24.0
+        failed_h = float(np.sum(run.survival_failures[steps]) * step_h)
+        if failed_h > 0:
             findings.append(
                 Finding(
                     "warning",
                     mission.name,
-                    f"mission {mission.name!r}: its payloads ask {power_w:,.0f} W; from its "
-                    f"landing to the end of {year} the station carries {carried_w:,.0f} W "
-                    "without a break",
+                    f"{label}: survival loads go short {failed_h:,.0f} h in its first "
+                    f"{days:.0f} days on the surface",
                 )
             )
-        data_per_day = sum(payload.data_rate_bps for payload in payloads) * _DAY_S / 8.0
-        if data_per_day > figures.data_per_day_bytes:
+        rows = [
+            inputs.load_names.index(f"{payload.name} ({mission.name})")
+            for payload in mission.payloads
+            if payload.on_surface
+        ]
+        if not rows:
+            continue
+        asked = inputs.load_w[rows][:, steps].sum()
+        served = (inputs.load_w[rows][:, steps] * run.served_fraction[rows][:, steps]).sum()
+        if asked > 0 and served < 0.999 * asked:
             findings.append(
                 Finding(
                     "warning",
                     mission.name,
-                    f"mission {mission.name!r}: its payloads make {data_per_day / 1e9:,.2f} GB "
-                    f"a day; the station sends home {figures.data_per_day_bytes / 1e9:,.2f} GB a "
-                    f"day in {year}",
+                    f"{label}: its payloads get {served / asked:.0%} of the energy they ask in "
+                    f"their first {days:.0f} days (the station's other loads running as "
+                    "scheduled)",
+                )
+            )
+        step_s = step_h * 3600.0
+        payload_bytes = (
+            (
+                run.served_fraction[rows][:, steps]
+                * inputs.load_running[rows][:, steps]
+                * inputs.load_data_bps[rows][:, None]
+            ).sum()
+            * step_s
+            / 8.0
+        )
+        all_bytes = run.column("data_generated_bytes")[steps].sum()
+        capacity_bytes = inputs.downlink_bps[steps].sum() * step_s / 8.0
+        dropped_bytes = run.column("data_dropped_bytes")[steps].sum()
+        spare_bytes = capacity_bytes - (all_bytes - payload_bytes)
+        if payload_bytes > 0 and (payload_bytes > spare_bytes or dropped_bytes > 0):
+            per_day = 1e9 * days
+            findings.append(
+                Finding(
+                    "warning",
+                    mission.name,
+                    f"{label}: its payloads make {payload_bytes / per_day:,.2f} GB a day; the "
+                    f"links carry {capacity_bytes / per_day:,.2f} GB a day, of which the "
+                    f"other loads use {(all_bytes - payload_bytes) / per_day:,.2f} "
+                    f"({dropped_bytes / 1e9:,.1f} GB dropped in its first {days:.0f} days)",
                 )
             )
     failing = [figures for figures in buildup.years if figures.survival_failure_h > 0]
     if failing:
-        years = ", ".join(str(figures.year) for figures in failing)
         findings.append(
             Finding(
                 "warning",
                 None,
-                f"survival loads go short in {years} "
+                f"survival loads go short in {', '.join(str(f.year) for f in failing)} "
                 f"({sum(f.survival_failure_h for f in failing):,.0f} h in all)",
             )
         )

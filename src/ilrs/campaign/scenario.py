@@ -164,7 +164,10 @@ def campaign_checks(station: Scenario, campaign: Campaign) -> list[tuple[tuple, 
     """Problems that make the campaign unreadable, each (location, message naming the
     mission): unknown launchers and dependencies, cycles, payloads without an owner,
     deliveries of elements the station does not have or that two missions bring."""
+    from ilrs.data import named_sites
+
     problems: list[tuple[tuple, str]] = []
+    sites = named_sites()
     launchers = {launcher.name for launcher in campaign.launchers}
     names = [mission.name for mission in campaign.missions]
     elements = station_element_names(station)
@@ -190,7 +193,15 @@ def campaign_checks(station: Scenario, campaign: Campaign) -> list[tuple[tuple, 
                         f"{label} depends on {needed!r}, which is not in the campaign",
                     )
                 )
+        payload_names = [payload.name for payload in mission.payloads]
         for position, payload in enumerate(mission.payloads):
+            if payload_names.index(payload.name) != position:
+                problems.append(
+                    (
+                        where + ("payloads", position, "name"),
+                        f"{label}: two payloads are named {payload.name!r}",
+                    )
+                )
             if not (payload.owner or "").strip():
                 problems.append(
                     (
@@ -198,7 +209,16 @@ def campaign_checks(station: Scenario, campaign: Campaign) -> list[tuple[tuple, 
                         f"{label}: payload {payload.name!r} has no owner",
                     )
                 )
+        if mission.site is not None and mission.site.strip().lower() not in sites:
+            problems.append(
+                (
+                    where + ("site",),
+                    f"{label}: unknown site {mission.site!r}; known: {', '.join(sites)}",
+                )
+            )
         for position, element in enumerate(mission.delivers):
+            if mission.status == "cancelled":
+                break  # a cancelled mission's deliveries may go to another mission
             if element not in elements:
                 problems.append(
                     (

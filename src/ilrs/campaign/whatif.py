@@ -3,6 +3,7 @@ milestones. The site's exposure is shared, so a variant costs a simulation, not 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +16,9 @@ from ilrs.sky import Times, parse_utc
 from ilrs.station.exposure import Exposure
 from ilrs.station.scenario import Scenario
 
-__all__ = ["Change", "apply_changes", "parse_change", "what_if"]
+__all__ = ["MAX_DELAY_DAYS", "Change", "apply_changes", "parse_change", "what_if"]
+
+MAX_DELAY_DAYS = 36_525  # a century either way: beyond it no ephemeris reaches
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,11 @@ def parse_change(kind: str, text: str) -> Change:
         try:
             days = float(value)
         except ValueError:
-            raise InputError(f"--delay {text!r}: {value!r} is not a number of days") from None
+            days = math.nan
+        if not math.isfinite(days) or abs(days) > MAX_DELAY_DAYS:
+            raise InputError(
+                f"--delay {text!r}: {value!r} is not a number of days (within +-{MAX_DELAY_DAYS:,})"
+            )
         return Change("delay", name.strip(), days=days)
     parse_utc(value.strip())
     return Change("move", name.strip(), launch_utc=value.strip())

@@ -160,7 +160,7 @@ def windows_command(
     from ilrs.data import named_site
     from ilrs.outfolder import staged_folder
     from ilrs.sky import Times
-    from ilrs.station.exposure import site_horizons
+    from ilrs.station.exposure import site_horizons, site_position
 
     _, station, campaign = _load(campaign_file)
     try:
@@ -168,19 +168,26 @@ def windows_command(
     except KeyError:
         names = ", ".join(m.name for m in campaign.missions)
         raise InputError(f"no mission {mission!r}; the campaign's missions: {names}") from None
-    site_name = chosen.site or station.site.name
-    if site_name is None:
-        raise InputError(f"mission {mission!r} has no site, nor has the station a named one")
-    site = named_site(site_name)
-    at_site = station.model_copy(
-        update={
-            "site": station.site.model_copy(
-                update={"name": site.name, "lat_deg": None, "lon_deg": None}
-            )
-        }
-    )
+    if chosen.site is not None:
+        named = named_site(chosen.site)
+        lat_deg, lon_deg, label = named.lat_deg, named.lon_deg, named.label
+    elif chosen.joins_station:
+        lat_deg, lon_deg = site_position(station)
+        label = station.site.name or "the station's site"
+    else:
+        raise InputError(
+            f"mission {mission!r} lands away from the station and names no site; give it one"
+        )
+    if (lat_deg, lon_deg) != site_position(station) and station.site.horizon_csv is not None:
+        raise InputError(
+            f"mission {mission!r} lands at {label}, but the station's terrain is a measured "
+            "horizon profile of its own site; give a DEM or 'synthetic' terrain to find "
+            "windows elsewhere"
+        )
+    site_update = {"name": None, "lat_deg": lat_deg, "lon_deg": lon_deg}
+    at_site = station.model_copy(update={"site": station.site.model_copy(update=site_update)})
     at_site._base_dir = station._base_dir
-    horizon_at, ground_m, _ = site_horizons(at_site, site.lat_deg, site.lon_deg)
+    horizon_at, ground_m, _ = site_horizons(at_site, lat_deg, lon_deg)
     profile = StayProfile(
         stay_days=stay_days,
         sunlit_at_landing=sunlit_at_landing,
@@ -195,8 +202,8 @@ def windows_command(
         last = Times(parse_utc(first).tdb_s + 60 * 86400.0).utc_iso(0)[0]
     options = find_landing_windows(
         horizon_at(2.0),
-        site.lat_deg,
-        site.lon_deg,
+        lat_deg,
+        lon_deg,
         first,
         last,
         profile,
@@ -209,7 +216,7 @@ def windows_command(
         write_calendar_ics(
             staging / "calendar.ics",
             options,
-            where=f"{site.label} ({site.lat_deg:.4f}°, {site.lon_deg:.4f}°, Moon)",
+            where=f"{label} ({lat_deg:.4f}°, {lon_deg:.4f}°, Moon)",
         )
     write_table(
         {

@@ -53,6 +53,7 @@ def simulate_steps(
     load_w,
     shed_order,
     load_priority,
+    load_running,
     load_data_bps,
     capacity_wh,
     floor_wh,
@@ -151,7 +152,9 @@ def simulate_steps(
             wanted = load_w[k, t] * step_h
             fraction = served_wh[k] / wanted if wanted > 0.0 else 1.0
             served_fraction[k, t] = fraction
-            data += fraction * load_data_bps[k] * step_s / 8.0
+            # Data flows while the load runs (its schedule, from its installation) and as far
+            # as its power is served; a load that asks no power still makes data.
+            data += fraction * load_running[k, t] * load_data_bps[k] * step_s / 8.0
         buffer += data
         delivered = min(buffer, downlink_bps[t] * step_s / 8.0)
         buffer -= delivered

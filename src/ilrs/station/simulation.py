@@ -54,7 +54,8 @@ class Inputs:
     array_w: np.ndarray  # [arrays, n]
     constant_w: np.ndarray  # [n]
     load_names: list[str]
-    load_w: np.ndarray  # [loads, n] demand when running
+    load_w: np.ndarray  # [loads, n] demand [W]
+    load_running: np.ndarray  # [loads, n] the part of each step each load runs
     load_priority: np.ndarray
     load_data_bps: np.ndarray
     storage_names: list[str]
@@ -98,12 +99,10 @@ def prepare(scenario: Scenario, exposure: Exposure) -> Inputs:
     duplicated = {name for name in names if names.count(name) > 1}
     if duplicated:
         raise InputError(f"surface: two loads are named {sorted(duplicated)[0]!r}")
-    load_w = np.array(
-        [
-            load.power_w * _running(load, tdb_s, exposure) * _installed(tdb_s, load.installed_utc)
-            for load in loads
-        ]
+    load_running = np.array(
+        [_running(load, tdb_s, exposure) * _installed(tdb_s, load.installed_utc) for load in loads]
     ).reshape(len(loads), tdb_s.size)
+    load_w = np.array([load.power_w for load in loads]).reshape(len(loads), 1) * load_running
     storage = surface.storage
     isru = surface.isru
     # The links' rates from the exposure, while the surface's terminals are installed.
@@ -124,6 +123,7 @@ def prepare(scenario: Scenario, exposure: Exposure) -> Inputs:
         constant_w=constant_w,
         load_names=names,
         load_w=load_w,
+        load_running=load_running,
         load_priority=np.array([load.priority for load in loads], dtype=np.int64),
         load_data_bps=np.array([load.data_rate_bps for load in loads], dtype=float),
         storage_names=[unit.name for unit in storage],
@@ -390,6 +390,7 @@ def simulate(inputs: Inputs) -> Simulation:
         np.ascontiguousarray(inputs.load_w),
         np.array(order, dtype=np.int64),
         inputs.load_priority,
+        np.ascontiguousarray(inputs.load_running, dtype=float),
         inputs.load_data_bps,
         inputs.capacity_wh,
         inputs.capacity_wh * (1.0 - inputs.depth_of_discharge),
