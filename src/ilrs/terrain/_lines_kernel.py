@@ -217,16 +217,19 @@ def _combine_row(z, row, ray, origin, tile, tangents, out_deg):
     width = c1 - c0
     best = np.empty(width)
     oy = np.empty(width)
+    # Row views: slices index without the negative-index wrap, so the loops vectorise.
+    lower_tangents, upper_tangents = tangents[0, row - r0], tangents[1, row - r0]
+    ground = z[row, c0:c1]
     for i in range(width):
         whole_col = i + c0 + col0
         # The pixel lies this far past its lower line, towards its upper line.
         upper_weight = math.ceil(s * whole_col) - s * whole_col
-        lower_t, upper_t = tangents[0, row - r0, i], tangents[1, row - r0, i]
+        lower_t, upper_t = lower_tangents[i], upper_tangents[i]
         both = lower_t > -np.inf and upper_t > -np.inf
         alone = lower_t if upper_t == -np.inf or upper_weight == 0.0 else upper_t
         best[i] = lower_t + upper_weight * (upper_t - lower_t) if both else alone
         ox = whole_col * step_m
-        oy[i] = z[row, i + c0] + observer_height_m - ox * ox * inv_2r
+        oy[i] = ground[i] + observer_height_m - ox * ox * inv_2r
     # Near field: the pixel's own ray, column by column; on column j ahead the ray is
     # s * j rows down, the same fraction of a row for every pixel of the row.
     for j in range(1, near):
@@ -238,12 +241,15 @@ def _combine_row(z, row, ray, origin, tile, tangents, out_deg):
             break
         below = min(top + 1, n_rows - 1)
         inv_distance = 1.0 / (j * step_m)
-        for i in range(min(width, n_cols - j - c0)):
-            x = (i + c0 + j + col0) * step_m
-            height = z[top, i + c0 + j] * (1.0 - w) + z[below, i + c0 + j] * w
+        count = min(width, n_cols - j - c0)
+        upper = z[top, c0 + j : c0 + j + count]
+        lower = z[below, c0 + j : c0 + j + count]
+        base = c0 + j + col0
+        for i in range(count):
+            x = (i + base) * step_m
+            height = upper[i] * (1.0 - w) + lower[i] * w
             tangent = (height - x * x * inv_2r - oy[i]) * inv_distance
-            if tangent > best[i]:
-                best[i] = tangent
+            best[i] = tangent if tangent > best[i] else best[i]
     # The terrain exactly at the limit on the pixel's own ray: where the ground still
     # rises there, it sets the horizon (the lines stop at the last whole column).
     far_row = row + s * limit_cols
@@ -254,20 +260,24 @@ def _combine_row(z, row, ray, origin, tile, tangents, out_deg):
             x = (far_col + col0) * step_m
             ox = (i + c0 + col0) * step_m
             tangent = (height - x * x * inv_2r - oy[i]) / (x - ox)
-            if tangent > best[i]:
-                best[i] = tangent
+            best[i] = tangent if tangent > best[i] else best[i]
     if observer_height_m == 0.0:
         # On the ground: the ground's own slope along the ray, in the cell ahead.
         below = min(row + 1, n_rows - 1)
         climb = s if row + 1 < n_rows else 0.0
-        for i in range(min(width, n_cols - 1 - c0)):
-            c = i + c0
-            slope = z[row, c + 1] - z[row, c] + climb * (z[below, c] - z[row, c])
-            ox = (c + col0) * step_m
+        count = min(width, n_cols - 1 - c0)
+        here, ahead, down = (
+            z[row, c0 : c0 + count],
+            z[row, c0 + 1 : c0 + 1 + count],
+            z[below, c0 : c0 + count],
+        )
+        for i in range(count):
+            slope = ahead[i] - here[i] + climb * (down[i] - here[i])
+            ox = (i + c0 + col0) * step_m
             tangent = slope / step_m - 2.0 * ox * inv_2r
-            if tangent > best[i]:
-                best[i] = tangent
+            best[i] = tangent if tangent > best[i] else best[i]
+    out_row = out_deg[row - r0]
     for i in range(width):
         lift = 2.0 * (i + c0 + col0) * step_m * inv_2r  # x0 / R: the sphere's tangent turns
         degrees = _atan(best[i] + lift) * (180.0 / math.pi)
-        out_deg[row - r0, i] = np.nan if oy[i] != oy[i] or best[i] == -np.inf else degrees
+        out_row[i] = np.nan if oy[i] != oy[i] or best[i] == -np.inf else degrees
