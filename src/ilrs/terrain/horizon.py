@@ -389,10 +389,11 @@ def horizon_map(
     check_method(method, grid_azimuths, far_field)
     _check_max_distance(max_distance_m)
     angles = _azimuth_array(azimuths)
-    out = np.empty((angles.size, *dem.shape), dtype=np.float32)
     far_layer = _as_layer(far_field)
-    for tile in horizon_tiles(dem.shape, tile_px):
-        out[:, tile.rows, tile.cols] = horizon_for_tile(
+    tiles = list(horizon_tiles(dem.shape, tile_px))
+
+    def compute(tile):
+        return horizon_for_tile(
             dem,
             tile,
             azimuths=angles,
@@ -404,6 +405,12 @@ def horizon_map(
             method=method,
             bearing_tolerance_deg=bearing_tolerance_deg,
         )
+
+    if len(tiles) == 1:
+        return compute(tiles[0])  # the whole grid: no copy
+    out = np.empty((angles.size, *dem.shape), dtype=np.float32)
+    for tile in tiles:
+        out[:, tile.rows, tile.cols] = compute(tile)
     return out
 
 
