@@ -306,7 +306,7 @@ def test_the_cli_finds_landing_windows(small, tmp_path, capsys):
     assert main(args) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].startswith("landing_utc,feasible")
-    assert len(table) == 1 + 121  # 60 days at 12 h, both ends
+    assert len(table) == 1 + 61  # the 30-day launch window at 12 h, both ends
     assert {"True", "False"} <= {line.split(",")[1] for line in table[1:]}
     assert sorted(p.name for p in out.iterdir()) == ["calendar.csv", "calendar.ics"]
 

@@ -57,7 +57,10 @@ class Payload(StrictModel):
 class Mission(StrictModel):
     name: str
     purpose: str = ""
-    launch_utc: str = Field(description="planned launch, ISO 8601 UTC")
+    launch_utc: str = Field(description="planned launch, ISO 8601 UTC (the window opens)")
+    window_days: float = Field(
+        30.0, gt=0, description="the launch window's length; landing windows are sought in it"
+    )
     transfer_days: float = Field(5.0, ge=0, description="launch to landing")
     launcher: str
     mass_kg: float = Field(gt=0, description="launch mass of what the launcher carries")

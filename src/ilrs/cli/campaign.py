@@ -124,10 +124,12 @@ def windows_command(
     mission: Annotated[str, typer.Option("--mission", help="The mission, by name.")],
     campaign_file: CampaignArgument = None,
     first: Annotated[
-        str | None, typer.Option("--first", help="First landing (default: planned landing).")
+        str | None,
+        typer.Option("--first", help="First landing (default: the planned launch's landing)."),
     ] = None,
     last: Annotated[
-        str | None, typer.Option("--last", help="Last landing (default: 60 days after first).")
+        str | None,
+        typer.Option("--last", help="Last landing (default: the launch window's end)."),
     ] = None,
     stay_days: Annotated[float, typer.Option("--stay-days", help="Surface stay [days].")] = 14.0,
     earth_contact_days: Annotated[
@@ -199,7 +201,7 @@ def windows_command(
     if last is None:
         from ilrs.sky import parse_utc
 
-        last = Times(parse_utc(first).tdb_s + 60 * 86400.0).utc_iso(0)[0]
+        last = Times(parse_utc(first).tdb_s + chosen.window_days * 86400.0).utc_iso(0)[0]
     options = find_landing_windows(
         horizon_at(2.0),
         lat_deg,
