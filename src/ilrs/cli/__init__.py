@@ -15,6 +15,7 @@ import typer
 from ilrs import __version__
 from ilrs.cli import campaign as _campaign
 from ilrs.cli import maps as _maps
+from ilrs.cli import registry as _registry
 from ilrs.cli import site as _site
 from ilrs.cli import sky as _sky
 from ilrs.cli import station as _station
@@ -55,6 +56,7 @@ _site.register(app)
 _maps.register(app)
 _station.register(app)
 _campaign.register(app)
+_registry.register(app)
 
 EXIT_INPUT_ERROR = 1
 
