@@ -13,11 +13,12 @@ from ilrs.cooperation.answers import participation, pending, progress
 from ilrs.cooperation.database import migrate, open_registry
 from ilrs.cooperation.models import Agreement, Organisation
 from ilrs.cooperation.seed import name_key
+from registry_backends import backend_params, registry_url
 
 
-@pytest.fixture
-def registry(tmp_path):
-    url = f"sqlite:///{tmp_path / 'registry.sqlite'}"
+@pytest.fixture(params=backend_params())
+def registry(request, tmp_path):
+    url = registry_url(request.param, tmp_path)
     return url, open_registry(url)
 
 

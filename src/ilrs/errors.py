@@ -24,3 +24,7 @@ class UnknownNameError(IlrsError, LookupError):
 
 class DataFileError(IlrsError, OSError):
     """A data or kernel file is missing, unreadable or malformed."""
+
+
+class VersionConflictError(IlrsError):
+    """A record changed since the version the caller read: reread it and reapply."""

@@ -110,3 +110,161 @@ def list_command(
                 "parties": ["; ".join(p.organisation.name for p in a.parties) for a in rows],
             }
     write_table(columns, output_format)
+
+
+TableArgument = Annotated[
+    str, typer.Argument(help="organisations, people, agreements, contributions")
+]
+ActorOption = Annotated[str, typer.Option("--actor", help="Who makes the change (audit).")]
+
+
+def _values(pairs: list[str]) -> dict:
+    values = {}
+    for pair in pairs:
+        name, separator, value = pair.partition("=")
+        if not separator or not name.strip():
+            raise InputError(f"give fields as name=value, got {pair!r}")
+        values[name.strip()] = value
+    return values
+
+
+def _print_record(record) -> None:
+    from ilrs.cooperation.records import to_dict
+
+    json.dump(to_dict(record), sys.stdout, indent=1, default=str)
+    sys.stdout.write("\n")
+
+
+@registry_app.command("add")
+def add_command(
+    table: TableArgument,
+    fields: Annotated[list[str], typer.Argument(help="name=value (party_ids: a;b;c)")],
+    db: DbOption = None,
+    actor: ActorOption = "cli",
+) -> None:
+    """Add a record; its fields are checked before anything is stored."""
+    from ilrs.cooperation.records import create
+
+    with _sessions(db).begin() as session:
+        _print_record(create(session, table, _values(fields), actor=actor))
+
+
+@registry_app.command("update")
+def update_command(
+    table: TableArgument,
+    record_id: Annotated[int, typer.Argument(help="The record's id.")],
+    fields: Annotated[list[str], typer.Argument(help="name=value")],
+    version: Annotated[
+        int | None, typer.Option("--version", help="The version you read (refused if it changed).")
+    ] = None,
+    db: DbOption = None,
+    actor: ActorOption = "cli",
+) -> None:
+    """Change fields of a record (if it is still at --version)."""
+    from ilrs.cooperation.records import update
+
+    with _sessions(db).begin() as session:
+        record = update(
+            session, table, record_id, _values(fields), actor=actor, expected_version=version
+        )
+        _print_record(record)
+
+
+@registry_app.command("delete")
+def delete_command(
+    table: TableArgument,
+    record_id: Annotated[int, typer.Argument(help="The record's id.")],
+    version: Annotated[int | None, typer.Option("--version", help="The version you read.")] = None,
+    db: DbOption = None,
+    actor: ActorOption = "cli",
+) -> None:
+    """Mark a record deleted (restore brings it back)."""
+    from ilrs.cooperation.records import delete
+
+    with _sessions(db).begin() as session:
+        _print_record(delete(session, table, record_id, actor=actor, expected_version=version))
+
+
+@registry_app.command("restore")
+def restore_command(
+    table: TableArgument,
+    record_id: Annotated[int, typer.Argument(help="The record's id.")],
+    db: DbOption = None,
+    actor: ActorOption = "cli",
+) -> None:
+    """Bring back a deleted record."""
+    from ilrs.cooperation.records import restore
+
+    with _sessions(db).begin() as session:
+        _print_record(restore(session, table, record_id, actor=actor))
+
+
+@registry_app.command("show")
+def show_command(
+    table: TableArgument,
+    record_id: Annotated[int, typer.Argument(help="The record's id.")],
+    db: DbOption = None,
+) -> None:
+    """A record with its audit history (JSON)."""
+    from sqlalchemy import select
+
+    from ilrs.cooperation.models import AuditEntry
+    from ilrs.cooperation.records import get, to_dict
+
+    with _sessions(db)() as session:
+        record = get(session, table, record_id, deleted=True)
+        history = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.table_name == table, AuditEntry.record_id == record_id)
+            .order_by(AuditEntry.id)
+        ).all()
+        shown = to_dict(record)
+        shown["history"] = [
+            {"action": e.action, "actor": e.actor, "at": e.at, "before": e.before, "after": e.after}
+            for e in history
+        ]
+    json.dump(shown, sys.stdout, indent=1, default=str)
+    sys.stdout.write("\n")
+
+
+@registry_app.command("import")
+def import_command(
+    table: TableArgument,
+    path: Annotated[str, typer.Argument(help="CSV (a header row) or JSON (a list of objects).")],
+    db: DbOption = None,
+    actor: ActorOption = "cli",
+) -> None:
+    """Import a file: every row checked first; all stored in one transaction, or none."""
+    from ilrs.cooperation.records import import_rows
+
+    with _sessions(db).begin() as session:
+        count = import_rows(session, table, path, actor=actor)
+    print(f"imported {count} {table}")
+
+
+@registry_app.command("export")
+def export_command(
+    table: TableArgument,
+    db: DbOption = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.csv,
+) -> None:
+    """The table's records (not deleted) as CSV or JSON."""
+    from ilrs.cooperation.records import TABLES, export_rows
+
+    with _sessions(db)() as session:
+        rows = export_rows(session, table)
+    names = ["id", "version"] + [field.name for field in TABLES[table][1]]
+    flat = [
+        {
+            key: ";".join(map(str, value)) if isinstance(value, list) else value
+            for key, value in row.items()
+        }
+        for row in rows
+    ]
+    if output_format == OutputFormat.json:
+        json.dump(rows, sys.stdout, indent=1, default=str)
+        sys.stdout.write("\n")
+        return
+    write_table({name: [row[name] for row in flat] for name in names}, output_format)

@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 __all__ = [
     "AGREEMENT_KINDS",
@@ -79,9 +79,16 @@ class Base(DeclarativeBase):
 
 
 class _Record:
-    """Columns every editable record has."""
+    """Columns every editable record has. ``version`` rises with every change, and an
+    update only lands where the row still holds the version read (a concurrent edit
+    fails instead of being overwritten)."""
 
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:  # noqa: N805 (a class-level directive)
+        return {"version_id_col": cls.version}
+
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=_now, onupdate=_now
