@@ -268,3 +268,47 @@ def export_command(
         sys.stdout.write("\n")
         return
     write_table({name: [row[name] for row in flat] for name in names}, output_format)
+
+
+token_app = typer.Typer(help="API tokens: made with a role, kept hashed.")
+registry_app.add_typer(token_app, name="token")
+
+
+@token_app.command("add")
+def token_add_command(
+    name: Annotated[str, typer.Argument(help="Who holds it (the audit's actor).")],
+    role: Annotated[str, typer.Option("--role", help="viewer, editor or admin.")] = "viewer",
+    db: DbOption = None,
+) -> None:
+    """Make a token; its secret is printed once and never stored."""
+    from ilrs.cooperation.tokens import issue_token
+
+    with _sessions(db).begin() as session:
+        secret = issue_token(session, name, role)
+    print(secret)
+
+
+@token_app.command("revoke")
+def token_revoke_command(
+    name: Annotated[str, typer.Argument(help="The token's name.")], db: DbOption = None
+) -> None:
+    """Revoke a token: it opens nothing from now on."""
+    from ilrs.cooperation.tokens import revoke_token
+
+    with _sessions(db).begin() as session:
+        revoke_token(session, name)
+    print(f"revoked {name}")
+
+
+@registry_app.command("serve")
+def serve_command(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+) -> None:
+    """The registry's REST API (OpenAPI at /docs and /openapi.json)."""
+    import uvicorn
+
+    from ilrs.api.registry import create_app
+
+    uvicorn.run(create_app(db), host=host, port=port, log_level="warning")

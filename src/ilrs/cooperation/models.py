@@ -29,6 +29,8 @@ __all__ = [
     "ORGANISATION_KINDS",
     "Agreement",
     "AgreementParty",
+    "ROLES",
+    "ApiToken",
     "AuditEntry",
     "Base",
     "Contribution",
@@ -214,3 +216,20 @@ class AuditEntry(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+
+
+ROLES = ("viewer", "editor", "admin")  # each can do what the ones before it can
+
+
+class ApiToken(Base):
+    """A key to the REST API: a name (the audit's actor), a role, and the SHA-256 of the
+    secret (the secret itself is shown once, when made, and never stored)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,291 @@
+"""The registry's REST API (FastAPI): records listed with pagination and filters, read with
+an ETag, changed only with ``If-Match`` (a concurrent edit is refused, not overwritten),
+deleted softly, imported whole or not at all; each request carries a token whose role
+allows it (viewer reads, editor writes, admin restores and makes tokens).
+
+    uvicorn --factory ilrs.api.registry:create_app   (ILRS_REGISTRY_URL names the database)
+
+(No ``from __future__ import annotations`` here: FastAPI reads the handlers' annotations,
+which name types local to :func:`create_app`.)
+"""
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from ilrs import __version__
+from ilrs.cooperation import records
+from ilrs.cooperation.answers import participation, progress
+from ilrs.cooperation.database import open_registry
+from ilrs.cooperation.models import AuditEntry
+from ilrs.cooperation.tokens import allows, token_for
+from ilrs.errors import InputError, UnknownNameError, VersionConflictError
+
+__all__ = ["create_app"]
+
+TABLE_NAMES = tuple(records.TABLES)
+MAX_PAGE = 500
+
+
+class Page(BaseModel):
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+class RecordIn(BaseModel):
+    """A record's fields; which ones a table takes is in the table's description."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def _etag(record) -> str:
+    return f'"{record.version}"'
+
+
+def _version_from(if_match: str | None) -> int:
+    if if_match is None:
+        raise HTTPException(428, "If-Match is required: send the ETag of the version you read")
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise HTTPException(400, f"If-Match {if_match!r} is not an ETag of this API")
+    return int(text)
+
+
+def create_app(url: str | None = None) -> FastAPI:
+    """The application on the registry at ``url`` (default: ``$ILRS_REGISTRY_URL`` or the
+    SQLite file in the user's data folder)."""
+    sessions = open_registry(url)
+    app = FastAPI(
+        title="ILRS Planner cooperation registry",
+        version=__version__,
+        description="Countries, organisations, researchers, agreements and contributions of "
+        "the International Lunar Research Station, against the 50 / 500 / 5,000 goal.",
+    )
+
+    def session_dependency():
+        with sessions() as session:
+            yield session
+
+    SessionDep = Annotated[Session, Depends(session_dependency)]
+
+    def role(needed: str):
+        def check(
+            session: SessionDep,
+            authorization: Annotated[str | None, Header()] = None,
+        ) -> str:
+            if not authorization or not authorization.lower().startswith("bearer "):
+                raise HTTPException(401, "a token is required: Authorization: Bearer <token>")
+            token = token_for(session, authorization.split(" ", 1)[1].strip())
+            if token is None:
+                raise HTTPException(401, "the token is not known or was revoked")
+            if not allows(token.role, needed):
+                raise HTTPException(403, f"a {token.role} token cannot do this ({needed} needed)")
+            return token.name
+
+        return check
+
+    Viewer = Annotated[str, Depends(role("viewer"))]
+    Editor = Annotated[str, Depends(role("editor"))]
+    Admin = Annotated[str, Depends(role("admin"))]
+
+    @app.exception_handler(InputError)
+    def _input(_request: Request, error: InputError):
+        return JSONResponse({"detail": str(error)}, status_code=422)
+
+    @app.exception_handler(UnknownNameError)
+    def _unknown(_request: Request, error: UnknownNameError):
+        return JSONResponse({"detail": str(error)}, status_code=404)
+
+    @app.exception_handler(VersionConflictError)
+    def _conflict(_request: Request, error: VersionConflictError):
+        return JSONResponse({"detail": str(error)}, status_code=412)
+
+    def _table(table: str) -> str:
+        if table not in TABLE_NAMES:
+            raise HTTPException(
+                404, f"no table {table!r}; the registry has {', '.join(TABLE_NAMES)}"
+            )
+        return table
+
+    responses = {401: {"model": Problem}, 403: {"model": Problem}, 404: {"model": Problem}}
+
+    @app.get("/api/progress", responses=responses)
+    def get_progress(session: SessionDep, _actor: Viewer) -> dict:
+        """Foreign countries, institutions and researchers against 50 / 500 / 5,000."""
+        return progress(session)
+
+    @app.get("/api/participation", responses=responses)
+    def get_participation(session: SessionDep, _actor: Viewer) -> list[dict]:
+        """Countries taking part: directly or by extension, since when, on what evidence."""
+        return [
+            {
+                "country": p.country,
+                "how": p.how,
+                "since": p.since.isoformat() if p.since else None,
+                "evidence": p.evidence,
+            }
+            for p in participation(session).values()
+        ]
+
+    @app.get("/api/{table}", response_model=Page, responses=responses)
+    def list_records(
+        table: str,
+        session: SessionDep,
+        _actor: Viewer,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+        offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+        country: Annotated[str | None, Query(max_length=2)] = None,
+        kind: Annotated[str | None, Query(max_length=40)] = None,
+        status: Annotated[str | None, Query(max_length=20)] = None,
+        q: Annotated[str | None, Query(max_length=200, description="text in the name")] = None,
+        deleted: bool = False,
+    ) -> Page:
+        """A page of records, filtered; ``total`` counts all that match."""
+        model, _ = records.TABLES[_table(table)]
+        query = select(model)
+        if not deleted:
+            query = query.where(model.deleted_at.is_(None))
+        for column, value in (("country", country), ("kind", kind), ("status", status)):
+            if value is not None and hasattr(model, column):
+                query = query.where(getattr(model, column) == value)
+        if q:
+            texts = [getattr(model, c) for c in ("name", "title") if hasattr(model, c)]
+            query = query.where(or_(*[t.ilike(f"%{q}%") for t in texts]))
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.scalars(query.order_by(model.id).limit(limit).offset(offset)).all()
+        return Page(
+            items=[records.to_dict(r) for r in rows], total=total, limit=limit, offset=offset
+        )
+
+    @app.get("/api/{table}/{record_id}", responses={**responses, 304: {"description": "unchanged"}})
+    def get_record(
+        table: str,
+        record_id: int,
+        session: SessionDep,
+        _actor: Viewer,
+        response: Response,
+        if_none_match: Annotated[str | None, Header()] = None,
+    ) -> dict:
+        """One record; its ETag is its version."""
+        record = records.get(session, _table(table), record_id, deleted=True)
+        if if_none_match is not None and if_none_match.strip() == _etag(record):
+            raise HTTPException(304)
+        response.headers["ETag"] = _etag(record)
+        return records.to_dict(record)
+
+    @app.get("/api/{table}/{record_id}/history", responses=responses)
+    def get_history(table: str, record_id: int, session: SessionDep, _actor: Viewer) -> list[dict]:
+        """Every change of the record: who, when, before, after."""
+        records.get(session, _table(table), record_id, deleted=True)
+        entries = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.table_name == table, AuditEntry.record_id == record_id)
+            .order_by(AuditEntry.id)
+        ).all()
+        return [
+            {
+                "action": e.action,
+                "actor": e.actor,
+                "at": e.at.isoformat(),
+                "before": e.before,
+                "after": e.after,
+            }
+            for e in entries
+        ]
+
+    @app.post("/api/{table}", status_code=201, responses={**responses, 422: {"model": Problem}})
+    def post_record(
+        table: str, body: RecordIn, session: SessionDep, actor: Editor, response: Response
+    ) -> dict:
+        """Add a record (its fields checked before anything is stored)."""
+        record = records.create(session, _table(table), body.model_dump(), actor=actor)
+        session.commit()  # the session's context rolls back on any error
+        response.headers["ETag"] = _etag(record)
+        response.headers["Location"] = f"/api/{table}/{record.id}"
+        return records.to_dict(record)
+
+    @app.patch(
+        "/api/{table}/{record_id}",
+        responses={**responses, 412: {"model": Problem}, 428: {"model": Problem}},
+    )
+    def patch_record(
+        table: str,
+        record_id: int,
+        body: RecordIn,
+        session: SessionDep,
+        actor: Editor,
+        response: Response,
+        if_match: Annotated[str | None, Header()] = None,
+    ) -> dict:
+        """Change fields of a record, if it is still at the version of ``If-Match``."""
+        version = _version_from(if_match)
+        record = records.update(
+            session,
+            _table(table),
+            record_id,
+            body.model_dump(),
+            actor=actor,
+            expected_version=version,
+        )
+        session.commit()  # the session's context rolls back on any error
+        response.headers["ETag"] = _etag(record)
+        return records.to_dict(record)
+
+    @app.delete(
+        "/api/{table}/{record_id}",
+        responses={**responses, 412: {"model": Problem}, 428: {"model": Problem}},
+    )
+    def delete_record(
+        table: str,
+        record_id: int,
+        session: SessionDep,
+        actor: Editor,
+        if_match: Annotated[str | None, Header()] = None,
+    ) -> dict:
+        """Mark a record deleted (an admin can restore it)."""
+        version = _version_from(if_match)
+        record = records.delete(
+            session, _table(table), record_id, actor=actor, expected_version=version
+        )
+        session.commit()  # the session's context rolls back on any error
+        return records.to_dict(record)
+
+    @app.post("/api/{table}/{record_id}/restore", responses=responses)
+    def restore_record(table: str, record_id: int, session: SessionDep, actor: Admin) -> dict:
+        """Bring back a deleted record."""
+        record = records.restore(session, _table(table), record_id, actor=actor)
+        session.commit()  # the session's context rolls back on any error
+        return records.to_dict(record)
+
+    @app.post("/api/{table}/import", responses={**responses, 422: {"model": Problem}})
+    async def import_records(
+        table: str,
+        request: Request,
+        session: SessionDep,
+        actor: Editor,
+        content_type: Annotated[str | None, Header()] = None,
+    ) -> dict:
+        """Import a CSV (``text/csv``) or JSON (a list of objects) body: every row checked,
+        all stored or none, every bad row reported with its line."""
+        body = await request.body()
+        suffix = ".json" if (content_type or "").startswith("application/json") else ".csv"
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{table}{suffix}"
+            path.write_bytes(body)
+            count = records.import_rows(session, _table(table), path, actor=actor)
+            session.commit()  # the session's context rolls back on any error
+        return {"imported": count}
+
+    return app

@@ -1,0 +1,120 @@
+"""The registry's REST API, through its ASGI app: tokens and roles, ETags and If-Match,
+pagination and filters, imports, and a fuzz of every operation from its OpenAPI schema."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ilrs.api.registry import create_app
+from ilrs.cooperation.database import open_registry
+from ilrs.cooperation.tokens import issue_token
+from registry_backends import backend_params, registry_url
+
+
+@pytest.fixture(params=backend_params())
+def api(request, tmp_path):
+    url = registry_url(request.param, tmp_path)
+    with open_registry(url).begin() as session:
+        tokens = {
+            role: issue_token(session, f"{role} user", role)
+            for role in ("viewer", "editor", "admin")
+        }
+    client = TestClient(create_app(url))
+    headers = {role: {"Authorization": f"Bearer {secret}"} for role, secret in tokens.items()}
+    return client, headers
+
+
+def test_readers_and_writers_need_their_roles(api):
+    client, headers = api
+    assert client.get("/api/organisations").status_code == 401
+    assert (
+        client.get("/api/organisations", headers={"Authorization": "Bearer nope"}).status_code
+        == 401
+    )
+    assert client.get("/api/organisations", headers=headers["viewer"]).status_code == 200
+    body = {"name": "Instituto Nacional", "kind": "institute", "country": "BR"}
+    refused = client.post("/api/organisations", json=body, headers=headers["viewer"])
+    assert refused.status_code == 403 and "editor needed" in refused.json()["detail"]
+    assert client.post("/api/organisations", json=body).status_code == 401
+    made = client.post("/api/organisations", json=body, headers=headers["editor"])
+    assert made.status_code == 201 and made.headers["ETag"] == '"1"'
+    history = client.get(f"{made.headers['Location']}/history", headers=headers["viewer"]).json()
+    assert [(h["action"], h["actor"]) for h in history] == [("create", "editor user")]
+
+
+def test_an_edit_must_name_the_version_it_read(api):
+    client, headers = api
+    made = client.post(
+        "/api/organisations",
+        json={"name": "Lab B", "kind": "laboratory"},
+        headers=headers["editor"],
+    )
+    where = made.headers["Location"]
+    assert client.patch(where, json={"note": "x"}, headers=headers["editor"]).status_code == 428
+    first = client.patch(
+        where, json={"note": "first"}, headers={**headers["editor"], "If-Match": '"1"'}
+    )
+    assert first.status_code == 200 and first.headers["ETag"] == '"2"'
+    stale = client.patch(
+        where, json={"note": "second"}, headers={**headers["editor"], "If-Match": '"1"'}
+    )
+    assert stale.status_code == 412 and "changed since version 1" in stale.json()["detail"]
+    assert client.get(where, headers=headers["viewer"]).json()["note"] == "first"
+    unchanged = client.get(where, headers={**headers["viewer"], "If-None-Match": '"2"'})
+    assert unchanged.status_code == 304
+    gone = client.delete(where, headers={**headers["editor"], "If-Match": '"2"'})
+    assert gone.status_code == 200 and gone.json()["deleted"] is True
+    assert client.post(f"{where}/restore", headers=headers["editor"]).status_code == 403
+    assert client.post(f"{where}/restore", headers=headers["admin"]).json()["deleted"] is False
+
+
+def test_pages_and_filters(api):
+    client, headers = api
+    page = client.get("/api/organisations?limit=5&offset=5", headers=headers["viewer"]).json()
+    assert page["total"] == 20 and len(page["items"]) == 5 and page["items"][0]["id"] == 6
+    governments = client.get(
+        "/api/organisations?kind=government&limit=500", headers=headers["viewer"]
+    ).json()
+    assert governments["total"] == 15
+    found = client.get("/api/agreements?q=kazakhstan", headers=headers["viewer"]).json()
+    assert [a["title"] for a in found["items"]] == ["ILRS cooperation (Kazakhstan)"]
+    assert client.get("/api/organisations?limit=0", headers=headers["viewer"]).status_code == 422
+    assert client.get("/api/planets", headers=headers["viewer"]).status_code == 404
+    progress = client.get("/api/progress", headers=headers["viewer"]).json()
+    assert progress["counts"]["countries"] == 13
+
+
+def test_bad_records_and_imports_are_refused_whole(api):
+    client, headers = api
+    bad = client.post(
+        "/api/organisations",
+        json={"name": "X", "kind": "castle", "country": "QQ"},
+        headers=headers["editor"],
+    )
+    assert bad.status_code == 422
+    assert "country: 'QQ' is not an ISO 3166-1" in bad.json()["detail"]
+    csv_body = "name,kind,country\nUni A,university,AR\nUni B,university,XX\nUni C,castle,AR\n"
+    refused = client.post(
+        "/api/organisations/import",
+        content=csv_body,
+        headers={**headers["editor"], "Content-Type": "text/csv"},
+    )
+    assert refused.status_code == 422
+    detail = refused.json()["detail"]
+    assert ":3: country: 'XX'" in detail and ":4: kind: 'castle'" in detail
+    total = client.get("/api/organisations", headers=headers["viewer"]).json()["total"]
+    assert total == 20
+    good = client.post(
+        "/api/organisations/import",
+        content="name,kind,country\nUni A,university,AR\n",
+        headers={**headers["editor"], "Content-Type": "text/csv"},
+    )
+    assert good.json() == {"imported": 1}
+
+
+def test_the_openapi_schema_documents_every_operation(api):
+    client, _ = api
+    schema = client.get("/openapi.json").json()
+    assert {"/api/{table}", "/api/{table}/{record_id}", "/api/progress"} <= set(schema["paths"])
+    assert set(schema["paths"]["/api/{table}/{record_id}"]) == {"get", "patch", "delete"}
