@@ -56,6 +56,11 @@ def test_the_seed_article_s_facts_come_out_as_it_tells_them(registry):
     assert figures["countries_by_extension"] == ["HU", "PE"]
     assert len(figures["countries_direct"]) == 11  # foreign: all but China
     assert figures["fraction"]["countries"] == pytest.approx(13 / 50)
+    # Over time: Russia from June 2021, Hungary (by extension) from July 2024; the article
+    # dates no other joining, and the registry does not invent one.
+    over_time = {row["year"]: row["countries"] for row in figures["over_time"]["by_year"]}
+    assert over_time[2021] == over_time[2023] == 1 and over_time[2024] == 2
+    assert len(figures["over_time"]["undated"]) == 11 and "PE" in figures["over_time"]["undated"]
 
 
 def test_the_seed_is_stored_once(registry):

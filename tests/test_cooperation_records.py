@@ -266,3 +266,40 @@ def test_the_cli_adds_updates_shows_and_exports(registry, tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "id,version,name,kind,country,parent_id,note"
     assert any(",Uni Test,university,AR," in line for line in lines)
+
+
+def test_science_projects_and_contributions_refer_to_organisations(registry, tmp_path):
+    _, sessions = registry
+    path = tmp_path / "projects.csv"
+    path.write_text(
+        "title,lead_id,missions\n"
+        "Lunar dust and plasma,Deep Space Exploration Laboratory,Chang'e-7;ILRS-2\n",
+        encoding="utf-8",
+    )
+    with sessions.begin() as session:
+        assert import_rows(session, "science_projects", path, actor="office") == 1
+        contribution = create(
+            session,
+            "contributions",
+            {
+                "name": "space weather instrument",
+                "kind": "instrument",
+                "organisation_id": "Kingdom of Thailand",
+                "mission": "Chang'e-7",
+                "mass_kg": "5",
+            },
+            actor="office",
+        )
+    with sessions() as session:
+        project = export_rows(session, "science_projects")[0]
+        assert project["missions"] == ["Chang'e-7", "ILRS-2"]
+        assert project["lead_id"] is not None
+        assert to_dict(session.merge(contribution))["mass_kg"] == 5.0
+    refused = pytest.raises(InputError, match="organisation_id: no organisation 'Atlantis'")
+    with refused, sessions.begin() as session:
+        create(
+            session,
+            "contributions",
+            {"name": "x", "kind": "payload", "organisation_id": "Atlantis"},
+            actor="office",
+        )

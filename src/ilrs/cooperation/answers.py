@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session, selectinload
 
 from ilrs.cooperation.models import Agreement, AgreementParty, Organisation, Person
 
-__all__ = ["HOST_COUNTRY", "TARGETS", "Participation", "participation", "pending", "progress"]
+__all__ = [
+    "HOST_COUNTRY",
+    "TARGETS",
+    "Participation",
+    "countries_by_year",
+    "participation",
+    "pending",
+    "progress",
+]
 
 HOST_COUNTRY = "CN"
 # Wu Weiren, July 2024 (the seed article): 50 countries, 500 foreign research institutions,
@@ -112,4 +120,23 @@ def progress(session: Session) -> dict:
         "countries_direct": direct,
         "countries_by_extension": extension,
         "pending": [agreement.title for agreement in pending(session)],
+        "over_time": countries_by_year(session),
+    }
+
+
+def countries_by_year(session: Session, last_year: int | None = None) -> dict:
+    """Foreign countries taking part at each year's end, by the date of their earliest
+    agreement in force; those whose agreements carry no date are counted apart (the record
+    does not say when they joined)."""
+    foreign = {c: p for c, p in participation(session).items() if c != HOST_COUNTRY}
+    dated = sorted(p.since.year for p in foreign.values() if p.since is not None)
+    undated = sorted(code for code, p in foreign.items() if p.since is None)
+    last_year = last_year or dt.date.today().year
+    years = range(dated[0], last_year + 1) if dated else range(last_year, last_year + 1)
+    return {
+        "by_year": [
+            {"year": year, "countries": sum(1 for y in dated if y <= year)} for year in years
+        ],
+        "undated": undated,
+        "target": TARGETS["countries"],
     }

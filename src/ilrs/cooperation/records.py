@@ -34,6 +34,7 @@ from ilrs.cooperation.models import (
     Contribution,
     Organisation,
     Person,
+    ScienceProject,
 )
 from ilrs.cooperation.seed import name_key
 from ilrs.errors import InputError, UnknownNameError, VersionConflictError
@@ -61,7 +62,7 @@ CONTRIBUTION_STATUSES = ("proposed", "planned", "approved", "delivered", "flown"
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # text, choice, country, date, bool, number, org, orgs
+    kind: str  # text, texts, choice, country, date, bool, number, org, orgs
     required: bool = False
     choices: tuple[str, ...] = ()
 
@@ -96,6 +97,15 @@ TABLES: dict[str, tuple[type, tuple[Field, ...]]] = {
             Field("ends_on", "date"),
             Field("via_id", "org"),
             Field("party_ids", "orgs", required=True),
+            Field("note", "text"),
+        ),
+    ),
+    "science_projects": (
+        ScienceProject,
+        (
+            Field("title", "text", required=True),
+            Field("lead_id", "org"),
+            Field("missions", "texts"),
             Field("note", "text"),
         ),
     ),
@@ -137,7 +147,7 @@ def _clean(session: Session, table: str, values: dict, *, partial: bool) -> tupl
             if field.required:
                 problems.append((field.name, "must not be empty"))
             else:
-                cleaned[field.name] = [] if field.kind == "orgs" else None
+                cleaned[field.name] = [] if field.kind in ("orgs", "texts") else None
             continue
         try:
             cleaned[field.name] = _convert(session, field, raw)
@@ -187,6 +197,9 @@ def _convert(session: Session, field: Field, raw):
         return number
     if field.kind == "org":
         return _organisation_id(session, raw)
+    if field.kind == "texts":
+        items = raw if isinstance(raw, list) else str(raw).split(";")
+        return [str(item).strip() for item in items if str(item).strip()]
     if field.kind == "orgs":
         items = raw if isinstance(raw, list) else str(raw).split(";")
         ids = [_organisation_id(session, item) for item in items if str(item).strip()]
