@@ -426,3 +426,41 @@ def test_a_delay_must_be_a_number_of_days():
     for text in ("energy:nan", "energy:inf", "energy:1e9", "energy:soon"):
         with pytest.raises(InputError, match="is not a number of days"):
             parse_change("delay", text)
+
+
+def test_payload_owners_are_checked_against_the_registry(small, tmp_path):
+    from ilrs.campaign.checks import registry_findings
+    from ilrs.cooperation.database import open_registry
+    from ilrs.cooperation.records import create
+
+    _, campaign = load_campaign(small())
+    sessions = open_registry(f"sqlite:///{tmp_path / 'registry.sqlite'}")
+    with sessions() as session:
+        found = registry_findings(campaign, session)
+    assert [(f.mission, f.message) for f in found] == [
+        (
+            "scout",
+            "mission 'scout': payload 'camera' belongs to Partner Institute, which has "
+            "no agreement in force in the registry",
+        )
+    ]
+    with sessions.begin() as session:
+        create(
+            session,
+            "organisations",
+            {"name": "Partner Institute", "kind": "institute", "country": "AR"},
+            actor="office",
+        )
+        create(
+            session,
+            "agreements",
+            {
+                "title": "MoU",
+                "kind": "mou",
+                "status": "signed",
+                "party_ids": "Partner Institute;Deep Space Exploration Laboratory",
+            },
+            actor="office",
+        )
+    with sessions() as session:
+        assert registry_findings(campaign, session) == []

@@ -195,3 +195,42 @@ def build_up_findings(buildup: Buildup, campaign: Campaign) -> list[Finding]:
             )
         )
     return findings
+
+
+def registry_findings(campaign: Campaign, session) -> list[Finding]:
+    """Payloads whose owner has no agreement in force in the cooperation registry: neither
+    the owner's country takes part (directly or by extension), nor is an organisation of
+    the owner's name party to an agreement in force."""
+    from sqlalchemy import select
+
+    from ilrs.cooperation.answers import participation
+    from ilrs.cooperation.models import Agreement, AgreementParty, Organisation
+    from ilrs.cooperation.seed import name_key
+
+    countries = participation(session)
+    in_force = set(
+        session.scalars(
+            select(Organisation.name_key)
+            .join(AgreementParty, AgreementParty.organisation_id == Organisation.id)
+            .join(Agreement, Agreement.id == AgreementParty.agreement_id)
+            .where(Agreement.status.in_(("signed", "active")), Agreement.deleted_at.is_(None))
+        )
+    )
+    findings = []
+    for mission in campaign.missions:
+        if mission.status == "cancelled":
+            continue
+        for payload in mission.payloads:
+            country = (payload.country or "").upper()
+            if country in countries or name_key(payload.owner or "") in in_force:
+                continue
+            whose = f"{payload.owner}" + (f" ({country})" if country else "")
+            findings.append(
+                Finding(
+                    "warning",
+                    mission.name,
+                    f"mission {mission.name!r}: payload {payload.name!r} belongs to {whose}, "
+                    "which has no agreement in force in the registry",
+                )
+            )
+    return findings

@@ -65,6 +65,14 @@ def check_command(
     plan_only: Annotated[
         bool, typer.Option("--plan-only", help="Only the plan's own checks (no simulation).")
     ] = False,
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            "--registry",
+            help="Check payload owners against the cooperation registry at this URL "
+            "('default': the user's registry).",
+        ),
+    ] = None,
 ) -> None:
     """Masses against launchers, dependency order, launch cadence; then (simulating the
     build-up) each mission's payloads against the power and data the station offers."""
@@ -72,6 +80,12 @@ def check_command(
 
     _, station, campaign = _load(campaign_file)
     findings = plan_findings(station, campaign)
+    if registry is not None:
+        from ilrs.campaign.checks import registry_findings
+        from ilrs.cooperation.database import open_registry
+
+        with open_registry(None if registry == "default" else registry)() as session:
+            findings += registry_findings(campaign, session)
     if not plan_only and not any(f.severity == "error" for f in findings):
         _, buildup = _simulated(station, campaign)
         findings += build_up_findings(buildup, campaign)
