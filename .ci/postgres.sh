@@ -9,7 +9,7 @@ if [ -z "$bindir" ]; then
   apt-get install -y -q postgresql >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q postgresql >/dev/null; }
   bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 fi
-run() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+run() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 case $action in
   start)
     port=$3
