@@ -264,7 +264,7 @@ def test_the_cli_adds_updates_shows_and_exports(registry, tmp_path, capsys):
     assert [h["action"] for h in shown["history"]] == ["create", "update"]
     assert main(["registry", "export", "organisations", "--db", url]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "id,version,name,kind,country,parent_id,note"
+    assert lines[0] == "id,version,name,kind,country,parent_id,note,source_url,source_published"
     assert any(",Uni Test,university,AR," in line for line in lines)
 
 
@@ -303,3 +303,23 @@ def test_science_projects_and_contributions_refer_to_organisations(registry, tmp
             {"name": "x", "kind": "payload", "organisation_id": "Atlantis"},
             actor="office",
         )
+
+
+def test_each_fact_may_carry_its_source(registry):
+    _, sessions = registry
+    values = {
+        "name": "Instituto X",
+        "kind": "institute",
+        "country": "MX",
+        "source_url": "https://example.org/mou",
+        "source_published": "2025-02-01",
+    }
+    with sessions.begin() as session:
+        made = to_dict(create(session, "organisations", values, actor="office"))
+    assert made["source_url"] == "https://example.org/mou"
+    assert made["source_published"] == "2025-02-01"
+    with sessions() as session:
+        seeded = export_rows(session, "organisations")[0]
+    assert seeded["source_url"].endswith("000_59c2dee4222c211f.txt")  # the seed article
+    with pytest.raises(InputError, match="is not an http"), sessions.begin() as session:
+        create(session, "organisations", {**values, "name": "Y", "source_url": "x y"}, actor="o")

@@ -35,6 +35,7 @@ from ilrs.cooperation.models import (
     Organisation,
     Person,
     ScienceProject,
+    Source,
 )
 from ilrs.cooperation.seed import name_key
 from ilrs.errors import InputError, UnknownNameError, VersionConflictError
@@ -67,6 +68,9 @@ class Field:
     choices: tuple[str, ...] = ()
 
 
+# Where a fact comes from: a URL and the date it was published (stored as a Source).
+SOURCE_FIELDS = (Field("source_url", "url"), Field("source_published", "date"))
+
 TABLES: dict[str, tuple[type, tuple[Field, ...]]] = {
     "organisations": (
         Organisation,
@@ -76,6 +80,7 @@ TABLES: dict[str, tuple[type, tuple[Field, ...]]] = {
             Field("country", "country"),
             Field("parent_id", "org"),
             Field("note", "text"),
+            *SOURCE_FIELDS,
         ),
     ),
     "people": (
@@ -98,6 +103,7 @@ TABLES: dict[str, tuple[type, tuple[Field, ...]]] = {
             Field("via_id", "org"),
             Field("party_ids", "orgs", required=True),
             Field("note", "text"),
+            *SOURCE_FIELDS,
         ),
     ),
     "science_projects": (
@@ -120,6 +126,7 @@ TABLES: dict[str, tuple[type, tuple[Field, ...]]] = {
             Field("power_w", "number"),
             Field("data_rate_bps", "number"),
             Field("status", "choice", choices=CONTRIBUTION_STATUSES),
+            *SOURCE_FIELDS,
         ),
     ),
 }
@@ -162,6 +169,11 @@ def _clean(session: Session, table: str, values: dict, *, partial: bool) -> tupl
 def _convert(session: Session, field: Field, raw):
     if field.kind == "text":
         return str(raw).strip()
+    if field.kind == "url":
+        text = str(raw).strip()
+        if not text.startswith(("http://", "https://")) or " " in text:
+            raise ValueError(f"{raw!r} is not an http(s) URL")
+        return text
     if field.kind == "choice":
         if raw not in field.choices:
             raise ValueError(f"{raw!r} is not one of {', '.join(field.choices)}")
@@ -232,6 +244,11 @@ def to_dict(record) -> dict:
         if field.kind == "orgs":
             result[field.name] = sorted(party.organisation_id for party in record.parties)
             continue
+        if field.name in ("source_url", "source_published"):
+            source = record.source
+            value = None if source is None else getattr(source, field.name.split("_", 1)[1])
+            result[field.name] = value.isoformat() if isinstance(value, dt.date) else value
+            continue
         value = getattr(record, field.name)
         result[field.name] = value.isoformat() if isinstance(value, dt.date) else value
     result["deleted"] = record.deleted_at is not None
@@ -247,6 +264,16 @@ def get(session: Session, table: str, record_id: int, *, deleted: bool = False):
 
 
 def _apply(session: Session, record, cleaned: dict) -> None:
+    cleaned = dict(cleaned)
+    url, published = cleaned.pop("source_url", None), cleaned.pop("source_published", None)
+    if url is not None:
+        source = session.scalars(select(Source).where(Source.url == url)).first()
+        if source is None:
+            source = Source(url=url, title=url, published=published)
+            session.add(source)
+        elif published is not None:
+            source.published = published
+        record.source = source
     for name, value in cleaned.items():
         if name == "party_ids":
             record.parties = [AgreementParty(organisation_id=oid) for oid in value]
