@@ -118,3 +118,47 @@ def test_the_openapi_schema_documents_every_operation(api):
     schema = client.get("/openapi.json").json()
     assert {"/api/{table}", "/api/{table}/{record_id}", "/api/progress"} <= set(schema["paths"])
     assert set(schema["paths"]["/api/{table}/{record_id}"]) == {"get", "patch", "delete"}
+
+
+def test_what_a_review_found_stays_fixed(api):
+    client, headers = api
+    editor = headers["editor"]
+    # A stale edit of an agreement's parties is refused (the version rises with them).
+    first = client.patch(
+        "/api/agreements/1", json={"party_ids": [1, 3]}, headers={**editor, "If-Match": '"1"'}
+    )
+    assert first.status_code == 200 and first.headers["ETag"] == '"2"'
+    stale = client.patch(
+        "/api/agreements/1", json={"party_ids": [1, 4]}, headers={**editor, "If-Match": '"1"'}
+    )
+    assert stale.status_code == 412
+    # An end date before the stored start, a record its own parent, an empty change.
+    backwards = client.patch(
+        "/api/agreements/1", json={"ends_on": "1900-01-01"}, headers={**editor, "If-Match": '"2"'}
+    )
+    assert (
+        backwards.status_code == 422 and "before signed_on 2021-06-01" in backwards.json()["detail"]
+    )
+    own_parent = client.patch(
+        "/api/organisations/1", json={"parent_id": 1}, headers={**editor, "If-Match": '"1"'}
+    )
+    assert own_parent.status_code == 422 and "its own ancestor" in own_parent.json()["detail"]
+    empty = client.patch("/api/organisations/1", json={}, headers={**editor, "If-Match": '"1"'})
+    assert empty.status_code == 422 and "nothing to change" in empty.json()["detail"]
+    # Ids beyond any database integer are simply not there.
+    assert (
+        client.get("/api/people/99999999999999999999", headers=headers["viewer"]).status_code == 422
+    )
+    huge = client.post(
+        "/api/people", json={"name": "A", "affiliation_id": "99999999999999999999"}, headers=editor
+    )
+    assert huge.status_code == 422 and "no organisation" in huge.json()["detail"]
+    # Country filters read codes in either case; import errors name the body's lines.
+    lower = client.get("/api/organisations?country=cn", headers=headers["viewer"]).json()
+    assert lower["total"] == 2
+    refused = client.post(
+        "/api/organisations/import",
+        content="name,kind\nX,castle\n",
+        headers={**editor, "Content-Type": "text/csv"},
+    )
+    assert "body:2: kind: 'castle'" in refused.json()["detail"]

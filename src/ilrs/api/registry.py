@@ -10,10 +10,10 @@ which name types local to :func:`create_app`.)
 """
 
 import tempfile
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, or_, select
@@ -31,6 +31,7 @@ __all__ = ["create_app"]
 
 TABLE_NAMES = tuple(records.TABLES)
 MAX_PAGE = 500
+RecordId = Annotated[int, Path(ge=1, le=records.MAX_ID)]
 
 
 class Page(BaseModel):
@@ -157,6 +158,7 @@ def create_app(url: str | None = None) -> FastAPI:
         query = select(model)
         if not deleted:
             query = query.where(model.deleted_at.is_(None))
+        country = country.upper() if country else country  # codes are stored upper case
         for column, value in (("country", country), ("kind", kind), ("status", status)):
             if value is not None and hasattr(model, column):
                 query = query.where(getattr(model, column) == value)
@@ -172,7 +174,7 @@ def create_app(url: str | None = None) -> FastAPI:
     @app.get("/api/{table}/{record_id}", responses={**responses, 304: {"description": "unchanged"}})
     def get_record(
         table: str,
-        record_id: int,
+        record_id: RecordId,
         session: SessionDep,
         _actor: Viewer,
         response: Response,
@@ -186,7 +188,9 @@ def create_app(url: str | None = None) -> FastAPI:
         return records.to_dict(record)
 
     @app.get("/api/{table}/{record_id}/history", responses=responses)
-    def get_history(table: str, record_id: int, session: SessionDep, _actor: Viewer) -> list[dict]:
+    def get_history(
+        table: str, record_id: RecordId, session: SessionDep, _actor: Viewer
+    ) -> list[dict]:
         """Every change of the record: who, when, before, after."""
         records.get(session, _table(table), record_id, deleted=True)
         entries = session.scalars(
@@ -222,7 +226,7 @@ def create_app(url: str | None = None) -> FastAPI:
     )
     def patch_record(
         table: str,
-        record_id: int,
+        record_id: RecordId,
         body: RecordIn,
         session: SessionDep,
         actor: Editor,
@@ -249,7 +253,7 @@ def create_app(url: str | None = None) -> FastAPI:
     )
     def delete_record(
         table: str,
-        record_id: int,
+        record_id: RecordId,
         session: SessionDep,
         actor: Editor,
         if_match: Annotated[str | None, Header()] = None,
@@ -263,7 +267,7 @@ def create_app(url: str | None = None) -> FastAPI:
         return records.to_dict(record)
 
     @app.post("/api/{table}/{record_id}/restore", responses=responses)
-    def restore_record(table: str, record_id: int, session: SessionDep, actor: Admin) -> dict:
+    def restore_record(table: str, record_id: RecordId, session: SessionDep, actor: Admin) -> dict:
         """Bring back a deleted record."""
         record = records.restore(session, _table(table), record_id, actor=actor)
         session.commit()  # the session's context rolls back on any error
@@ -282,9 +286,12 @@ def create_app(url: str | None = None) -> FastAPI:
         body = await request.body()
         suffix = ".json" if (content_type or "").startswith("application/json") else ".csv"
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"{table}{suffix}"
+            path = FilePath(folder) / f"{table}{suffix}"
             path.write_bytes(body)
-            count = records.import_rows(session, _table(table), path, actor=actor)
+            try:
+                count = records.import_rows(session, _table(table), path, actor=actor)
+            except InputError as error:  # name the lines of the body, not a server path
+                raise InputError(str(error).replace(str(path), "body")) from None
             session.commit()  # the session's context rolls back on any error
         return {"imported": count}
 

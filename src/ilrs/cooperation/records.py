@@ -68,6 +68,8 @@ class Field:
     choices: tuple[str, ...] = ()
 
 
+MAX_ID = 2**63 - 1  # the largest id a database integer key holds
+
 # Where a fact comes from: a URL and the date it was published (stored as a Source).
 SOURCE_FIELDS = (Field("source_url", "url"), Field("source_published", "date"))
 
@@ -225,7 +227,7 @@ def _organisation_id(session: Session, raw) -> int:
     """An organisation by id, or by name (any spelling that folds to its key)."""
     text = str(raw).strip()
     if text.isdigit():
-        found = session.get(Organisation, int(text))
+        found = session.get(Organisation, int(text)) if int(text) <= MAX_ID else None
     else:
         found = session.scalars(
             select(Organisation).where(Organisation.name_key == name_key(text))
@@ -257,7 +259,7 @@ def to_dict(record) -> dict:
 
 def get(session: Session, table: str, record_id: int, *, deleted: bool = False):
     model, _ = _table(table)
-    record = session.get(model, record_id)
+    record = session.get(model, record_id) if 1 <= record_id <= MAX_ID else None
     if record is None or (record.deleted_at is not None and not deleted):
         raise UnknownNameError(f"{table}: no record {record_id}")
     return record
@@ -279,6 +281,11 @@ def _apply(session: Session, record, cleaned: dict) -> None:
             record.parties = [AgreementParty(organisation_id=oid) for oid in value]
         else:
             setattr(record, name, value)
+    # Write the record's own row on every change (parties live in another table): its
+    # version then rises, and a stale edit is caught, whatever field changed.
+    record.updated_at = dt.datetime.now(dt.UTC)
+    if isinstance(record, Organisation) and record.parent_id is not None:
+        _check_parents(session, record)
     if isinstance(record, Organisation):
         record.name_key = name_key(record.name)
         with session.no_autoflush:  # the change is written (and its version checked) later
@@ -292,6 +299,21 @@ def _apply(session: Session, record, cleaned: dict) -> None:
                 f"organisations: {record.name!r} is {clash.name!r} (id {clash.id}) under "
                 "another spelling"
             )
+
+
+def _check_parents(session: Session, record: Organisation) -> None:
+    """An organisation may not be its own parent, nor its parent's ancestor."""
+    seen = {record.id}
+    parent_id = record.parent_id
+    while parent_id is not None:
+        if parent_id in seen:
+            raise InputError(
+                f"organisations: parent_id {record.parent_id} would make {record.name!r} its "
+                "own ancestor"
+            )
+        seen.add(parent_id)
+        parent = session.get(Organisation, parent_id)
+        parent_id = parent.parent_id if parent is not None else None
 
 
 def _audit(session: Session, table, record, action, actor, before) -> None:
@@ -348,6 +370,13 @@ def update(session: Session, table, record_id, values, *, actor, expected_versio
     record = get(session, table, record_id)
     _check_version(table, record, expected_version)
     cleaned, problems = _clean(session, table, values, partial=True)
+    if not cleaned and not problems:
+        problems.append(("(fields)", "nothing to change"))
+    start = cleaned.get("signed_on", getattr(record, "signed_on", None))
+    end = cleaned.get("ends_on", getattr(record, "ends_on", None))
+    if start and end and end < start and ("signed_on" in cleaned or "ends_on" in cleaned):
+        problems.append(("ends_on", f"{end} is before signed_on {start}"))
+    problems = list(dict.fromkeys(problems))
     _raise(table, problems, f" {record_id}")
     before = to_dict(record)
     _apply(session, record, cleaned)
