@@ -104,7 +104,6 @@ def assemble_station(station: Scenario, campaign: Campaign) -> tuple[Scenario, l
     built = station.model_copy(
         update={"surface": surface.model_copy(update=updates), "period": campaign.timeline}
     )
-    built._base_dir = station._base_dir
     return built, [load.installed_utc for load in payload_loads]
 
 
@@ -112,7 +111,6 @@ def campaign_exposure(station: Scenario, campaign: Campaign, *, ephemeris=None) 
     """The site's exposure over the campaign's timeline, with every element the station
     may ever have."""
     over_timeline = station.model_copy(update={"period": campaign.timeline})
-    over_timeline._base_dir = station._base_dir
     return site_exposure(over_timeline, ephemeris=ephemeris)
 
 

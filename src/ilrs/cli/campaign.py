@@ -202,7 +202,6 @@ def windows_command(
         )
     site_update = {"name": None, "lat_deg": lat_deg, "lon_deg": lon_deg}
     at_site = station.model_copy(update={"site": station.site.model_copy(update=site_update)})
-    at_site._base_dir = station._base_dir
     horizon_at, ground_m, _ = site_horizons(at_site, lat_deg, lon_deg)
     profile = StayProfile(
         stay_days=stay_days,

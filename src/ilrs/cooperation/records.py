@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pycountry
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -470,7 +469,3 @@ def export_rows(session: Session, table: str, *, deleted: bool = False) -> list[
     if not deleted:
         query = query.where(model.deleted_at.is_(None))
     return [to_dict(record) for record in session.scalars(query)]
-
-
-def integrity_message(error: IntegrityError) -> str:
-    return str(getattr(error, "orig", error)).splitlines()[0]
