@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from ilrs.errors import InputError
+from ilrs.errors import IlrsError, InputError
 from ilrs.textfiles import read_text
 
 __all__ = ["ScenarioSource", "read_scenario_yaml"]
@@ -54,6 +54,18 @@ class ScenarioSource:
 
     def error(self, location: tuple, problem: str) -> InputError:
         return InputError(f"{self.where(location)}: {problem}")
+
+    def validate(self, model, data, location: tuple = ()):
+        """``model`` (a pydantic model) from ``data``, the part of the file at ``location``;
+        every problem reported with its line."""
+        from pydantic import ValidationError
+
+        try:
+            return model.model_validate(data)
+        except ValidationError as error:
+            raise self.validation_error(error, location) from None
+        except IlrsError as error:  # raised outside a field validator
+            raise self.error(location, str(error)) from None
 
     def validation_error(self, error, prefix: tuple = ()) -> InputError:
         """One InputError listing every problem pydantic found, each with its line;

@@ -11,12 +11,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
-from ilrs.errors import IlrsError
 from ilrs.scenario_files import read_scenario_yaml
 from ilrs.sky import parse_utc
-from ilrs.station.scenario import Period, Scenario, Schedule, StrictModel, utc_text
+from ilrs.station.scenario import (
+    Period,
+    Scenario,
+    Schedule,
+    StrictModel,
+    scenario_from_source,
+    utc_text,
+)
 
 __all__ = [
     "STATUSES",
@@ -124,18 +130,11 @@ class Campaign(StrictModel):
 
 def load_campaign(path: str | Path) -> tuple[Scenario, Campaign]:
     """The station scenario and the campaign of a campaign file, both checked."""
-    from ilrs.station.scenario import load_scenario
-
     source = read_scenario_yaml(path, "campaign")
     if "campaign" not in source.data:
         raise source.error((), "no campaign: section (a station scenario alone?)")
-    station = load_scenario(path)
-    try:
-        campaign = Campaign.model_validate(source.data["campaign"])
-    except ValidationError as error:
-        raise source.validation_error(error, ("campaign",)) from None
-    except IlrsError as error:
-        raise source.error(("campaign",), str(error)) from None
+    station = scenario_from_source(source)
+    campaign = source.validate(Campaign, source.data["campaign"], ("campaign",))
     problems = campaign_checks(station, campaign)
     if problems:
         raise source.problems_error(problems)

@@ -16,13 +16,11 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from ilrs.errors import IlrsError
-from ilrs.scenario_files import read_scenario_yaml
+from ilrs.scenario_files import ScenarioSource, read_scenario_yaml
 from ilrs.sky import parse_duration_s, parse_utc
 
 __all__ = [
@@ -37,6 +35,7 @@ __all__ = [
     "StrictModel",
     "cross_checks",
     "load_scenario",
+    "scenario_from_source",
     "scenario_json_schema",
     "utc_text",
 ]
@@ -350,19 +349,17 @@ class Scenario(StrictModel):
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a station scenario; every problem is reported with its line."""
-    source = read_scenario_yaml(path, "scenario")
-    data = dict(source.data)
-    data.pop("campaign", None)  # a campaign file holds the station and more
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as error:
-        raise source.validation_error(error) from None
-    except IlrsError as error:  # raised outside a field validator
-        raise source.error((), str(error)) from None
+    return scenario_from_source(read_scenario_yaml(path, "scenario"))
+
+
+def scenario_from_source(source: ScenarioSource) -> Scenario:
+    """The station scenario of a parsed file (a campaign file holds one, and more)."""
+    data = {key: value for key, value in source.data.items() if key != "campaign"}
+    scenario = source.validate(Scenario, data)
     problems = cross_checks(scenario)
     if problems:
         raise source.problems_error(problems)
-    scenario._base_dir = Path(path).resolve().parent
+    scenario._base_dir = source.path.resolve().parent
     return scenario
 
 
