@@ -107,19 +107,25 @@ def site_exposure(scenario: Scenario, *, ephemeris=None) -> Exposure:
     horizon_at, ground_m, source_label = site_horizons(scenario, lat_deg, lon_deg)
 
     surface = scenario.surface
+    analyses = {}
+
+    def analysis_at(height: float):
+        """The Sun and the Earth behind the horizon seen from this height above the ground
+        (computed once per height: arrays and antennas may share one)."""
+        if height not in analyses:
+            analyses[height] = analyze_site(
+                horizon_at(height),
+                lat_deg,
+                lon_deg,
+                times,
+                height_m=ground_m + height,
+                stations=[],
+                ephemeris=ephemeris,
+            )
+        return analyses[height]
+
     heights = {array.height_m for array in surface.solar_arrays} | {2.0}
-    sun_by_height = {}
-    for height in sorted(heights):
-        analysis = analyze_site(
-            horizon_at(height),
-            lat_deg,
-            lon_deg,
-            times,
-            height_m=ground_m + height,
-            stations=[],
-            ephemeris=ephemeris,
-        )
-        sun_by_height[height] = analysis.sun
+    sun_by_height = {height: analysis_at(height).sun for height in sorted(heights)}
     sun = sun_by_height[2.0]
     flux = SOLAR_CONSTANT_W_M2 * (ASTRONOMICAL_UNIT_M / sun.position.distance_m) ** 2
     arrays = {
@@ -143,12 +149,7 @@ def site_exposure(scenario: Scenario, *, ephemeris=None) -> Exposure:
     through: dict[str, dict[str, np.ndarray]] = {}
     links: list[LinkUse] = []
     if surface.dte is not None and stations:
-        dte_height = ground_m + surface.dte.antenna_height_m
-        line = horizon_at(surface.dte.antenna_height_m)
-        analysis = analyze_site(
-            line, lat_deg, lon_deg, times, height_m=dte_height, stations=[], ephemeris=ephemeris
-        )
-        earth_up = analysis.earth.centre_margin_deg > 0
+        earth_up = analysis_at(surface.dte.antenna_height_m).earth.centre_margin_deg > 0
         through[DIRECT] = {}
         for spec in scenario.ground.stations:
             allowed, distance_m = available[spec.name]

@@ -244,8 +244,6 @@ class Simulation:
         margin = stored - floor_wh
         worst = int(np.argmin(margin)) if margin.size else 0
         failures = np.flatnonzero(self.survival_failures)
-        # Stored energy is the state at each step's end.
-        step_ends = Times(times.tdb_s + exposure.step_s).utc_iso(0)
         generated = self.column("generated_w")
         delivered = self.column("data_delivered_bytes")
         result = {
@@ -274,7 +272,10 @@ class Simulation:
                 "usable_wh": float(np.sum(inputs.capacity_wh * inputs.depth_of_discharge)),
                 "min_stored_wh": float(stored.min()) if stored.size else 0.0,
                 "worst_margin_wh": float(margin[worst]) if margin.size else 0.0,
-                "worst_margin_utc": step_ends[worst],
+                # Stored energy is the state at the step's end.
+                "worst_margin_utc": Times(times.tdb_s[worst : worst + 1] + exposure.step_s).utc_iso(
+                    0
+                )[0],
                 "min_state_of_charge": float(stored.min() / inputs.capacity_wh.sum())
                 if inputs.capacity_wh.sum() > 0
                 else None,
