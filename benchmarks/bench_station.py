@@ -24,45 +24,72 @@ from ilrs.station.simulation import prepare, simulate
 
 
 def plain_python_loop(inputs) -> dict[str, float]:
-    """The step rules of ilrs.station._energy_kernel, one float at a time."""
+    """The step rules of ilrs.station._energy_kernel, one float at a time: storage arriving
+    at its step, survival loads first in a deficit, the others only down to the reserve."""
     step_h = inputs.step_h
     generation = inputs.generation_w.tolist()
     loads = inputs.load_w.tolist()
+    survival = [priority == 0 for priority in inputs.load_priority.tolist()]
     order = sorted(range(len(loads)), key=lambda k: -inputs.load_priority[k])
-    stored = (inputs.capacity_wh * inputs.initial_fraction).tolist()
-    floors = (inputs.capacity_wh * (1 - inputs.depth_of_discharge)).tolist()
     capacity, efficiency = inputs.capacity_wh.tolist(), inputs.efficiency.tolist()
+    initial = (inputs.capacity_wh * inputs.initial_fraction).tolist()
+    arrival = inputs.arrival_step.tolist()
+    stored = [initial[u] if arrival[u] == 0 else 0.0 for u in range(len(initial))]
+    floors = (inputs.capacity_wh * (1 - inputs.depth_of_discharge)).tolist()
+    total_capacity = sum(capacity)
+    reserve = [
+        inputs.survival_reserve_wh * c / total_capacity if total_capacity else 0.0 for c in capacity
+    ]
     charge_wh = (inputs.charge_limit_w * step_h).tolist()
     discharge_wh = (inputs.discharge_limit_w * step_h).tolist()
+    isru_wh = (inputs.isru_max_w * step_h).tolist()
     totals = dict.fromkeys(("served", "isru", "curtailed", "loss", "unmet"), 0.0)
+
+    def draw(need, floor_of, left):
+        for u in range(len(stored)):
+            given = min(need, (stored[u] - floor_of(u)) * efficiency[u], left[u])
+            if given > 0:
+                stored[u] -= given / efficiency[u]
+                totals["loss"] += given / efficiency[u] - given
+                left[u] -= given
+                need -= given
+        return need
+
     for t, generated_w in enumerate(generation):
-        wanted = [row[t] * step_h for row in loads]
-        served = list(wanted)
-        net = generated_w * step_h - sum(wanted)
+        for u in range(len(stored)):
+            if arrival[u] == t and t > 0:
+                stored[u] = initial[u]
+        generated = generated_w * step_h
+        served = [row[t] * step_h for row in loads]
+        net = generated - sum(served)
         if net >= 0:
             for u in range(len(stored)):
+                if t < arrival[u]:
+                    continue
                 intake = min(net, (capacity[u] - stored[u]) / efficiency[u], charge_wh[u])
                 if intake > 0:
                     stored[u] += intake * efficiency[u]
                     totals["loss"] += intake * (1 - efficiency[u])
                     net -= intake
-            isru = min(net, inputs.isru_max_w * step_h)
+            isru = min(net, isru_wh[t])
             totals["isru"] += isru
             totals["curtailed"] += net - isru
         else:
-            deficit = -net
-            for u in range(len(stored)):
-                given = min(deficit, (stored[u] - floors[u]) * efficiency[u], discharge_wh[u])
-                if given > 0:
-                    stored[u] -= given / efficiency[u]
-                    totals["loss"] += given / efficiency[u] - given
-                    deficit -= given
+            asked = sum(w for w, s in zip(served, survival, strict=True) if s)
+            survival_short = max(0.0, asked - generated)
+            other_short = -net - survival_short
+            left = [discharge_wh[u] if t >= arrival[u] else 0.0 for u in range(len(stored))]
+            survival_short = draw(survival_short, lambda u: floors[u], left)
+            other_short = draw(other_short, lambda u: floors[u] + reserve[u], left)
             for k in order:
-                cut = min(deficit, served[k])
-                served[k] -= cut
-                deficit -= cut
-                if inputs.load_priority[k] == 0:
+                if survival[k]:
+                    cut = min(survival_short, served[k])
+                    survival_short -= cut
                     totals["unmet"] += cut
+                else:
+                    cut = min(other_short, served[k])
+                    other_short -= cut
+                served[k] -= cut
         totals["served"] += sum(served)
     totals["stored_end"] = sum(stored)
     return totals
