@@ -3,14 +3,13 @@ ask what a delay or a dropped mission would change."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ilrs.cli.output import OutputFormat, write_table
+from ilrs.cli.output import FormatOption, OutputFormat, write_json, write_table
 from ilrs.errors import InputError
 
 campaign_app = typer.Typer(
@@ -121,16 +120,9 @@ def timeline_command(
     findings = plan_findings(station, campaign) + build_up_findings(buildup, campaign)
     with staged_folder(out, TIMELINE_FILES) as staging:
         _write_timeline(staging, campaign, buildup)
-        _dump(staging / "milestones.json", buildup.milestones)
-        _dump(staging / "findings.json", [finding.as_dict() for finding in findings])
-    json.dump(buildup.milestones, sys.stdout, indent=1, allow_nan=False)
-    sys.stdout.write("\n")
-
-
-def _dump(path: Path, value) -> None:
-    with path.open("w", encoding="utf-8") as stream:
-        json.dump(value, stream, indent=1, allow_nan=False)
-        stream.write("\n")
+        write_json(buildup.milestones, staging / "milestones.json")
+        write_json([finding.as_dict() for finding in findings], staging / "findings.json")
+    write_json(buildup.milestones)
 
 
 @campaign_app.command("windows")
@@ -160,9 +152,7 @@ def windows_command(
     ] = True,
     step: Annotated[str, typer.Option("--step", help="Between candidate landings.")] = "6h",
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("build/windows"),
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.csv,
+    output_format: FormatOption = OutputFormat.csv,
 ) -> None:
     """Landing dates for a mission whose surface stay meets its profile; a feasibility
     calendar (CSV, iCalendar) and the table on stdout."""
@@ -273,8 +263,7 @@ def whatif_command(
     result = what_if(station, campaign, changes, exposure, baseline=baseline)
     changed, changed_campaign = result.pop("buildup"), result.pop("campaign")
     with staged_folder(out, WHATIF_FILES) as staging:
-        _dump(staging / "whatif.json", result)
+        write_json(result, staging / "whatif.json")
         _write_timeline(staging, changed_campaign, changed)
     report = {key: result[key] for key in ("changes", "milestones", "findings")}
-    json.dump(report, sys.stdout, indent=1, allow_nan=False)
-    sys.stdout.write("\n")
+    write_json(report)

@@ -99,14 +99,23 @@ def resolve_site(site: str | None, lat: float | None, lon: float | None) -> tupl
     return lat, lon
 
 
+def write_json(value, path: Path | None = None) -> None:
+    """``value`` as indented JSON, to stdout or to ``path``, with a final newline. NaN is
+    refused (JSON has none); dates and the like are written as text."""
+    text = json.dumps(value, indent=1, allow_nan=False, default=str) + "\n"
+    if path is None:
+        sys.stdout.write(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+
+
 def write_table(columns: dict[str, Sequence], output_format: OutputFormat) -> None:
     """Write equal-length columns to stdout as CSV (a header row) or a JSON array of rows."""
     names = list(columns)
     rows = zip(*columns.values(), strict=True)
     if output_format == OutputFormat.json:
         records = [dict(zip(names, row, strict=True)) for row in rows]
-        json.dump(records, sys.stdout, indent=1, allow_nan=False)
-        sys.stdout.write("\n")
+        write_json(records)
         return
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(names)

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from ilrs.cli.output import OutputFormat, write_table
+from ilrs.cli.output import FormatOption, OutputFormat, write_json, write_table
 from ilrs.errors import InputError
 
 registry_app = typer.Typer(help="The cooperation registry (SQLite by default; --db for another).")
@@ -57,17 +55,14 @@ def progress_command(db: DbOption = None) -> None:
     from ilrs.cooperation.answers import progress
 
     with _sessions(db)() as session:
-        json.dump(progress(session), sys.stdout, indent=1, default=str)
-    sys.stdout.write("\n")
+        write_json(progress(session))
 
 
 @registry_app.command("list")
 def list_command(
     kind: Annotated[Kind, typer.Argument(help="What to list.")] = Kind.countries,
     db: DbOption = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.csv,
+    output_format: FormatOption = OutputFormat.csv,
 ) -> None:
     """Countries taking part (and how), organisations, or agreements."""
     from sqlalchemy import select
@@ -131,8 +126,7 @@ def _values(pairs: list[str]) -> dict:
 def _print_record(record) -> None:
     from ilrs.cooperation.records import to_dict
 
-    json.dump(to_dict(record), sys.stdout, indent=1, default=str)
-    sys.stdout.write("\n")
+    write_json(to_dict(record))
 
 
 @registry_app.command("add")
@@ -223,8 +217,7 @@ def show_command(
             {"action": e.action, "actor": e.actor, "at": e.at, "before": e.before, "after": e.after}
             for e in history
         ]
-    json.dump(shown, sys.stdout, indent=1, default=str)
-    sys.stdout.write("\n")
+    write_json(shown)
 
 
 @registry_app.command("import")
@@ -246,9 +239,7 @@ def import_command(
 def export_command(
     table: TableArgument,
     db: DbOption = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.csv,
+    output_format: FormatOption = OutputFormat.csv,
 ) -> None:
     """The table's records (not deleted) as CSV or JSON."""
     from ilrs.cooperation.records import TABLES, export_rows
@@ -264,8 +255,7 @@ def export_command(
         for row in rows
     ]
     if output_format == OutputFormat.json:
-        json.dump(rows, sys.stdout, indent=1, default=str)
-        sys.stdout.write("\n")
+        write_json(rows)
         return
     write_table({name: [row[name] for row in flat] for name in names}, output_format)
 

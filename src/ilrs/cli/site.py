@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +16,7 @@ from ilrs.cli.output import (
     StartOption,
     StepOption,
     resolve_site,
+    write_json,
     write_table,
 )
 from ilrs.errors import InputError
@@ -142,8 +141,7 @@ def analyze(
     summary = result.summary()
     summary["height_above_ground_m"] = height_m
     if output_format is OutputFormat.json:
-        json.dump(summary, sys.stdout, indent=1, allow_nan=False)
-        sys.stdout.write("\n")
+        write_json(summary)
         return
     rows = [{"year": "all", "samples": summary["samples"]}] + summary["per_year"]
     figures = [k for k in summary["per_year"][0] if k not in ("year", "samples")]

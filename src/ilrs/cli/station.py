@@ -3,7 +3,6 @@ scenario file's JSON Schema."""
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ilrs.cli.output import OutputFormat, write_table
+from ilrs.cli.output import FormatOption, OutputFormat, write_json, write_table
 from ilrs.errors import InputError
 
 station_app = typer.Typer(
@@ -80,8 +79,7 @@ def simulate_command(
         series_format=series_format.value,
         plots=plots,
     )
-    json.dump(summary, sys.stdout, indent=1, allow_nan=False)
-    sys.stdout.write("\n")
+    write_json(summary)
 
 
 @station_app.command("size")
@@ -108,16 +106,13 @@ def size_command(
         raise InputError(f"--tolerance must lie between 0 and 0.5, got {tolerance}")
     _, _, inputs = _prepared(scenario)
     result, _ = size(inputs, what.value, tolerance=tolerance, survival_only=survival_only)
-    json.dump(result, sys.stdout, indent=1, allow_nan=False)
-    sys.stdout.write("\n")
+    write_json(result)
 
 
 @station_app.command("links")
 def links_command(
     scenario: ScenarioArgument = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.csv,
+    output_format: FormatOption = OutputFormat.csv,
 ) -> None:
     """Each link's budget at the farthest distance the period uses it."""
     from ilrs.station.budgets import worst_case_budgets
@@ -137,11 +132,7 @@ def schema_command(
     """The scenario file's JSON Schema (for editors' completion and checks)."""
     from ilrs.station.scenario import scenario_json_schema
 
-    text = json.dumps(scenario_json_schema(), indent=1) + "\n"
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        out.write_text(text, encoding="utf-8")
+    write_json(scenario_json_schema(), out)
 
 
 @station_app.command("check")
