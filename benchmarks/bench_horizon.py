@@ -25,11 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from grass_horizon import run_r_horizon
-from ilrs.terrain import polar_xy_from_latlon
 from ilrs.terrain.geotiff import write_geotiff
 from ilrs.terrain.grid import Window
 from ilrs.terrain.horizon import horizon_map, sweep_bearings_deg
-from ilrs.terrain.synthetic import synthesize_south_pole
+from ilrs.terrain.synthetic import synthesize_around
 
 
 def brute_force_flat_deg(dem, row, col, bearing_deg, max_distance_m, height_m=0.0) -> float:
@@ -72,14 +71,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    centre_x, centre_y = polar_xy_from_latlon(-89.45, 222.69)  # the Connecting Ridge
-    dem = synthesize_south_pole(
-        args.size_px,
-        args.resolution_m,
-        seed=0,
-        center_x_m=float(centre_x),
-        center_y_m=float(centre_y),
-    )
+    # Around the Connecting Ridge.
+    dem = synthesize_around(-89.45, 222.69, args.size_px, args.resolution_m, seed=0)
     requested = 360.0 * np.arange(args.azimuths) / args.azimuths
     swept = sweep_bearings_deg(requested, args.tolerance_deg)
     with tempfile.TemporaryDirectory() as scratch:

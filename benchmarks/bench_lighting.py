@@ -28,9 +28,9 @@ import numpy as np
 from ilrs.environment import _lighting_kernel as kernel
 from ilrs.environment.maps import HorizonSource, body_track, lighting_for_tile, lighting_map
 from ilrs.sky import LunarObserver, Times, parse_utc, utc_range
-from ilrs.terrain import MOON_RADIUS_M, Window, polar_xy_from_latlon
+from ilrs.terrain import MOON_RADIUS_M, Window
 from ilrs.terrain.horizon import write_horizon_map
-from ilrs.terrain.synthetic import synthesize_south_pole
+from ilrs.terrain.synthetic import synthesize_around
 
 
 @numba.njit(cache=True)
@@ -81,11 +81,8 @@ def main() -> None:
     parser.add_argument("--subset", type=int, default=400, help="pixel-instants for the peer")
     args = parser.parse_args()
 
-    centre_x, centre_y = polar_xy_from_latlon(-89.45, 222.69)  # the Connecting Ridge
-    dem = synthesize_south_pole(
-        args.size_px, args.resolution_m, seed=0, center_x_m=float(centre_x),
-        center_y_m=float(centre_y),
-    )  # fmt: skip
+    # Around the Connecting Ridge.
+    dem = synthesize_around(-89.45, 222.69, args.size_px, args.resolution_m, seed=0)
     max_distance_m = args.size_px * args.resolution_m
     start_tdb = parse_utc("2026-01-01").tdb_s[0]
     end = Times([start_tdb + args.years * 365.25 * 86400.0]).utc_iso(0)[0]

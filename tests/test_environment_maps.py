@@ -23,7 +23,7 @@ from ilrs.sky import LunarObserver, Times, parse_utc, utc_range
 from ilrs.terrain import Dem, Window, polar_xy_from_latlon
 from ilrs.terrain.geotiff import write_geotiff
 from ilrs.terrain.horizon import write_horizon_map
-from ilrs.terrain.synthetic import synthesize_south_pole
+from ilrs.terrain.synthetic import synthesize_around, synthesize_south_pole
 
 NODAL_CYCLE_DAYS = 6798.38  # the Moon's nodal precession period, 18.6 years
 
@@ -33,8 +33,7 @@ def ridge(tmp_path_factory):
     """100 x 100 px of 20 m of the synthetic Connecting Ridge and its horizon map: 720 grid
     bearings as the sweep moves them (unevenly spaced), to 2 km."""
     folder = tmp_path_factory.mktemp("ridge")
-    x_m, y_m = polar_xy_from_latlon(-89.45, 222.69)
-    dem = synthesize_south_pole(100, 20.0, seed=3, center_x_m=float(x_m), center_y_m=float(y_m))
+    dem = synthesize_around(-89.45, 222.69, 100, 20.0, seed=3)
     path = write_horizon_map(
         dem,
         folder / "horizon.tif",
@@ -102,8 +101,7 @@ def highland(tmp_path_factory):
     cells of 120 px a side, pixels tilted up to 0.007 rad from their cell's centre, the
     Earth rising and setting; horizon map on 72 grid bearings to 15 km."""
     folder = tmp_path_factory.mktemp("highland")
-    x_m, y_m = polar_xy_from_latlon(-87.2, 15.0)
-    dem = synthesize_south_pole(250, 100.0, seed=1, center_x_m=float(x_m), center_y_m=float(y_m))
+    dem = synthesize_around(-87.2, 15.0, 250, 100.0, seed=1)
     path = write_horizon_map(
         dem,
         folder / "horizon.tif",

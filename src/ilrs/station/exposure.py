@@ -208,16 +208,10 @@ def site_horizons(scenario: Scenario, lat_deg: float, lon_deg: float):
         # A measured profile stands for one height: every element sees the same line.
         return (lambda height_m: line), 0.0, line.source
     if site.terrain == "synthetic":
-        from ilrs.terrain import polar_xy_from_latlon
-        from ilrs.terrain.synthetic import synthesize_south_pole
+        from ilrs.terrain.synthetic import synthesize_around
 
-        x_m, y_m = polar_xy_from_latlon(lat_deg, lon_deg)
-        source = synthesize_south_pole(
-            site.synthetic_size_px,
-            site.synthetic_resolution_m,
-            seed=0,
-            center_x_m=float(x_m),
-            center_y_m=float(y_m),
+        source = synthesize_around(
+            lat_deg, lon_deg, site.synthetic_size_px, site.synthetic_resolution_m, seed=0
         )
     else:
         from ilrs.terrain.sources import open_dem

@@ -60,6 +60,7 @@ __all__ = [
     "complex_crater_floor_diameter_m",
     "crater_population",
     "equilibrium_cumulative_density_per_m2",
+    "synthesize_around",
     "fresh_crater_depth_m",
     "fresh_crater_rim_height_m",
     "roughness_rms_slope_deg",
@@ -983,6 +984,16 @@ def crater_population(
     """
     grid = _grid(size_px, resolution_m, seed, center_x_m, center_y_m)
     return _population(grid, int(seed), _named_layers(south_pole_features()).exclusions)
+
+
+def synthesize_around(
+    lat_deg: float, lon_deg: float, size_px: int, resolution_m: float, seed: int = 0
+) -> Dem:
+    """The synthetic south pole on a grid centred on a site (latitude, east longitude)."""
+    x_m, y_m = polar_xy_from_latlon(lat_deg, lon_deg)
+    return synthesize_south_pole(
+        size_px, resolution_m, seed, center_x_m=float(x_m), center_y_m=float(y_m)
+    )
 
 
 def synthesize_south_pole(
