@@ -12,15 +12,12 @@ import numpy as np
 
 from ilrs.terrain.grid import Dem
 
-__all__ = ["slope_aspect_deg"]
+__all__ = ["slope_aspect_deg", "surface_normals"]
 
 
-def slope_aspect_deg(dem: Dem) -> tuple[np.ndarray, np.ndarray]:
-    """Slope [deg, 0..90] and aspect [deg, 0..360 from local north] of every pixel.
-
-    Edge pixels, and pixels next to missing data, are NaN. Aspect is NaN where the slope
-    is zero.
-    """
+def surface_normals(dem: Dem) -> np.ndarray:
+    """Unit outward normals of the terrain, MOON_ME, shape (rows, cols, 3); NaN at the
+    edges and next to missing data."""
     rows, cols = np.indices(dem.shape)
     points = dem.moon_fixed_m(rows, cols)  # (rows, cols, 3)
     along_rows = np.full_like(points, np.nan)
@@ -29,6 +26,17 @@ def slope_aspect_deg(dem: Dem) -> tuple[np.ndarray, np.ndarray]:
     along_cols[:, 1:-1] = points[:, 2:] - points[:, :-2]  # towards increasing col (grid +x)
     # On the south polar grid, x cross y points out of the Moon, so (-y) cross x does too.
     normal = np.cross(along_rows, along_cols)
+    return normal / np.linalg.norm(normal, axis=-1, keepdims=True)
+
+
+def slope_aspect_deg(dem: Dem) -> tuple[np.ndarray, np.ndarray]:
+    """Slope [deg, 0..90] and aspect [deg, 0..360 from local north] of every pixel.
+
+    Edge pixels, and pixels next to missing data, are NaN. Aspect is NaN where the slope
+    is zero.
+    """
+    normal = surface_normals(dem)
+    rows, cols = np.indices(dem.shape)
     lat, lon = dem.latlon(rows, cols)
     lat_rad, lon_rad = np.radians(lat), np.radians(lon)
     up = np.stack(

@@ -1,0 +1,164 @@
+"""Which cells of a region see a body (the Sun, the Earth) at each instant of a period.
+
+A body this far away sends parallel rays across a region of a few tens of kilometres, so
+at each instant one grid bearing serves every cell (on the polar stereographic grid the
+bearing of a near-horizontal parallel beam changes only to second order across the
+region). The horizon at that bearing comes from the two nearest bands of a regular set of
+grid bearings, each computed once over the region by the lines method and kept while it
+is needed; a cell sees the body when the body's centre stands above the horizon plus a
+mask. The body's elevation is exact per cell (its own vertical).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+
+from ilrs.errors import InputError
+from ilrs.sky.geometry import local_axes
+from ilrs.terrain import Dem, Window
+from ilrs.terrain.horizon import horizon_for_tile
+
+__all__ = ["HorizonBands", "RegionAxes", "body_grid_bearing_deg", "visibility_bits"]
+
+NEVER_SEEN = 2.0  # a sine no direction reaches: cells with no horizon (no data) see nothing
+
+
+@dataclass(frozen=True)
+class RegionAxes:
+    """Each cell's local vertical (MOON_ME unit vectors, (cells, 3)) and the centre's
+    latitude and longitude."""
+
+    up: np.ndarray
+    centre_lat_deg: float
+    centre_lon_deg: float
+
+    @classmethod
+    def of(cls, dem: Dem, window: Window) -> RegionAxes:
+        rows, cols = np.indices((window.height, window.width))
+        lat, lon = dem.latlon(rows + window.row_off, cols + window.col_off)
+        _, _, up = local_axes(np.radians(lat), np.radians(lon))
+        centre_lat, centre_lon = dem.latlon(
+            window.row_off + (window.height - 1) / 2, window.col_off + (window.width - 1) / 2
+        )
+        return cls(np.ascontiguousarray(up.reshape(-1, 3)), float(centre_lat), float(centre_lon))
+
+
+def body_grid_bearing_deg(direction: np.ndarray, lat_deg: float, lon_deg: float) -> np.ndarray:
+    """Grid bearings [deg] of MOON_ME directions (..., 3) seen from a point."""
+    east, north, _ = local_axes(np.radians(lat_deg), np.radians(lon_deg))
+    azimuth_deg = np.degrees(np.arctan2(direction @ east, direction @ north))
+    return (azimuth_deg + lon_deg) % 360.0
+
+
+@dataclass
+class HorizonBands:
+    """Horizons [deg] of a region's cells at grid bearings ``k * bearing_step_deg``,
+    computed as asked (lines method) and kept up to ``budget_bytes``, least recently used
+    first out. :meth:`sines` gives sin(horizon + mask) ready for comparison."""
+
+    dem: Dem
+    window: Window
+    bearing_step_deg: float = 1.0
+    max_distance_m: float = 50_000.0
+    height_above_ground_m: float = 0.0
+    budget_bytes: int = 1 << 29
+    computed: int = 0
+    _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.window.inside(self.dem.shape):
+            raise InputError(f"the region {self.window} lies outside the DEM {self.dem.shape}")
+        count = 360.0 / self.bearing_step_deg
+        if not (self.bearing_step_deg > 0 and abs(count - round(count)) < 1e-9):
+            raise InputError(
+                f"bearing step {self.bearing_step_deg}° must divide 360° into whole bands"
+            )
+
+    @property
+    def count(self) -> int:
+        return round(360.0 / self.bearing_step_deg)
+
+    def band_deg(self, index: int) -> np.ndarray:
+        """The horizon [deg] at bearing ``index * step`` over the region (rows, cols)."""
+        index %= self.count
+        band = self._cache.get(index)
+        if band is not None:
+            self._cache.move_to_end(index)
+            return band
+        band = horizon_for_tile(
+            self.dem,
+            self.window,
+            azimuths=np.array([index * self.bearing_step_deg]),
+            max_distance_m=self.max_distance_m,
+            height_above_ground_m=self.height_above_ground_m,
+            far_field=None,
+            curvature=True,
+            grid_azimuths=True,
+            method="lines",
+        )[0]
+        self.computed += 1
+        self._cache[index] = band
+        while len(self._cache) > 2 and len(self._cache) * band.nbytes > self.budget_bytes:
+            self._cache.popitem(last=False)
+        return band
+
+    def sines(self, index: int, mask_deg: float) -> np.ndarray:
+        """sin(horizon + mask), flat (cells,), NEVER_SEEN where the horizon is unknown."""
+        band = self.band_deg(index).astype(np.float64).ravel()
+        sines = np.sin(np.radians(band + mask_deg))
+        sines[np.isnan(sines)] = NEVER_SEEN
+        return sines
+
+
+@numba.njit(parallel=True, cache=True)
+def _set_visible_bits(up, direction, sines_low, sines_high, weight, bits, instant):
+    byte, bit = instant >> 3, np.uint8(1 << (instant & 7))
+    for cell in numba.prange(up.shape[0]):
+        sine = up[cell, 0] * direction[0] + up[cell, 1] * direction[1]
+        sine += up[cell, 2] * direction[2]
+        if sine > (1.0 - weight) * sines_low[cell] + weight * sines_high[cell]:
+            bits[cell, byte] |= bit
+
+
+def visibility_bits(
+    bands: HorizonBands,
+    axes: RegionAxes,
+    directions: np.ndarray,
+    *,
+    mask_deg: float = 0.0,
+) -> np.ndarray:
+    """For each cell and instant, whether the body's centre stands more than ``mask_deg``
+    above the horizon: bits packed along the instants (``np.packbits(..., bitorder=
+    "little")`` layout), shape (rows, cols, ceil(instants / 8)).
+
+    ``directions`` are the body's MOON_ME unit vectors (instants, 3) seen from the
+    region's centre (``axes``)."""
+    directions = np.ascontiguousarray(directions, dtype=np.float64)
+    if directions.ndim != 2 or directions.shape[1] != 3:
+        raise InputError(f"directions must have shape (instants, 3); got {directions.shape}")
+    count = directions.shape[0]
+    bits = np.zeros((axes.up.shape[0], (count + 7) // 8), dtype=np.uint8)
+    position = body_grid_bearing_deg(directions, axes.centre_lat_deg, axes.centre_lon_deg)
+    position /= bands.bearing_step_deg
+    low = np.floor(position).astype(np.int64)
+    recent: OrderedDict[int, np.ndarray] = OrderedDict()  # the bearing moves slowly
+
+    def sines(index: int) -> np.ndarray:
+        index %= bands.count
+        if index not in recent:
+            recent[index] = bands.sines(index, mask_deg)
+            if len(recent) > 4:
+                recent.popitem(last=False)
+        return recent[index]
+
+    for instant in range(count):
+        index = int(low[instant])
+        weight = float(position[instant] - index)
+        _set_visible_bits(
+            axes.up, directions[instant], sines(index), sines(index + 1), weight, bits, instant
+        )
+    return bits.reshape(bands.window.height, bands.window.width, -1)
