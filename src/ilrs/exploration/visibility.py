@@ -22,7 +22,13 @@ from ilrs.sky.geometry import local_axes
 from ilrs.terrain import Dem, Window
 from ilrs.terrain.horizon import horizon_for_tile
 
-__all__ = ["HorizonBands", "RegionAxes", "body_grid_bearing_deg", "visibility_bits"]
+__all__ = [
+    "HorizonBands",
+    "RegionAxes",
+    "body_grid_bearing_deg",
+    "spot_lighting",
+    "visibility_bits",
+]
 
 NEVER_SEEN = 2.0  # a sine no direction reaches: cells with no horizon (no data) see nothing
 
@@ -162,3 +168,45 @@ def visibility_bits(
             axes.up, directions[instant], sines(index), sines(index + 1), weight, bits, instant
         )
     return bits.reshape(bands.window.height, bands.window.width, -1)
+
+
+def spot_lighting(
+    dem: Dem,
+    points: list[tuple[float, float]],
+    times,
+    *,
+    height_above_ground_m: float = 1.0,
+    max_distance_m: float = 50_000.0,
+) -> list[dict]:
+    """Sunlight and Earth visibility at landing spots (latitude, longitude [deg]) over a
+    period, from each spot's horizon: the figures of
+    :func:`ilrs.environment.analyze_site`, and whether the spot is in a PSR over it."""
+    from ilrs.environment import HorizonLine, analyze_site
+    from ilrs.environment.profile import ground_height_m
+
+    rows = []
+    for number, (lat_deg, lon_deg) in enumerate(points, start=1):
+        line = HorizonLine.from_dem(
+            dem,
+            lat_deg,
+            lon_deg,
+            height_above_ground_m=height_above_ground_m,
+            max_distance_m=max_distance_m,
+        )
+        ground_m = ground_height_m(dem, lat_deg, lon_deg)
+        summary = analyze_site(
+            line, lat_deg, lon_deg, times, height_m=ground_m + height_above_ground_m, stations=[]
+        ).summary()
+        rows.append(
+            {
+                "spot": number,
+                "lat_deg": lat_deg,
+                "lon_deg": lon_deg,
+                "sunlit_fraction": summary["sunlit_fraction"],
+                "sun_any_fraction": summary["sun_any_fraction"],
+                "longest_darkness_h": summary["longest_darkness_h"],
+                "earth_visible_fraction": summary["earth_visible_fraction"],
+                "in_shadow_all_period": summary["sun_any_fraction"] == 0.0,
+            }
+        )
+    return rows
