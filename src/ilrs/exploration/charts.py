@@ -103,7 +103,7 @@ def traverse_png(dem, traverse, path: Path) -> Path:
     """The route over the terrain, and its timeline: battery, sunlight and contact."""
     region = traverse.region
     heights = dem.height_m[region.rows, region.cols]
-    transform = dem.transform * dem.transform.translation(region.col_off, region.row_off)
+    transform = dem.transform @ dem.transform.translation(region.col_off, region.row_off)
     extent = _extent_km(transform, heights.shape)
     fig, (ax_map, ax_time) = plt.subplots(1, 2, figsize=(15, 6))
     image = ax_map.imshow(heights, extent=extent, cmap="terrain", interpolation="nearest")

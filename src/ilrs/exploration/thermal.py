@@ -1,0 +1,356 @@
+"""Regolith temperature maps from the lighting: where water ice can last.
+
+Each cell of a region is a column of regolith (:mod:`ilrs.exploration.regolith`, Hayne et
+al. 2017) heated at its surface by
+
+- direct sunlight: the solar constant scaled to the Sun's distance, times the visible
+  fraction of the solar disk above the cell's horizon, times the cosine of the incidence
+  on the cell's own tilted facet, less the angle-dependent albedo;
+- the terrain it sees: a fraction ``1 - V`` of its sky is terrain (``V``, the sky-view
+  factor of a horizontal facet, (1/2π)∮cos²h dφ over its horizon h(φ)), radiating the
+  area mean of the sunlight it scatters and the infrared it emits within
+  ``scatter_radius_m``. For the floor of a spherical bowl this is exact when the radius
+  covers the bowl (every point of a sphere's inside sees every element alike, Ingersoll
+  et al. 1992, doi:10.1016/0019-1035(92)90016-Z); elsewhere it is the usual first-order
+  view-factor estimate;
+- the geothermal flux from below.
+
+Ice is stable where the temperature never exceeds 110 K: sublimation then loses less than
+about a metre per billion years (Vasavada et al. 1999, doi:10.1006/icar.1999.6175; the
+criterion of Paige et al. 2010, doi:10.1126/science.1187726). The surface is a cold trap
+where its maximum stays below that; beneath warmer surfaces ice is stable below the
+shallowest depth from which every deeper layer's maximum stays below it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+from affine import Affine
+
+from ilrs import __version__
+from ilrs.environment.disk import disk_fraction
+from ilrs.environment.intervals import sampled_period
+from ilrs.environment.maps import body_track
+from ilrs.errors import InputError
+from ilrs.exploration.regolith import SYNODIC_MONTH_S, Columns, Layers, Regolith, layers_for
+from ilrs.exploration.visibility import HorizonBands, RegionAxes, body_grid_bearing_deg
+from ilrs.sky import Times
+from ilrs.terrain import Dem, Window
+from ilrs.terrain.slope import surface_normals
+
+__all__ = [
+    "ICE_STABILITY_K",
+    "ThermalMap",
+    "ice_stability_depth_m",
+    "sky_view_factor",
+    "thermal_map",
+]
+
+ICE_STABILITY_K = 110.0  # Vasavada et al. 1999; Paige et al. 2010 (see the module doc)
+SOLAR_CONSTANT_W_M2 = 1361.0  # Kopp & Lean 2011, doi:10.1029/2010GL045777
+AU_M = 149_597_870_700.0  # IAU 2012 Resolution B2
+STEFAN_BOLTZMANN_W_M2_K4 = 5.670374419e-8  # CODATA 2018
+MAX_REGION_CELLS = 1_200_000  # all horizon bands of a region stay in memory
+
+
+@dataclass
+class ThermalMap:
+    """Surface temperature statistics [K] over a period, ice stability and the sky-view
+    factor, per cell of a region (rows, cols)."""
+
+    max_k: np.ndarray
+    mean_k: np.ndarray
+    min_k: np.ndarray
+    ice_depth_m: np.ndarray  # 0: ice stable at the surface; NaN: not within the column
+    sky_view: np.ndarray
+    layer_max_k: np.ndarray  # (rows, cols, layers)
+    layers: Layers
+    transform: Affine
+    crs: str
+    provenance: dict[str, str] = field(default_factory=dict)
+    series_k: np.ndarray | None = None  # (instants, recorded cells) surface temperatures
+    series_utc: list[str] | None = None
+
+    BANDS = ("max_k", "mean_k", "min_k", "ice_depth_m", "sky_view")
+
+    @property
+    def cold_trap(self) -> np.ndarray:
+        return self.max_k < ICE_STABILITY_K
+
+    def write_geotiff(self, path) -> None:
+        from ilrs.terrain.geotiff import write_geotiff
+
+        stack = np.stack([getattr(self, name) for name in self.BANDS]).astype(np.float32)
+        write_geotiff(
+            path,
+            stack,
+            self.transform,
+            crs=self.crs,
+            band_descriptions=list(self.BANDS),
+            tags=self.provenance,
+        )
+
+
+def sky_view_factor(horizons_deg: np.ndarray) -> np.ndarray:
+    """Sky-view factor of a horizontal facet from its horizon at evenly spaced azimuths
+    (first axis): (1/2π)∮cos²(h)dφ, terrain below the horizontal counting as open sky."""
+    elevation = np.radians(np.clip(np.nan_to_num(horizons_deg, nan=0.0), 0.0, 90.0))
+    return np.mean(np.cos(elevation) ** 2, axis=0)
+
+
+def ice_stability_depth_m(layer_max_k: np.ndarray, layers: Layers) -> np.ndarray:
+    """Depth [m] below which every layer's maximum stays under 110 K (0 at a cold-trap
+    surface, NaN if even the deepest layer warms above it), per cell (..., layers)."""
+    cold = layer_max_k < ICE_STABILITY_K
+    # The shallowest layer from which all deeper layers are cold.
+    all_cold_below = np.flip(np.logical_and.accumulate(np.flip(cold, -1), axis=-1), -1)
+    first = np.argmax(all_cold_below, axis=-1)
+    depth = layers.top_m[first]
+    return np.where(all_cold_below[..., -1], depth, np.nan)
+
+
+@numba.njit(parallel=True, cache=True)
+def _direct_flux(
+    up, normal, direction, flux_w_m2, radius_deg, low_deg, high_deg, weight, albedo, out
+):
+    """Per cell, the direct sunlight its facet absorbs and the part it scatters [W/m²].
+
+    ``albedo`` holds (A0, a, b) of A(i) = A0 + a (i/45°)³ + b (i/90°)⁸ (Keihm 1984, as
+    Hayne et al. 2017 use it; the same law as :meth:`Regolith.albedo`)."""
+    for cell in numba.prange(up.shape[0]):
+        sine = up[cell, 0] * direction[0] + up[cell, 1] * direction[1]
+        sine += up[cell, 2] * direction[2]
+        horizon = (1.0 - weight) * low_deg[cell] + weight * high_deg[cell]
+        cos_incidence = normal[cell, 0] * direction[0] + normal[cell, 1] * direction[1]
+        cos_incidence += normal[cell, 2] * direction[2]
+        if math.isnan(horizon) or cos_incidence <= 0.0:
+            out[0, cell] = 0.0
+            out[1, cell] = 0.0
+            continue
+        margin = math.degrees(math.asin(min(max(sine, -1.0), 1.0))) - horizon
+        irradiance = flux_w_m2 * disk_fraction(margin / radius_deg) * cos_incidence
+        incidence_deg = math.degrees(math.acos(min(cos_incidence, 1.0)))
+        reflectance = albedo[0] + albedo[1] * (incidence_deg / 45.0) ** 3
+        reflectance = min(reflectance + albedo[2] * (incidence_deg / 90.0) ** 8, 1.0)
+        out[0, cell] = (1.0 - reflectance) * irradiance
+        out[1, cell] = reflectance * irradiance
+
+
+@numba.njit(parallel=True, cache=True)
+def _box_mean(values, radius_px, out):
+    """Mean of each cell's square neighbourhood of half-side ``radius_px`` within the
+    grid (rows, cols): running sums along the rows, then down the columns."""
+    rows, cols = values.shape
+    partial = np.empty((rows, cols))
+    for row in numba.prange(rows):
+        running = np.zeros(cols + 1)
+        for col in range(cols):
+            running[col + 1] = running[col] + values[row, col]
+        for col in range(cols):
+            low, high = max(col - radius_px, 0), min(col + radius_px + 1, cols)
+            partial[row, col] = running[high] - running[low]
+    for col in numba.prange(cols):
+        running = np.zeros(rows + 1)
+        width = min(col + radius_px + 1, cols) - max(col - radius_px, 0)
+        for row in range(rows):
+            running[row + 1] = running[row] + partial[row, col]
+        for row in range(rows):
+            low, high = max(row - radius_px, 0), min(row + radius_px + 1, rows)
+            out[row, col] = (running[high] - running[low]) / ((high - low) * width)
+
+
+@dataclass
+class _Region:
+    """What stays fixed while the Sun moves: the cells' axes, facets and horizons."""
+
+    axes: RegionAxes
+    normal: np.ndarray
+    bands: HorizonBands
+    sky_view: np.ndarray
+    shape: tuple[int, int]
+
+    @classmethod
+    def of(cls, dem: Dem, window: Window, bearing_step_deg: float, max_distance_m: float):
+        if window.height * window.width > MAX_REGION_CELLS:
+            raise InputError(
+                f"a thermal map of {window.height} x {window.width} cells is larger than "
+                f"{MAX_REGION_CELLS:,} cells; take a smaller region or a coarser DEM"
+            )
+        axes = RegionAxes.of(dem, window)
+        halo = Window(
+            max(window.row_off - 1, 0),
+            max(window.col_off - 1, 0),
+            min(window.height + 2, dem.shape[0] - max(window.row_off - 1, 0)),
+            min(window.width + 2, dem.shape[1] - max(window.col_off - 1, 0)),
+        )
+        normals = surface_normals(dem.window(halo))
+        inner = normals[
+            window.row_off - halo.row_off : window.row_off - halo.row_off + window.height,
+            window.col_off - halo.col_off : window.col_off - halo.col_off + window.width,
+        ].reshape(-1, 3)
+        missing = np.isnan(inner).any(axis=1)
+        inner[missing] = axes.up[missing]  # the grid's edge: take the facet as level
+        bands = HorizonBands(
+            dem,
+            window,
+            bearing_step_deg=bearing_step_deg,
+            max_distance_m=max_distance_m,
+            budget_bytes=1 << 62,
+        )
+        horizons = np.stack([bands.band_deg(i) for i in range(bands.count)])
+        return cls(
+            axes,
+            np.ascontiguousarray(inner),
+            bands,
+            sky_view_factor(horizons).ravel(),
+            (window.height, window.width),
+        )
+
+    def direct(self, direction, distance_m, radius_deg, albedo, out) -> None:
+        position = float(
+            body_grid_bearing_deg(direction, self.axes.centre_lat_deg, self.axes.centre_lon_deg)
+        )
+        position /= self.bands.bearing_step_deg
+        index = math.floor(position)
+        flux_w_m2 = SOLAR_CONSTANT_W_M2 * (AU_M / distance_m) ** 2
+        _direct_flux(
+            self.axes.up,
+            self.normal,
+            direction,
+            flux_w_m2,
+            radius_deg,
+            self.bands.band_deg(index).ravel(),
+            self.bands.band_deg(index + 1).ravel(),
+            position - index,
+            albedo,
+            out,
+        )
+
+
+def thermal_map(
+    dem: Dem,
+    window: Window,
+    times,
+    *,
+    regolith: Regolith | None = None,
+    scatter_radius_m: float = 5_000.0,
+    bearing_step_deg: float = 2.0,
+    max_distance_m: float = 50_000.0,
+    spin_up_lunations: int = 3,
+    record_cells: np.ndarray | None = None,
+    ephemeris=None,
+    progress=None,
+) -> ThermalMap:
+    """Temperatures of every cell of ``window`` over the evenly spaced ``times``.
+
+    The columns start at the equilibrium of their mean absorbed flux (direct sunlight and
+    its first scattering, with the geothermal gradient), run the period's first lunation
+    ``spin_up_lunations`` times, each time settling the deep layers onto the lunation's
+    mean profile (:meth:`Columns.settle`), and are then followed over the whole period,
+    which the statistics cover. ``record_cells`` (flat indices into the region) keeps
+    their surface series.
+    ``progress(done, total)`` is called now and then.
+    """
+    regolith = regolith or Regolith()
+    if not scatter_radius_m >= 0:
+        raise InputError(f"scatter radius {scatter_radius_m} m must be zero or more")
+    times, step_s = sampled_period(times, "a thermal map")
+    region = _Region.of(dem, window, bearing_step_deg, max_distance_m)
+    track = body_track(
+        "sun", times, region.axes.centre_lat_deg, region.axes.centre_lon_deg, ephemeris=ephemeris
+    )
+    distance_m = np.linalg.norm(track.apparent_m, axis=1)
+    directions = track.apparent_m / distance_m[:, None]
+    cells = window.height * window.width
+    radius_px = round(scatter_radius_m / dem.pixel_size_m)
+    terrain_view = 1.0 - region.sky_view
+    layers = layers_for(regolith)
+    emissivity = regolith.emissivity
+    sigma_eps = STEFAN_BOLTZMANN_W_M2_K4 * emissivity
+    direct = np.empty((2, cells))
+    albedo = np.array([regolith.normal_albedo, regolith.albedo_a, regolith.albedo_b])
+    mean = np.empty(region.shape)
+    diffuse_gain = (1.0 - regolith.normal_albedo) * terrain_view
+    infrared_gain = emissivity * terrain_view
+
+    def absorbed(instant: int, surface_k: np.ndarray | None) -> np.ndarray:
+        region.direct(
+            directions[instant], distance_m[instant], track.radius_deg[instant], albedo, direct
+        )
+        absorbed_w_m2, scattered_w_m2 = direct
+        # What the terrain around sends: the light it scatters (absorbed as diffuse light,
+        # at the normal albedo) and the heat it radiates (absorbed at the emissivity).
+        _box_mean(scattered_w_m2.reshape(region.shape), radius_px, mean)
+        absorbed_w_m2 = absorbed_w_m2 + diffuse_gain * mean.ravel()
+        if surface_k is not None:
+            _box_mean((sigma_eps * surface_k**4).reshape(region.shape), radius_px, mean)
+            absorbed_w_m2 += infrared_gain * mean.ravel()
+        return absorbed_w_m2
+
+    total = len(times)
+    if int(spin_up_lunations) != spin_up_lunations or spin_up_lunations < 0:
+        raise InputError(f"spin-up lunations must be a whole number >= 0, got {spin_up_lunations}")
+    lunation_steps = min(total, round(SYNODIC_MONTH_S / step_s))
+    spin_steps = int(spin_up_lunations) * lunation_steps
+    mean_flux = np.zeros(cells)
+    for instant in range(total):
+        mean_flux += absorbed(instant, None)
+    mean_flux /= total
+    columns = Columns.equilibrium(layers, regolith, mean_flux)
+    for lunation in range(int(spin_up_lunations)):
+        columns.start_period()
+        for instant in range(lunation_steps):
+            columns.step(layers, regolith, absorbed(instant, columns.surface_k), step_s)
+            if progress is not None:
+                progress(lunation * lunation_steps + instant + 1, spin_steps + total)
+        columns.settle(layers, regolith)
+    max_k = np.full(cells, -np.inf)
+    min_k = np.full(cells, np.inf)
+    sum_k = np.zeros(cells)
+    layer_max_k = columns.temperature_k.copy()
+    record = None if record_cells is None else np.asarray(record_cells, dtype=np.int64)
+    series = None if record is None else np.empty((total, record.size))
+    for instant in range(total):
+        columns.step(layers, regolith, absorbed(instant, columns.surface_k), step_s)
+        surface = columns.surface_k
+        np.maximum(max_k, surface, out=max_k)
+        np.minimum(min_k, surface, out=min_k)
+        sum_k += surface
+        np.maximum(layer_max_k, columns.temperature_k, out=layer_max_k)
+        if series is not None:
+            series[instant] = surface[record]
+        if progress is not None:
+            progress(spin_steps + instant + 1, spin_steps + total)
+    shape = region.shape
+    transform = dem.transform @ Affine.translation(window.col_off, window.row_off)
+    start, end = Times(times.tdb_s[[0, -1]]).utc_iso()
+    provenance = {
+        "PRODUCT": "regolith temperatures (Hayne et al. 2017 model) and ice stability",
+        "PERIOD_UTC": f"{start}/{end}",
+        "STEP_S": f"{step_s:g}",
+        "SCATTER_RADIUS_M": f"{scatter_radius_m:g}",
+        "ICE_STABILITY_K": f"{ICE_STABILITY_K:g}",
+        "TERRAIN_SOURCE": dem.metadata.get("source", "unknown"),
+        "SYNTHETIC": "synthetic" if dem.synthetic else "false",
+        "EPHEMERIS": "JPL DE421",
+        "SOFTWARE": f"ILRS Planner {__version__}",
+    }
+    layer_max = layer_max_k.reshape(*shape, -1)
+    return ThermalMap(
+        max_k=max_k.reshape(shape),
+        mean_k=(sum_k / total).reshape(shape),
+        min_k=min_k.reshape(shape),
+        ice_depth_m=ice_stability_depth_m(layer_max, layers),
+        sky_view=region.sky_view.reshape(shape),
+        layer_max_k=layer_max,
+        layers=layers,
+        transform=transform,
+        crs=dem.crs,
+        provenance=provenance,
+        series_k=series,
+        series_utc=None if series is None else times.utc_iso(),
+    )

@@ -1,0 +1,162 @@
+"""Temperature maps: a bowl crater near the pole (its floor a cold trap, its sky-view
+factor analytic), an open plain against radiative equilibrium, and ice stability depths."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from affine import Affine
+
+from ilrs.errors import InputError
+from ilrs.exploration.regolith import Layers, Regolith, layers_for
+from ilrs.exploration.thermal import (
+    ICE_STABILITY_K,
+    STEFAN_BOLTZMANN_W_M2_K4,
+    ice_stability_depth_m,
+    sky_view_factor,
+    thermal_map,
+)
+from ilrs.sky import topocentric, utc_range
+from ilrs.terrain import Dem, Window, latlon_from_polar_xy
+
+PIXEL_M = 100.0
+SIZE_PX = 140
+CENTRE_Y_M = 15_160.0  # about 89.5 deg S: the Sun never more than ~2 deg up
+DIAMETER_M = 6_000.0
+DEPTH_M = 0.2 * DIAMETER_M  # a fresh bowl (Pike 1977: d/D ~ 0.2)
+
+
+def _bowl_dem() -> Dem:
+    """A spherical bowl crater of depth/diameter 0.2 in a plain (heights on the sphere)."""
+    sphere_r = (DIAMETER_M**2 / 4 + DEPTH_M**2) / (2 * DEPTH_M)
+    half = SIZE_PX * PIXEL_M / 2
+    transform = Affine(PIXEL_M, 0, -half, 0, -PIXEL_M, CENTRE_Y_M + half)
+    rows, cols = np.indices((SIZE_PX, SIZE_PX))
+    x = -half + (cols + 0.5) * PIXEL_M
+    y = CENTRE_Y_M + half - (rows + 0.5) * PIXEL_M
+    r = np.hypot(x, y - CENTRE_Y_M)
+    inside = r < DIAMETER_M / 2
+    height = np.zeros(r.shape)
+    height[inside] = (sphere_r - DEPTH_M) - np.sqrt(sphere_r**2 - r[inside] ** 2)
+    return Dem(height, transform, metadata={"source": "test bowl", "synthetic": "true"})
+
+
+@pytest.fixture(scope="module")
+def bowl():
+    dem = _bowl_dem()
+    times = utc_range("2026-12-01T00:00:00Z", "2026-12-30T12:00:00Z", "2h")
+    window = Window(0, 0, SIZE_PX, SIZE_PX)
+    common = dict(max_distance_m=10_000.0, spin_up_lunations=2, bearing_step_deg=2.0)
+    lit = thermal_map(dem, window, times, scatter_radius_m=3_500.0, **common)
+    unlit = thermal_map(dem, window, times, scatter_radius_m=0.0, **common)
+    return dem, times, lit, unlit
+
+
+CENTRE = (SIZE_PX // 2, SIZE_PX // 2)
+CORNER = (8, 8)
+
+
+def test_the_bowl_floor_is_a_cold_trap(bowl):
+    _, _, lit, unlit = bowl
+    floor_max = lit.max_k[CENTRE]
+    assert floor_max < ICE_STABILITY_K
+    assert lit.ice_depth_m[CENTRE] == 0.0
+    # The walls' light and heat warm it: without them only the geothermal flux does
+    # (equilibrium 24 K for 0.018 W/m2).
+    assert floor_max > unlit.max_k[CENTRE] + 10.0
+    geothermal_k = (0.018 / (0.95 * STEFAN_BOLTZMANN_W_M2_K4)) ** 0.25
+    assert unlit.max_k[CENTRE] == pytest.approx(geothermal_k, abs=3.0)
+    # The plain around warms past it: no ice at its surface.
+    assert lit.max_k[CORNER] > ICE_STABILITY_K
+    assert lit.ice_depth_m[CORNER] != 0.0
+
+
+def test_sky_view_of_the_floor_is_analytic(bowl):
+    _, _, lit, _ = bowl
+    # From the floor's centre the rim stands atan(depth / radius) up all round.
+    rim_deg = math.degrees(math.atan(DEPTH_M / (DIAMETER_M / 2)))
+    assert lit.sky_view[CENTRE] == pytest.approx(math.cos(math.radians(rim_deg)) ** 2, abs=0.01)
+    assert lit.sky_view[CORNER] > 0.999
+
+
+def test_the_open_plain_nears_radiative_equilibrium(bowl):
+    dem, times, lit, _ = bowl
+    lat, lon = latlon_from_polar_xy(*dem.xy(*CORNER))
+    sun = topocentric("sun", float(lat), float(lon), times)
+    highest = np.argmax(sun.elevation_deg)
+    regolith = Regolith()
+    incidence = 90.0 - sun.elevation_deg[highest]
+    absorbed = (
+        (1 - regolith.albedo(incidence))
+        * 1361.0
+        * (149_597_870_700.0 / sun.distance_m[highest]) ** 2
+        * math.sin(math.radians(sun.elevation_deg[highest]))
+    )
+    equilibrium_k = (absorbed / (regolith.emissivity * STEFAN_BOLTZMANN_W_M2_K4)) ** 0.25
+    # The regolith's heat capacity keeps the peak a little below equilibrium.
+    assert equilibrium_k - 8.0 < lit.max_k[CORNER] <= equilibrium_k + 0.5
+
+
+def test_ice_depth_from_layer_maxima():
+    layers = layers_for(Regolith())
+    n = layers.top_m.size
+    warm_top = np.where(np.arange(n) < 5, 150.0, 100.0)
+    assert ice_stability_depth_m(warm_top, layers) == layers.top_m[5]
+    assert ice_stability_depth_m(np.full(n, 90.0), layers) == 0.0
+    assert np.isnan(ice_stability_depth_m(np.full(n, 150.0), layers))
+    # A cold layer above a warm one does not hold ice: the warm one below must be cold too.
+    pocket = np.where(np.arange(n) == 3, 100.0, 150.0)
+    assert np.isnan(ice_stability_depth_m(pocket, layers))
+    assert isinstance(layers, Layers)
+
+
+def test_sky_view_factor_of_simple_horizons():
+    assert sky_view_factor(np.zeros((36, 1, 1)))[0, 0] == pytest.approx(1.0)
+    assert sky_view_factor(np.full((36, 1, 1), 30.0))[0, 0] == pytest.approx(0.75)
+    assert sky_view_factor(np.full((36, 1, 1), -2.0))[0, 0] == pytest.approx(1.0)
+
+
+def test_bad_input(bowl):
+    dem, times, _, _ = bowl
+    with pytest.raises(InputError, match="scatter radius"):
+        thermal_map(dem, Window(0, 0, 10, 10), times, scatter_radius_m=-1.0)
+
+
+def test_box_mean_against_brute_force():
+    from ilrs.exploration.thermal import _box_mean
+
+    values = np.random.default_rng(1).random((23, 31))
+    out = np.empty_like(values)
+    _box_mean(values, 4, out)
+    for row, col in [(0, 0), (11, 15), (22, 30), (3, 29)]:
+        block = values[max(row - 4, 0) : row + 5, max(col - 4, 0) : col + 5]
+        assert out[row, col] == pytest.approx(block.mean(), rel=1e-12)
+
+
+def test_kernel_albedo_is_the_regolith_law():
+    from ilrs.exploration.thermal import _direct_flux
+
+    regolith = Regolith()
+    incidence_deg = np.array([0.0, 30.0, 60.0, 80.0, 89.0])
+    normal = np.tile([0.0, 0.0, 1.0], (5, 1))
+    up = normal.copy()
+    out = np.empty((2, 5))
+    for i, incidence in enumerate(incidence_deg):
+        sun = np.array([math.sin(math.radians(incidence)), 0.0, math.cos(math.radians(incidence))])
+        _direct_flux(
+            up[i : i + 1],
+            normal[i : i + 1],
+            sun,
+            1000.0,
+            0.27,
+            np.full(1, -5.0),
+            np.full(1, -5.0),
+            0.0,
+            np.array([regolith.normal_albedo, regolith.albedo_a, regolith.albedo_b]),
+            out[:, i : i + 1],
+        )
+    irradiance = 1000.0 * np.cos(np.radians(incidence_deg))
+    assert np.allclose(out[1], regolith.albedo(incidence_deg) * irradiance, rtol=1e-12)
+    assert np.allclose(out[0] + out[1], irradiance, rtol=1e-12)
