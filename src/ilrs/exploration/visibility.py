@@ -88,6 +88,17 @@ class HorizonBands:
     def count(self) -> int:
         return round(360.0 / self.bearing_step_deg)
 
+    @property
+    def truncated_m(self) -> float:
+        """How far short of ``max_distance_m`` the DEM ends beyond the region on its
+        nearest side (0 when the terrain reaches all round): rays that leave the DEM see
+        only the bare sphere beyond it."""
+        w, (rows, cols) = self.window, self.dem.shape
+        margin_px = min(
+            w.row_off, w.col_off, rows - w.row_off - w.height, cols - w.col_off - w.width
+        )
+        return max(0.0, self.max_distance_m - margin_px * self.dem.pixel_size_m)
+
     def band_deg(self, index: int) -> np.ndarray:
         """The horizon [deg] at bearing ``index * step`` over the region (rows, cols)."""
         index %= self.count
