@@ -140,20 +140,21 @@ def _direct_flux(
         out[1, cell] = reflectance * irradiance
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(cache=True)
 def _box_mean(values, radius_px, out):
     """Mean of each cell's square neighbourhood of half-side ``radius_px`` within the
-    grid (rows, cols): running sums along the rows, then down the columns."""
+    grid (rows, cols): running sums along the rows, then down the columns. One thread:
+    it is a few operations per cell, less than handing work to threads costs."""
     rows, cols = values.shape
     partial = np.empty((rows, cols))
-    for row in numba.prange(rows):
+    for row in range(rows):
         running = np.zeros(cols + 1)
         for col in range(cols):
             running[col + 1] = running[col] + values[row, col]
         for col in range(cols):
             low, high = max(col - radius_px, 0), min(col + radius_px + 1, cols)
             partial[row, col] = running[high] - running[low]
-    for col in numba.prange(cols):
+    for col in range(cols):
         running = np.zeros(rows + 1)
         width = min(col + radius_px + 1, cols) - max(col - radius_px, 0)
         for row in range(rows):
@@ -333,6 +334,8 @@ def thermal_map(
         "PERIOD_UTC": f"{start}/{end}",
         "STEP_S": f"{step_s:g}",
         "SCATTER_RADIUS_M": f"{scatter_radius_m:g}",
+        "MAX_DISTANCE_M": f"{max_distance_m:g}",
+        "HORIZON_TRUNCATED_M": f"{region.bands.truncated_m:.0f}",
         "ICE_STABILITY_K": f"{ICE_STABILITY_K:g}",
         "TERRAIN_SOURCE": dem.metadata.get("source", "unknown"),
         "SYNTHETIC": "synthetic" if dem.synthetic else "false",
