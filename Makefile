@@ -26,6 +26,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_station.py
 	$(BIN)/python benchmarks/bench_campaign.py
 	$(BIN)/python benchmarks/bench_registry.py
+	$(BIN)/python benchmarks/bench_traverse.py
 
 $(VENV)/.installed-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -14,6 +14,7 @@ import typer
 
 from ilrs import __version__
 from ilrs.cli import campaign as _campaign
+from ilrs.cli import explore as _explore
 from ilrs.cli import maps as _maps
 from ilrs.cli import registry as _registry
 from ilrs.cli import site as _site
@@ -56,6 +57,7 @@ _site.register(app)
 _maps.register(app)
 _station.register(app)
 _campaign.register(app)
+_explore.register(app)
 _registry.register(app)
 
 EXIT_INPUT_ERROR = 1

@@ -1,0 +1,94 @@
+"""Traverses on a DEM: the glue from latitudes, longitudes and UTC to the route search and
+back, the errors a user meets, and a goal walled in by slopes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from affine import Affine
+
+from ilrs.errors import InputError
+from ilrs.exploration.routes import Rover
+from ilrs.exploration.traverse import plan_traverse
+from ilrs.sky import parse_utc, utc_range
+from ilrs.terrain import Dem, latlon_from_polar_xy
+
+PIXEL_M = 20.0
+SIZE_PX = 200
+CENTRE_Y_M = 30_000.0  # about 89 deg S
+ROVER = Rover(
+    speed_m_s=0.1,
+    max_slope_deg=20.0,
+    battery_wh=1e9,
+    start_charge_wh=1e9,
+    drive_power_w=250.0,
+    idle_power_w=80.0,
+    solar_power_w=450.0,
+)
+
+
+def _dem(wall_radius_m: float | None = None) -> Dem:
+    """A plain on the sphere; optionally a ring wall 200 m high, 60 m wide, around the
+    centre."""
+    half = SIZE_PX * PIXEL_M / 2
+    transform = Affine(PIXEL_M, 0, -half, 0, -PIXEL_M, CENTRE_Y_M + half)
+    rows, cols = np.indices((SIZE_PX, SIZE_PX))
+    x = -half + (cols + 0.5) * PIXEL_M
+    y = CENTRE_Y_M + half - (rows + 0.5) * PIXEL_M
+    height = np.zeros((SIZE_PX, SIZE_PX))
+    if wall_radius_m is not None:
+        r = np.hypot(x, y - CENTRE_Y_M)
+        height = 200.0 * np.clip(1.0 - np.abs(r - wall_radius_m) / 60.0, 0.0, 1.0)
+    return Dem(height, transform, metadata={"source": "test plain", "synthetic": "true"})
+
+
+def _latlon(x_m: float, y_m: float) -> tuple[float, float]:
+    lat, lon = latlon_from_polar_xy(x_m, CENTRE_Y_M + y_m)
+    return float(lat), float(lon)
+
+
+TIMES = utc_range("2026-12-01T00:00:00Z", "2026-12-04T00:00:00Z", "1h")
+
+
+def test_a_straight_run_across_a_plain():
+    start, goal = _latlon(-1_500.0, 0.0), _latlon(1_500.0, 0.0)
+    traverse = plan_traverse(
+        _dem(), start, goal, TIMES, ROVER, margin_m=500.0, max_distance_m=2_000.0
+    )
+    assert traverse.found
+    route = traverse.route
+    # Along a grid row the 8-connected path is the straight line (3 km of 20 m moves).
+    assert route.length_m == pytest.approx(3_000.0, abs=PIXEL_M)
+    assert route.duration_s == pytest.approx(route.length_m / ROVER.speed_m_s, rel=1e-9)
+    assert traverse.lat_deg[0] == pytest.approx(start[0], abs=1e-3)
+    assert traverse.lat_deg[-1] == pytest.approx(goal[0], abs=1e-3)
+    arrival = parse_utc(traverse.utc[-1]).tdb_s[0] - parse_utc(traverse.start_utc).tdb_s[0]
+    assert arrival == pytest.approx(route.duration_s, abs=1e-3)
+    timeline = traverse.timeline()
+    assert len(timeline["utc"]) == len(timeline["lat_deg"]) == route.rows.size
+
+
+def test_a_goal_walled_in_by_slopes_is_unreachable_with_the_reason():
+    # A wall rising 200 m over 60 m (73 degrees) all round the goal.
+    start, goal = _latlon(-1_500.0, 0.0), _latlon(0.0, 0.0)
+    traverse = plan_traverse(
+        _dem(wall_radius_m=600.0), start, goal, TIMES, ROVER, margin_m=500.0, max_distance_m=2_000.0
+    )
+    assert not traverse.found
+    assert "slope" in traverse.route.reason and "20" in traverse.route.reason
+    assert traverse.summary()["found"] is False
+
+
+def test_a_start_on_a_steep_wall_and_a_goal_off_the_map_are_errors():
+    dem = _dem(wall_radius_m=600.0)
+    on_wall = _latlon(630.0, 0.0)
+    with pytest.raises(
+        InputError, match=r"the start .* lies on a slope of .* steeper than the rover's 20° limit"
+    ):
+        plan_traverse(dem, on_wall, _latlon(-1_500.0, 0.0), TIMES, ROVER)
+    with pytest.raises(InputError, match=r"the goal .* is off the map"):
+        plan_traverse(dem, _latlon(-1_500.0, 0.0), _latlon(9_000.0, 0.0), TIMES, ROVER)
+    with pytest.raises(InputError, match="margin"):
+        plan_traverse(
+            dem, _latlon(-1_500.0, 0.0), _latlon(0.0, -1_500.0), TIMES, ROVER, margin_m=-1
+        )
