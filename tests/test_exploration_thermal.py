@@ -103,7 +103,10 @@ def test_ice_depth_from_layer_maxima():
     layers = layers_for(Regolith())
     n = layers.top_m.size
     warm_top = np.where(np.arange(n) < 5, 150.0, 100.0)
-    assert ice_stability_depth_m(warm_top, layers) == layers.top_m[5]
+    assert ice_stability_depth_m(warm_top, layers) == layers.centre_m[5]
+    # A surface warmer than its first layer keeps the ice off the surface.
+    cold = np.full(n, 90.0)
+    assert ice_stability_depth_m(cold, layers, np.array(120.0)) == layers.centre_m[0]
     assert ice_stability_depth_m(np.full(n, 90.0), layers) == 0.0
     assert np.isnan(ice_stability_depth_m(np.full(n, 150.0), layers))
     # A cold layer above a warm one does not hold ice: the warm one below must be cold too.
@@ -160,3 +163,22 @@ def test_kernel_albedo_is_the_regolith_law():
     irradiance = 1000.0 * np.cos(np.radians(incidence_deg))
     assert np.allclose(out[1], regolith.albedo(incidence_deg) * irradiance, rtol=1e-12)
     assert np.allclose(out[0] + out[1], irradiance, rtol=1e-12)
+
+
+def test_cells_without_data_have_no_temperatures_and_short_periods_spin_up_a_lunation():
+    dem = _bowl_dem()
+    dem.height_m[20:24, 20:24] = np.nan
+    window = Window(10, 10, 30, 30)
+    month = utc_range("2026-12-01T00:00:00Z", "2026-12-31T00:00:00Z", "4h")
+    common = dict(
+        max_distance_m=5_000.0, scatter_radius_m=500.0, spin_up_lunations=2, record_cells=[0, 899]
+    )
+    long_run = thermal_map(dem, window, month, **common)
+    short_run = thermal_map(dem, window, month[:13], **common)
+    for band in ("max_k", "mean_k", "min_k", "ice_depth_m", "sky_view"):
+        assert np.isnan(getattr(long_run, band)[10:14, 10:14]).all()
+    assert np.isfinite(long_run.max_k[:10]).all()
+    # Both spin up on the same lunation from the start: two days agree with the month's
+    # first two days (the start differs only by the mean flux the columns begin at).
+    assert np.allclose(short_run.series_k, long_run.series_k[:13], atol=1.0)
+    assert "shorter than a year" in short_run.provenance["NOTE"]

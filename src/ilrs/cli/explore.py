@@ -29,6 +29,18 @@ LatOption = Annotated[float | None, typer.Option("--lat", help="Latitude [deg]."
 LonOption = Annotated[float | None, typer.Option("--lon", help="East longitude [deg].")]
 
 
+def _json_ready(value):
+    """NaN (a figure that does not apply, e.g. a hop too short to check clearance) as
+    null, throughout."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(item) for item in value]
+    return value
+
+
 def parse_latlon(text: str, what: str) -> tuple[float, float]:
     """``LAT,LON`` in degrees."""
     parts = text.replace(" ", "").split(",")
@@ -137,7 +149,9 @@ def thermal_command(
     layers = result.layers
     _warn_truncated(float(result.provenance["HORIZON_TRUNCATED_M"]), max_distance_m)
     centre_depth = float(result.ice_depth_m[centre])
-    cell_area_km2 = (terrain.pixel_size_m / 1000.0) ** 2
+    from ilrs.exploration.targets import cell_areas_m2
+
+    cell_km2 = cell_areas_m2(result.transform, result.max_k.shape) / 1e6
     summary = {
         "region_cells": [window.height, window.width],
         "period_utc": result.provenance["PERIOD_UTC"],
@@ -154,9 +168,10 @@ def thermal_command(
             "ice_stable_below_m": None if math.isnan(centre_depth) else centre_depth,
             "sky_view": float(result.sky_view[centre]),
         },
-        "cold_trap_area_km2": float(np.sum(result.cold_trap)) * cell_area_km2,
-        "ice_within_1m_area_km2": float(np.sum(np.nan_to_num(result.ice_depth_m, nan=9) <= 1.0))
-        * cell_area_km2,
+        "cold_trap_area_km2": float(np.sum(cell_km2[result.cold_trap])),
+        "ice_within_1m_area_km2": float(
+            np.sum(cell_km2[np.nan_to_num(result.ice_depth_m, nan=np.inf) <= 1.0])
+        ),
         "coldest_max_k": float(np.nanmin(result.max_k)),
         "column_depth_m": float(layers.bottom_m),
         "terrain": result.provenance["TERRAIN_SOURCE"],
@@ -345,7 +360,7 @@ def traverse_command(
 
     start_ll = parse_latlon(start, "--start")
     goal_ll = parse_latlon(goal, "--goal")
-    if not days > 0:
+    if not (math.isfinite(days) and days > 0):
         raise InputError(f"--days must be positive, got {days}")
     first = parse_utc(depart, source="--depart").tdb_s[0]
     last = Times([first + days * 86400.0]).utc_iso(0)[0]
@@ -442,7 +457,7 @@ def hop_command(
     times = utc_range(light_start, light_end, "2h")
     terrain = _dem(dem)
     plan = plan_hops(terrain, points, hopper)
-    summary = plan.to_dict()
+    summary = _json_ready(plan.to_dict())
     summary["spots"] = spot_lighting(terrain, points, times)
     dark = [s["spot"] for s in summary["spots"][:-1] if s["in_shadow_all_period"]]
     if dark:
@@ -456,7 +471,8 @@ def hop_command(
         if rows:
             write_table_csv(staging / "hops.csv", {k: [r[k] for r in rows] for k in rows[0]})
         write_json(
-            plan.to_dict(include_tracks=True) | {"spots": summary["spots"]}, staging / "hops.json"
+            _json_ready(plan.to_dict(include_tracks=True)) | {"spots": summary["spots"]},
+            staging / "hops.json",
         )
         charts.hops_png(plan, staging / "hops.png")
     if output_format is OutputFormat.json:

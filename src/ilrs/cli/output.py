@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
@@ -96,6 +97,8 @@ def resolve_site(site: str | None, lat: float | None, lon: float | None) -> tupl
         return found.lat_deg, found.lon_deg
     if lat is None or lon is None:
         raise InputError("give the site: --lat DEG --lon DEG, or --site NAME (see 'ilrs sites')")
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90.0 <= lat <= 90.0):
+        raise InputError(f"--lat {lat} --lon {lon}: latitude within -90..90, both finite")
     return lat, lon
 
 

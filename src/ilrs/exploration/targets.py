@@ -19,7 +19,14 @@ from scipy import ndimage
 from ilrs.errors import DataFileError, InputError
 from ilrs.terrain import MOON_RADIUS_M, latlon_from_polar_xy
 
-__all__ = ["RANKINGS", "Target", "ThermalLayers", "find_targets", "great_circle_m"]
+__all__ = [
+    "RANKINGS",
+    "Target",
+    "ThermalLayers",
+    "cell_areas_m2",
+    "find_targets",
+    "great_circle_m",
+]
 
 RANKINGS = ("area", "depth", "distance")
 EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
@@ -75,11 +82,20 @@ class Target:
     coldest_max_k: float
     mean_max_k: float
     distance_km: float | None
-    nearest_lat_deg: float
-    nearest_lon_deg: float
+    nearest_lat_deg: float | None
+    nearest_lon_deg: float | None
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def cell_areas_m2(transform: Affine, shape: tuple[int, int]) -> np.ndarray:
+    """True area [m²] of each cell of a south polar stereographic grid: the grid's area
+    over the scale factor squared, k = 1 + rho²/(4R²) (true scale at the pole)."""
+    rows, cols = np.indices(shape)
+    t = transform
+    rho2 = (t.c + (cols + 0.5) * t.a) ** 2 + (t.f + (rows + 0.5) * t.e) ** 2
+    return abs(t.a * t.e) / (1.0 + rho2 / (4.0 * MOON_RADIUS_M**2)) ** 2
 
 
 def great_circle_m(lat1_deg, lon1_deg, lat2_deg, lon2_deg) -> np.ndarray:
@@ -104,7 +120,7 @@ def find_targets(
     if rank_by not in RANKINGS:
         raise InputError(f"unknown ranking {rank_by!r}; choose one of {', '.join(RANKINGS)}")
     if rank_by == "distance" and landing_lat_deg is None:
-        raise InputError("ranking by distance needs a landing site (--landing-lat/--landing-lon)")
+        raise InputError("ranking by distance needs a landing site (--landing or --landing-site)")
     if (landing_lat_deg is None) != (landing_lon_deg is None):
         raise InputError("give both the landing site's latitude and longitude, or neither")
     if not max_depth_m >= 0:
@@ -115,8 +131,7 @@ def find_targets(
     t = layers.transform
     lat, lon = latlon_from_polar_xy(t.c + (cols + 0.5) * t.a, t.f + (rows + 0.5) * t.e)
     # Polar stereographic cells shrink away from the pole by the scale factor squared.
-    rho2 = (t.c + (cols + 0.5) * t.a) ** 2 + (t.f + (rows + 0.5) * t.e) ** 2
-    cell_area_m2 = (abs(t.a * t.e)) / (1.0 + rho2 / (4.0 * MOON_RADIUS_M**2)) ** 2
+    cell_area_m2 = cell_areas_m2(t, labels.shape)
     found = []
     for region, box in enumerate(ndimage.find_objects(labels), start=1):
         inside = np.zeros(labels.shape, dtype=bool)
@@ -125,7 +140,7 @@ def find_targets(
         if cells < min_cells:
             continue
         depth = layers.ice_depth_m[inside]
-        distance_km, nearest = None, (float("nan"), float("nan"))
+        distance_km, nearest = None, (None, None)
         if landing_lat_deg is not None:
             metres = great_circle_m(landing_lat_deg, landing_lon_deg, lat[inside], lon[inside])
             best = int(np.argmin(metres))

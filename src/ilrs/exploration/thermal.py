@@ -102,15 +102,22 @@ def sky_view_factor(horizons_deg: np.ndarray) -> np.ndarray:
     return np.mean(np.cos(elevation) ** 2, axis=0)
 
 
-def ice_stability_depth_m(layer_max_k: np.ndarray, layers: Layers) -> np.ndarray:
-    """Depth [m] below which every layer's maximum stays under 110 K (0 at a cold-trap
-    surface, NaN if even the deepest layer warms above it), per cell (..., layers)."""
-    cold = layer_max_k < ICE_STABILITY_K
-    # The shallowest layer from which all deeper layers are cold.
+def ice_stability_depth_m(
+    layer_max_k: np.ndarray, layers: Layers, surface_max_k: np.ndarray | None = None
+) -> np.ndarray:
+    """Depth [m] below which the maximum temperature stays under 110 K all the way down,
+    per cell (..., layers): 0 where the surface itself stays below it (a cold trap), the
+    centre of the shallowest layer from which every deeper one stays below it, NaN if even
+    the deepest layer warms past it. The surface is the surface node's maximum when given
+    (else the first layer's)."""
+    surface = layer_max_k[..., :1] if surface_max_k is None else surface_max_k[..., None]
+    maxima = np.concatenate([surface, layer_max_k], axis=-1)
+    depths_m = np.concatenate([[0.0], layers.centre_m])
+    cold = maxima < ICE_STABILITY_K
+    # The shallowest level from which all deeper levels are cold.
     all_cold_below = np.flip(np.logical_and.accumulate(np.flip(cold, -1), axis=-1), -1)
     first = np.argmax(all_cold_below, axis=-1)
-    depth = layers.top_m[first]
-    return np.where(all_cold_below[..., -1], depth, np.nan)
+    return np.where(all_cold_below[..., -1], depths_m[first], np.nan)
 
 
 @numba.njit(parallel=True, cache=True)
@@ -257,15 +264,28 @@ def thermal_map(
     ``progress(done, total)`` is called now and then.
     """
     regolith = regolith or Regolith()
-    if not scatter_radius_m >= 0:
+    if not (math.isfinite(scatter_radius_m) and scatter_radius_m >= 0):
         raise InputError(f"scatter radius {scatter_radius_m} m must be zero or more")
+    if int(spin_up_lunations) != spin_up_lunations or spin_up_lunations < 0:
+        raise InputError(f"spin-up lunations must be a whole number >= 0, got {spin_up_lunations}")
     times, step_s = sampled_period(times, "a thermal map")
+    lunation_steps = max(2, round(SYNODIC_MONTH_S / step_s))
     region = _Region.of(dem, window, bearing_step_deg, max_distance_m)
-    track = body_track(
-        "sun", times, region.axes.centre_lat_deg, region.axes.centre_lon_deg, ephemeris=ephemeris
-    )
-    distance_m = np.linalg.norm(track.apparent_m, axis=1)
-    directions = track.apparent_m / distance_m[:, None]
+
+    def sun(instants) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        track = body_track(
+            "sun",
+            instants,
+            region.axes.centre_lat_deg,
+            region.axes.centre_lon_deg,
+            ephemeris=ephemeris,
+        )
+        distance_m = np.linalg.norm(track.apparent_m, axis=1)
+        return track.apparent_m / distance_m[:, None], distance_m, track.radius_deg
+
+    period_sun = sun(times)
+    # The spin-up runs one whole lunation from the period's start, whatever the period.
+    spin_sun = sun(Times(times.tdb_s[0] + step_s * np.arange(lunation_steps)))
     cells = window.height * window.width
     radius_px = round(scatter_radius_m / dem.pixel_size_m)
     terrain_view = 1.0 - region.sky_view
@@ -278,10 +298,9 @@ def thermal_map(
     diffuse_gain = (1.0 - regolith.normal_albedo) * terrain_view
     infrared_gain = emissivity * terrain_view
 
-    def absorbed(instant: int, surface_k: np.ndarray | None) -> np.ndarray:
-        region.direct(
-            directions[instant], distance_m[instant], track.radius_deg[instant], albedo, direct
-        )
+    def absorbed(track, instant: int, surface_k: np.ndarray | None) -> np.ndarray:
+        directions, distance_m, radius_deg = track
+        region.direct(directions[instant], distance_m[instant], radius_deg[instant], albedo, direct)
         absorbed_w_m2, scattered_w_m2 = direct
         # What the terrain around sends: the light it scatters (absorbed as diffuse light,
         # at the normal albedo) and the heat it radiates (absorbed at the emissivity).
@@ -293,19 +312,16 @@ def thermal_map(
         return absorbed_w_m2
 
     total = len(times)
-    if int(spin_up_lunations) != spin_up_lunations or spin_up_lunations < 0:
-        raise InputError(f"spin-up lunations must be a whole number >= 0, got {spin_up_lunations}")
-    lunation_steps = min(total, round(SYNODIC_MONTH_S / step_s))
     spin_steps = int(spin_up_lunations) * lunation_steps
     mean_flux = np.zeros(cells)
     for instant in range(total):
-        mean_flux += absorbed(instant, None)
+        mean_flux += absorbed(period_sun, instant, None)
     mean_flux /= total
     columns = Columns.equilibrium(layers, regolith, mean_flux)
     for lunation in range(int(spin_up_lunations)):
         columns.start_period()
         for instant in range(lunation_steps):
-            columns.step(layers, regolith, absorbed(instant, columns.surface_k), step_s)
+            columns.step(layers, regolith, absorbed(spin_sun, instant, columns.surface_k), step_s)
             if progress is not None:
                 progress(lunation * lunation_steps + instant + 1, spin_steps + total)
         columns.settle(layers, regolith)
@@ -316,7 +332,7 @@ def thermal_map(
     record = None if record_cells is None else np.asarray(record_cells, dtype=np.int64)
     series = None if record is None else np.empty((total, record.size))
     for instant in range(total):
-        columns.step(layers, regolith, absorbed(instant, columns.surface_k), step_s)
+        columns.step(layers, regolith, absorbed(period_sun, instant, columns.surface_k), step_s)
         surface = columns.surface_k
         np.maximum(max_k, surface, out=max_k)
         np.minimum(min_k, surface, out=min_k)
@@ -342,13 +358,29 @@ def thermal_map(
         "EPHEMERIS": "JPL DE421",
         "SOFTWARE": f"ILRS Planner {__version__}",
     }
+    if total * step_s < 0.99 * 365.25 * 86_400.0:
+        provenance["NOTE"] = (
+            "the period is shorter than a year: the Sun's seasonal swing at the pole is not "
+            "all in the maxima, and 110 K stability is judged on the year's maximum"
+        )
+    # Cells without terrain data have no temperatures.
+    no_data = np.isnan(dem.height_m[window.rows, window.cols])
     layer_max = layer_max_k.reshape(*shape, -1)
+    layer_max[no_data] = np.nan
+    bands = {
+        "max_k": max_k.reshape(shape),
+        "mean_k": (sum_k / total).reshape(shape),
+        "min_k": min_k.reshape(shape),
+        "sky_view": region.sky_view.reshape(shape).astype(np.float64),
+    }
+    for values in bands.values():
+        values[no_data] = np.nan
     return ThermalMap(
-        max_k=max_k.reshape(shape),
-        mean_k=(sum_k / total).reshape(shape),
-        min_k=min_k.reshape(shape),
-        ice_depth_m=ice_stability_depth_m(layer_max, layers),
-        sky_view=region.sky_view.reshape(shape),
+        max_k=bands["max_k"],
+        mean_k=bands["mean_k"],
+        min_k=bands["min_k"],
+        ice_depth_m=ice_stability_depth_m(layer_max, layers, bands["max_k"]),
+        sky_view=bands["sky_view"],
         layer_max_k=layer_max,
         layers=layers,
         transform=transform,

@@ -13,6 +13,7 @@ more than ``earth_mask_deg`` above it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -147,7 +148,7 @@ def plan_traverse(
 
     clock = time.perf_counter()
     times, step_s = sampled_period(times, "a traverse")
-    if not margin_m >= 0:
+    if not (math.isfinite(margin_m) and margin_m >= 0):
         raise InputError(f"margin {margin_m} m must be zero or more")
     start_rc = _cell(dem, *start, "start")
     goal_rc = _cell(dem, *goal, "goal")
@@ -175,13 +176,6 @@ def plan_traverse(
     lit = visibility_bits(bands, axes, _directions("sun", times, axes, ephemeris))
     timings["sunlight"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    bands = HorizonBands(
-        dem,
-        region,
-        bearing_step_deg=bearing_step_deg,
-        max_distance_m=max_distance_m,
-        height_above_ground_m=mast_height_m,
-    )
     contact = visibility_bits(
         bands, axes, _directions("earth", times, axes, ephemeris), mask_deg=earth_mask_deg
     )

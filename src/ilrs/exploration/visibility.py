@@ -11,12 +11,14 @@ mask. The body's elevation is exact per cell (its own vertical).
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numba
 import numpy as np
 
+from ilrs.environment.profile import bare_sphere_horizon_deg
 from ilrs.errors import InputError
 from ilrs.sky.geometry import local_axes
 from ilrs.terrain import Dem, Window
@@ -76,6 +78,12 @@ class HorizonBands:
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.max_distance_m) and self.max_distance_m > 0):
+            raise InputError(f"the horizons' reach {self.max_distance_m} m must be positive")
+        if not (math.isfinite(self.height_above_ground_m) and self.height_above_ground_m >= 0):
+            raise InputError(
+                f"the height above the ground {self.height_above_ground_m} m must be 0 or more"
+            )
         if not self.window.inside(self.dem.shape):
             raise InputError(f"the region {self.window} lies outside the DEM {self.dem.shape}")
         count = 360.0 / self.bearing_step_deg
@@ -117,6 +125,11 @@ class HorizonBands:
             grid_azimuths=True,
             method="lines",
         )[0]
+        # Rays that leave the map see the bare sphere beyond it (its dip); cells without
+        # a height stay NaN.
+        ground = self.dem.height_m[self.window.rows, self.window.cols]
+        open_sky = np.isnan(band) & ~np.isnan(ground)
+        band[open_sky] = bare_sphere_horizon_deg(self.height_above_ground_m)
         self.computed += 1
         self._cache[index] = band
         while len(self._cache) > 2 and len(self._cache) * band.nbytes > self.budget_bytes:
