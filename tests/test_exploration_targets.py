@@ -88,3 +88,18 @@ def test_thermal_geotiff_round_trip_and_bad_input(tmp_path):
         find_targets(layers, rank_by="distance")
     with pytest.raises(InputError, match="unknown ranking"):
         find_targets(layers, rank_by="size")
+
+
+def test_areas_far_from_the_pole_take_out_the_scale_factor():
+    # 150 km from the pole the grid's cells are (1 + rho^2 / 4R^2)^2 = 1.0037 times too big.
+    far = Affine(PIXEL_M, 0, -5_000.0, 0, -PIXEL_M, 155_000.0)
+    layers = _layers()
+    moved = ThermalLayers(layers.ice_depth_m, layers.max_k, far, SOUTH_POLAR_STEREOGRAPHIC, {})
+    targets, _ = find_targets(moved)
+    rows, cols = np.arange(10, 20), np.arange(10, 30)
+    rho2 = (-5_000.0 + (cols[None, :] + 0.5) * PIXEL_M) ** 2 + (
+        155_000.0 - (rows[:, None] + 0.5) * PIXEL_M
+    ) ** 2
+    expected_km2 = np.sum(0.01 / (1 + rho2 / (4 * MOON_RADIUS_M**2)) ** 2)
+    assert targets[0].area_km2 == pytest.approx(expected_km2, rel=1e-9)
+    assert targets[0].area_km2 < 200 * 0.01 * 0.997

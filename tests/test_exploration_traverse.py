@@ -62,6 +62,10 @@ def test_a_straight_run_across_a_plain():
     assert route.duration_s == pytest.approx(route.length_m / ROVER.speed_m_s, rel=1e-9)
     assert traverse.lat_deg[0] == pytest.approx(start[0], abs=1e-3)
     assert traverse.lat_deg[-1] == pytest.approx(goal[0], abs=1e-3)
+    # The two ends lie at the same latitude: the longitudes tell them apart.
+    assert traverse.lon_deg[0] == pytest.approx(start[1], abs=0.05)
+    assert traverse.lon_deg[-1] == pytest.approx(goal[1], abs=0.05)
+    assert abs(start[1] - goal[1]) > 2.0
     arrival = parse_utc(traverse.utc[-1]).tdb_s[0] - parse_utc(traverse.start_utc).tdb_s[0]
     assert arrival == pytest.approx(route.duration_s, abs=1e-3)
     timeline = traverse.timeline()

@@ -55,12 +55,14 @@ def parse_latlon(text: str, what: str) -> tuple[float, float]:
     return lat, lon
 
 
-def _dem(path: Path | None):
+def _dem(path: Path | None, points=None, margin_m: float = 0.0):
+    """The DEM, or only the part around the named points (name, lat, lon) and a margin."""
     if path is None:
         raise InputError("give the terrain: --dem DEM.tif (e.g. from 'ilrs terrain synth')")
-    from ilrs.terrain.sources import open_dem
+    from ilrs.terrain.sources import open_dem, read_around
 
-    return open_dem(path).read()
+    source = open_dem(path)
+    return source.read() if points is None else read_around(source, points, margin_m)
 
 
 def _progress(label: str):
@@ -120,14 +122,16 @@ def thermal_command(
     from ilrs.terrain import Window
 
     times = utc_range(start, end, step)
-    terrain = _dem(dem)
-    if not size_km > 0:
+    if not (math.isfinite(size_km) and size_km > 0):
         raise InputError(f"--size-km must be positive, got {size_km}")
     if site is None and lat is None and lon is None:
+        terrain = _dem(dem)
         window = Window(0, 0, *terrain.shape)
         centre = ((terrain.shape[0] - 1) // 2, (terrain.shape[1] - 1) // 2)
     else:
         lat_deg, lon_deg = resolve_site(site, lat, lon)
+        reach_m = size_km * 500.0 + max_distance_m
+        terrain = _dem(dem, [("the site", lat_deg, lon_deg)], reach_m)
         rows, cols = terrain.rowcol_of_latlon(lat_deg, lon_deg)
         half = max(1, round(size_km * 500.0 / terrain.pixel_size_m))
         row, col = int(np.rint(rows)), int(np.rint(cols))
@@ -376,7 +380,8 @@ def traverse_command(
         reserve_wh=reserve_wh,
         max_without_contact_h=max_without_contact_h,
     )
-    terrain = _dem(dem)
+    reach_m = margin_m + 50_000.0  # the horizons look 50 km out
+    terrain = _dem(dem, [("the start", *start_ll), ("the goal", *goal_ll)], reach_m)
     print("ilrs explore: sunlight and Earth visibility over the region ...", file=sys.stderr)
     traverse = plan_traverse(
         terrain, start_ll, goal_ll, times, rover, margin_m=margin_m, mast_height_m=mast_height_m
@@ -455,7 +460,10 @@ def hop_command(
     from ilrs.sky import utc_range
 
     times = utc_range(light_start, light_end, "2h")
-    terrain = _dem(dem)
+    if len(points) < 2:
+        raise InputError("a hop plan needs at least two waypoints (--waypoint LAT,LON, repeated)")
+    named = [(f"waypoint {n}", lat, lon) for n, (lat, lon) in enumerate(points, 1)]
+    terrain = _dem(dem, named, 50_000.0)  # the spots' horizons look 50 km out
     plan = plan_hops(terrain, points, hopper)
     summary = _json_ready(plan.to_dict())
     summary["spots"] = spot_lighting(terrain, points, times)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ilrs.errors import DataFileError
+from ilrs.errors import DataFileError, InputError
 
-__all__ = ["open_dem"]
+__all__ = ["open_dem", "read_around"]
 
 
 def open_dem(path: str | Path):
@@ -27,3 +27,38 @@ def open_dem(path: str | Path):
         f"{path}: unknown DEM format {suffix or '(no suffix)'!r}; give a GeoTIFF (.tif) or a "
         "PDS3 LOLA product (.LBL/.IMG)"
     )
+
+
+def read_around(source, points: list[tuple[str, float, float]], margin_m: float):
+    """The part of a DEM source that holds named points (``(name, lat_deg, lon_deg)``) and
+    ``margin_m`` around their box, clipped to the DEM: only that window is read. A point
+    off the DEM is an :class:`InputError` naming it."""
+    import math
+
+    import numpy as np
+
+    from ilrs.terrain.grid import Window, polar_xy_from_latlon
+
+    t = source.transform
+    n_rows, n_cols = source.shape
+    rows, cols = [], []
+    for name, lat_deg, lon_deg in points:
+        x_m, y_m = polar_xy_from_latlon(lat_deg, lon_deg)
+        col = (float(x_m) - t.c) / t.a - 0.5
+        row = (float(y_m) - t.f) / t.e - 0.5
+        if not (-0.5 <= row <= n_rows - 0.5 and -0.5 <= col <= n_cols - 0.5):
+            raise InputError(
+                f"{name} ({lat_deg}°, {lon_deg}°) is off the map ({n_rows} x {n_cols} px of "
+                f"{abs(t.a):g} m, x {t.c:.0f}..{t.c + n_cols * t.a:.0f} m, "
+                f"y {t.f + n_rows * t.e:.0f}..{t.f:.0f} m)"
+            )
+        rows.append(row)
+        cols.append(col)
+    if not (math.isfinite(margin_m) and margin_m >= 0):
+        raise InputError(f"margin {margin_m} m must be zero or more")
+    reach = math.ceil(margin_m / abs(t.a)) + 1
+    top = max(int(np.floor(min(rows))) - reach, 0)
+    left = max(int(np.floor(min(cols))) - reach, 0)
+    bottom = min(int(np.ceil(max(rows))) + reach + 1, n_rows)
+    right = min(int(np.ceil(max(cols))) + reach + 1, n_cols)
+    return source.read(Window(top, left, bottom - top, right - left))
