@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -67,7 +68,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-distance-m", type=float, default=20_000.0)
     parser.add_argument("--days", type=float, default=14.0)
+    parser.add_argument("--battery-wh", type=float, default=ROVER.battery_wh)
     args = parser.parse_args()
+    rover = replace(ROVER, battery_wh=args.battery_wh, start_charge_wh=args.battery_wh)
 
     centre_lat, centre_lon = -89.45, 222.69
     size_px = int(2 * (10_000 + 3_000 + args.max_distance_m) / 20.0) + 4
@@ -82,10 +85,10 @@ def main() -> None:
     times = utc_range("2026-12-01T00:00:00Z", f"2026-12-{1 + hours // 24:02d}T00:00:00Z", "1h")
 
     # One warm-up on a small case, so that numba's compilation is not timed.
-    plan_traverse(dem, start, start, times[:3], ROVER, margin_m=200.0, max_distance_m=2_000.0)
+    plan_traverse(dem, start, start, times[:3], rover, margin_m=200.0, max_distance_m=2_000.0)
 
     clock = time.perf_counter()
-    traverse = plan_traverse(dem, start, goal, times, ROVER, max_distance_m=args.max_distance_m)
+    traverse = plan_traverse(dem, start, goal, times, rover, max_distance_m=args.max_distance_m)
     total_s = time.perf_counter() - clock
     region = traverse.region
     print(
