@@ -97,8 +97,8 @@ def resolve_site(site: str | None, lat: float | None, lon: float | None) -> tupl
         return found.lat_deg, found.lon_deg
     if lat is None or lon is None:
         raise InputError("give the site: --lat DEG --lon DEG, or --site NAME (see 'ilrs sites')")
-    if not (math.isfinite(lat) and math.isfinite(lon) and -90.0 <= lat <= 90.0):
-        raise InputError(f"--lat {lat} --lon {lon}: latitude within -90..90, both finite")
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        raise InputError(f"--lat {lat} --lon {lon}: both must be finite numbers of degrees")
     return lat, lon
 
 
