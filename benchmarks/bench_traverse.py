@@ -25,7 +25,7 @@ from scipy.sparse.csgraph import dijkstra
 from ilrs.exploration.routes import Rover
 from ilrs.exploration.traverse import plan_traverse, traverse_region
 from ilrs.sky import utc_range
-from ilrs.terrain import Window, latlon_from_polar_xy, polar_xy_from_latlon
+from ilrs.terrain import latlon_from_polar_xy, polar_xy_from_latlon
 from ilrs.terrain.slope import slope_aspect_deg
 from ilrs.terrain.synthetic import synthesize_around
 
@@ -101,8 +101,7 @@ def main() -> None:
     start_rc = tuple(int(round(float(v))) for v in dem.rowcol_of_latlon(*start))
     goal_rc = tuple(int(round(float(v))) for v in dem.rowcol_of_latlon(*goal))
     assert traverse_region(dem, start_rc, goal_rc, 3_000.0) == region
-    halo = Window(region.row_off - 1, region.col_off - 1, region.height + 2, region.width + 2)
-    slope = slope_aspect_deg(dem.window(halo))[0][1:-1, 1:-1]
+    slope = slope_aspect_deg(dem, region)[0]
     heights = dem.height_m[region.rows, region.cols].astype(np.float64)
     graph = static_graph(heights, 20.0, slope <= ROVER.max_slope_deg, 20.0, ROVER.speed_m_s)
     local = (start_rc[0] - region.row_off) * region.width + start_rc[1] - region.col_off

@@ -33,3 +33,15 @@ def test_flat_sphere_has_no_slope_and_edges_are_nan():
     slope, aspect = slope_aspect_deg(Dem(np.zeros((200, 200)), transform))
     assert np.nanmax(slope) < 1e-6
     assert np.isnan(slope[0]).all() and np.isnan(slope[:, -1]).all()
+
+
+def test_a_window_has_the_slopes_of_the_whole_grid():
+    from ilrs.terrain import Window
+    from ilrs.terrain.synthetic import synthesize_around
+
+    dem = synthesize_around(-89.5, 45.0, 60, 100.0, seed=2)
+    whole_slope, whole_aspect = slope_aspect_deg(dem)
+    for window in (Window(10, 12, 20, 25), Window(0, 0, 15, 60)):  # inside; on the edge
+        slope, aspect = slope_aspect_deg(dem, window)
+        np.testing.assert_array_equal(slope, whole_slope[window.rows, window.cols])
+        np.testing.assert_array_equal(aspect, whole_aspect[window.rows, window.cols])

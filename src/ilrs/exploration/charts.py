@@ -40,11 +40,11 @@ def thermal_png(thermal, path: Path, *, title: str, marker=None) -> Path:
     extent = _extent_km(thermal.transform, thermal.max_k.shape)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
     panels = (
-        (thermal.max_k, "maximum surface temperature [K]", "inferno", None),
-        (thermal.mean_k, "mean surface temperature [K]", "inferno", None),
-        (thermal.ice_depth_m, "ice stable below [m] (0: at the surface)", "viridis_r", None),
+        (thermal.max_k, "maximum surface temperature [K]", "inferno"),
+        (thermal.mean_k, "mean surface temperature [K]", "inferno"),
+        (thermal.ice_depth_m, "ice stable below [m] (0: at the surface)", "viridis_r"),
     )
-    for ax, (values, label, cmap, _) in zip(axes, panels, strict=True):
+    for ax, (values, label, cmap) in zip(axes, panels, strict=True):
         image = ax.imshow(values, extent=extent, cmap=cmap, interpolation="nearest")
         fig.colorbar(image, ax=ax, shrink=0.85, label=label)
         if np.nanmin(thermal.max_k) < ICE_STABILITY_K < np.nanmax(thermal.max_k):

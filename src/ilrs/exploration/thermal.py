@@ -189,17 +189,7 @@ class _Region:
                 f"{MAX_REGION_CELLS:,} cells; take a smaller region or a coarser DEM"
             )
         axes = RegionAxes.of(dem, window)
-        halo = Window(
-            max(window.row_off - 1, 0),
-            max(window.col_off - 1, 0),
-            min(window.height + 2, dem.shape[0] - max(window.row_off - 1, 0)),
-            min(window.width + 2, dem.shape[1] - max(window.col_off - 1, 0)),
-        )
-        normals = surface_normals(dem.window(halo))
-        inner = normals[
-            window.row_off - halo.row_off : window.row_off - halo.row_off + window.height,
-            window.col_off - halo.col_off : window.col_off - halo.col_off + window.width,
-        ].reshape(-1, 3)
+        inner = surface_normals(dem, window).reshape(-1, 3)
         missing = np.isnan(inner).any(axis=1)
         inner[missing] = axes.up[missing]  # the grid's edge: take the facet as level
         bands = HorizonBands(

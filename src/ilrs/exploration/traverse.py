@@ -158,8 +158,7 @@ def plan_traverse(
             region.col_off <= rc[1] < region.col_off + region.width
         ):
             raise InputError(f"the {what} lies on the map's outermost cells; move it inside")
-    halo = Window(region.row_off - 1, region.col_off - 1, region.height + 2, region.width + 2)
-    slope_deg = slope_aspect_deg(dem.window(halo))[0][1:-1, 1:-1]
+    slope_deg = slope_aspect_deg(dem, region)[0]
     _check_on_passable(slope_deg, start_rc, region, rover, "start", *start)
     _check_on_passable(slope_deg, goal_rc, region, rover, "goal", *goal)
     timings = {"slopes": time.perf_counter() - clock}

@@ -21,7 +21,7 @@ import numpy as np
 from ilrs.environment.profile import bare_sphere_horizon_deg
 from ilrs.errors import InputError
 from ilrs.sky.geometry import local_axes
-from ilrs.terrain import Dem, Window
+from ilrs.terrain import Dem, Window, grid_bearing_deg
 from ilrs.terrain.horizon import horizon_for_tile
 
 __all__ = [
@@ -58,8 +58,7 @@ class RegionAxes:
 def body_grid_bearing_deg(direction: np.ndarray, lat_deg: float, lon_deg: float) -> np.ndarray:
     """Grid bearings [deg] of MOON_ME directions (..., 3) seen from a point."""
     east, north, _ = local_axes(np.radians(lat_deg), np.radians(lon_deg))
-    azimuth_deg = np.degrees(np.arctan2(direction @ east, direction @ north))
-    return (azimuth_deg + lon_deg) % 360.0
+    return grid_bearing_deg(np.degrees(np.arctan2(direction @ east, direction @ north)), lon_deg)
 
 
 @dataclass

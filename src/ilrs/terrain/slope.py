@@ -10,14 +10,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from ilrs.terrain.grid import Dem
+from ilrs.terrain.grid import Dem, Window
+from ilrs.terrain.horizon import halo_window
 
 __all__ = ["slope_aspect_deg", "surface_normals"]
 
 
-def surface_normals(dem: Dem) -> np.ndarray:
-    """Unit outward normals of the terrain, MOON_ME, shape (rows, cols, 3); NaN at the
-    edges and next to missing data."""
+def _with_neighbours(dem: Dem, window: Window | None) -> tuple[Dem, tuple[slice, slice]]:
+    """The window grown by its neighbour cells (clipped to the grid), and where the
+    window lies in it: the differences at the window's rim then see real neighbours."""
+    if window is None:
+        return dem, (slice(None), slice(None))
+    halo = halo_window(window, dem.shape, 1)
+    top, left = window.row_off - halo.row_off, window.col_off - halo.col_off
+    return dem.window(halo), (
+        slice(top, top + window.height),
+        slice(left, left + window.width),
+    )
+
+
+def surface_normals(dem: Dem, window: Window | None = None) -> np.ndarray:
+    """Unit outward normals of the terrain, MOON_ME, shape (rows, cols, 3), of the whole
+    grid or of a window of it; NaN at the grid's edges and next to missing data."""
+    dem, inner = _with_neighbours(dem, window)
     rows, cols = np.indices(dem.shape)
     points = dem.moon_fixed_m(rows, cols)  # (rows, cols, 3)
     along_rows = np.full_like(points, np.nan)
@@ -25,18 +40,21 @@ def surface_normals(dem: Dem) -> np.ndarray:
     along_rows[1:-1] = points[2:] - points[:-2]  # towards increasing row (grid -y)
     along_cols[:, 1:-1] = points[:, 2:] - points[:, :-2]  # towards increasing col (grid +x)
     # On the south polar grid, x cross y points out of the Moon, so (-y) cross x does too.
-    normal = np.cross(along_rows, along_cols)
+    normal = np.cross(along_rows, along_cols)[inner]
     return normal / np.linalg.norm(normal, axis=-1, keepdims=True)
 
 
-def slope_aspect_deg(dem: Dem) -> tuple[np.ndarray, np.ndarray]:
-    """Slope [deg, 0..90] and aspect [deg, 0..360 from local north] of every pixel.
+def slope_aspect_deg(dem: Dem, window: Window | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Slope [deg, 0..90] and aspect [deg, 0..360 from local north] of every pixel (of the
+    whole grid, or of a window of it, computed with the cells around it).
 
-    Edge pixels, and pixels next to missing data, are NaN. Aspect is NaN where the slope
-    is zero.
+    Edge pixels of the grid, and pixels next to missing data, are NaN. Aspect is NaN where
+    the slope is zero.
     """
-    normal = surface_normals(dem)
-    rows, cols = np.indices(dem.shape)
+    normal = surface_normals(dem, window)
+    rows, cols = np.indices(normal.shape[:2])
+    if window is not None:
+        rows, cols = rows + window.row_off, cols + window.col_off
     lat, lon = dem.latlon(rows, cols)
     lat_rad, lon_rad = np.radians(lat), np.radians(lon)
     up = np.stack(
