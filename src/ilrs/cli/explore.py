@@ -156,16 +156,14 @@ def thermal_command(
     from ilrs.exploration.targets import cell_areas_m2
 
     cell_km2 = cell_areas_m2(result.transform, result.max_k.shape) / 1e6
+    centre_row, centre_col = window.row_off + centre[0], window.col_off + centre[1]
+    centre_lat, centre_lon = terrain.latlon(centre_row, centre_col)
     summary = {
         "region_cells": [window.height, window.width],
         "period_utc": result.provenance["PERIOD_UTC"],
         "centre": {
-            "lat_deg": float(
-                terrain.latlon(window.row_off + centre[0], window.col_off + centre[1])[0]
-            ),
-            "lon_deg": float(
-                terrain.latlon(window.row_off + centre[0], window.col_off + centre[1])[1]
-            ),
+            "lat_deg": float(centre_lat),
+            "lon_deg": float(centre_lon),
             "max_k": float(result.max_k[centre]),
             "mean_k": float(result.mean_k[centre]),
             "min_k": float(result.min_k[centre]),
@@ -184,7 +182,7 @@ def thermal_command(
     owned = ("thermal.tif", "thermal.png", "summary.json", "centre_series.csv")
     with staged_folder(out, owned) as staging:
         result.write_geotiff(staging / "thermal.tif")
-        x, y = terrain.xy(window.row_off + centre[0], window.col_off + centre[1])
+        x, y = terrain.xy(centre_row, centre_col)
         charts.thermal_png(
             result,
             staging / "thermal.png",
