@@ -14,6 +14,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from ilrs.errors import InputError
+from ilrs.exploration import _route_kernel as kernel
 from ilrs.exploration.routes import RouteGrid, Rover, plan_route
 
 STEPS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
@@ -112,7 +113,35 @@ def test_static_case_is_scipy_dijkstra(walled_terrain, heuristic):
     assert_moves_legal(route, grid, 20.0)
     assert np.all(route.waited_s == 0.0) and route.pruned["waits"] == 0
     assert route.labels_expanded <= reachable  # one label per cell
+    if heuristic:  # the bound is the exact static time: only the path's cells are taken
+        assert route.labels_expanded == len(route.rows)
     assert route.pruned["label_cap"] == 0
+
+
+def test_time_to_goal_is_scipy_dijkstra_backwards(walled_terrain):
+    """The search's lower bound, the static drive from every cell to the goal, equals
+    scipy's Dijkstra run from the goal on the reversed graph (inf where cut off)."""
+    height_m, passable = walled_terrain
+    speed_m_s, slope_deg, goal = 0.5, 20.0, 54 * 60 + 54
+    time_graph = static_graph(
+        height_m, passable, 20.0, slope_deg, lambda h, dz: math.hypot(h, dz) / speed_m_s
+    )
+    expected_s = dijkstra(time_graph.T.tocsr(), indices=goal)
+    got_s = kernel.time_to_goal(
+        np.ascontiguousarray(height_m.ravel()),
+        np.ascontiguousarray(passable.ravel()),
+        60,
+        20.0,
+        math.tan(math.radians(slope_deg)),
+        speed_m_s,
+        goal,
+    )
+    # the graph's cells that reach the goal: passable ones (a start must be passable)
+    expected_s[~passable.ravel()] = np.inf
+    assert np.array_equal(np.isinf(got_s), np.isinf(expected_s))
+    assert np.isinf(got_s).sum() > 100  # the cut-off cells exist
+    finite = np.isfinite(expected_s)
+    np.testing.assert_allclose(got_s[finite], expected_s[finite], rtol=1e-12)
 
 
 def test_route_takes_the_gap_in_a_wall():
