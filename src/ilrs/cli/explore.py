@@ -349,6 +349,18 @@ def traverse_command(
     mast_height_m: Annotated[
         float, typer.Option("--mast-height-m", help="Height of the array and antenna.")
     ] = 1.5,
+    earth_mask_deg: Annotated[
+        float, typer.Option("--earth-mask-deg", help="Earth's least elevation for contact.")
+    ] = 0.0,
+    labels_per_cell: Annotated[
+        int,
+        typer.Option(
+            "--labels-per-cell",
+            min=1,
+            max=127,
+            help="Search states kept per cell (more: wider, slower).",
+        ),
+    ] = 4,
 ) -> None:
     """The earliest-arriving rover route from start to goal while the shadows move,
     honouring the slope limit, the battery (sunlight to recharge) and Earth contact;
@@ -382,7 +394,15 @@ def traverse_command(
     terrain = _dem(dem, [("the start", *start_ll), ("the goal", *goal_ll)], reach_m)
     print("ilrs explore: sunlight and Earth visibility over the region ...", file=sys.stderr)
     traverse = plan_traverse(
-        terrain, start_ll, goal_ll, times, rover, margin_m=margin_m, mast_height_m=mast_height_m
+        terrain,
+        start_ll,
+        goal_ll,
+        times,
+        rover,
+        margin_m=margin_m,
+        mast_height_m=mast_height_m,
+        earth_mask_deg=earth_mask_deg,
+        max_labels_per_cell=labels_per_cell,
     )
     summary = traverse.summary() | {"timings_s": traverse.timings_s}
     owned = ("route.csv", "route.geojson", "route.png", "summary.json")

@@ -140,16 +140,20 @@ def plan_traverse(
     earth_mask_deg: float = 0.0,
     bearing_step_deg: float = 2.0,
     max_distance_m: float = 50_000.0,
+    max_labels_per_cell: int = 4,
     ephemeris=None,
 ) -> Traverse:
     """The earliest-arriving route from ``start`` to ``goal`` (latitude, longitude [deg])
-    within the evenly spaced ``times`` (the rover leaves at the first)."""
+    within the evenly spaced ``times`` (the rover leaves at the first);
+    ``max_labels_per_cell`` as in :func:`ilrs.exploration.routes.plan_route`."""
     import time
 
     clock = time.perf_counter()
     times, step_s = sampled_period(times, "a traverse")
     if not (math.isfinite(margin_m) and margin_m >= 0):
         raise InputError(f"margin {margin_m} m must be zero or more")
+    if not (math.isfinite(earth_mask_deg) and -90.0 < earth_mask_deg < 90.0):
+        raise InputError(f"the Earth mask {earth_mask_deg}° must lie between -90° and 90°")
     start_rc = _cell(dem, *start, "start")
     goal_rc = _cell(dem, *goal, "goal")
     region = traverse_region(dem, start_rc, goal_rc, margin_m)
@@ -191,7 +195,9 @@ def plan_traverse(
         step_s=step_s,
     )
     local = lambda rc: (rc[0] - region.row_off, rc[1] - region.col_off)  # noqa: E731
-    route = plan_route(grid, rover, local(start_rc), local(goal_rc))
+    route = plan_route(
+        grid, rover, local(start_rc), local(goal_rc), max_labels_per_cell=max_labels_per_cell
+    )
     timings["search"] = time.perf_counter() - clock
     start_utc = Times(times.tdb_s[:1]).utc_iso()[0]
     lit_fraction = _set_bits(lit) / (region.height * region.width * len(times))
