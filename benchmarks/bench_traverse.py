@@ -12,7 +12,8 @@ Two rovers by default, alike but for the battery: 8 kWh, with which a route exis
 the search is quick, and 3 kWh, with which the start's two dark days and the goal's
 darkness after the first day make the battery bind all the way (the search's hard case).
 
-    .venv/bin/python benchmarks/bench_traverse.py [--battery-wh 8000 3000] [--labels-per-cell 4]
+    .venv/bin/python benchmarks/bench_traverse.py [--battery-wh 8000 3000] [--labels-per-cell 8]
+        [--energy-tolerance-wh WH]
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def main() -> None:
     parser.add_argument("--max-distance-m", type=float, default=20_000.0)
     parser.add_argument("--days", type=float, default=14.0)
     parser.add_argument("--battery-wh", type=float, nargs="+", default=[8_000.0, 3_000.0])
-    parser.add_argument("--labels-per-cell", type=int, default=4)
+    parser.add_argument("--labels-per-cell", type=int, default=8)
+    parser.add_argument("--energy-tolerance-wh", type=float, default=None)
     args = parser.parse_args()
 
     centre_lat, centre_lon = -89.45, 222.69
@@ -103,6 +105,7 @@ def main() -> None:
             rover,
             max_distance_m=args.max_distance_m,
             max_labels_per_cell=args.labels_per_cell,
+            energy_tolerance_wh=args.energy_tolerance_wh,
         )
         total_s = time.perf_counter() - clock
         region = traverse.region

@@ -249,7 +249,7 @@ def test_corridor_dark_for_a_while():
     assert big.waited_s.sum() == 0.0
 
     rover = corridor_rover(3.0)
-    small = plan_route(grid, rover, (1, 0), (1, 59))
+    small = plan_route(grid, rover, (1, 0), (1, 59), energy_tolerance_wh=0.0)  # exact test
     assert small.found
     assert small.duration_s == pytest.approx(790.0, abs=1e-9)
     assert small.energy_wh.min() >= rover.reserve_wh
@@ -258,6 +258,11 @@ def test_corridor_dark_for_a_while():
     assert small.waited_s[longest] == pytest.approx(170.0)  # 190 s to 360 s
     assert set(small.cols[small.waited_s > 0]) == {19, 28}
     assert replay(small, grid, rover) == pytest.approx(790.0)
+    # Charges within 5 % of the battery taken as equal: another plan, as early, as legal.
+    tolerant = plan_route(grid, rover, (1, 0), (1, 59))
+    assert tolerant.duration_s == pytest.approx(790.0, abs=1e-9)
+    assert tolerant.energy_wh.min() >= rover.reserve_wh
+    assert replay(tolerant, grid, rover) == pytest.approx(790.0)
 
     best_s = exhaustive_corridor(lit, rover)
     assert best_s == 780
@@ -428,6 +433,9 @@ def test_bad_inputs_are_named():
         plan_route(grid, rover, (1, 1), (2, 2), start_s=8 * 3600.0)
     with pytest.raises(InputError, match="max_labels_per_cell"):
         plan_route(grid, rover, (1, 1), (2, 2), max_labels_per_cell=0)
+    for tolerance in (-1.0, math.nan):
+        with pytest.raises(InputError, match="energy_tolerance_wh"):
+            plan_route(grid, rover, (1, 1), (2, 2), energy_tolerance_wh=tolerance)
     nan_height = height_m.copy()
     nan_height[3, 3] = np.nan
     with pytest.raises(InputError, match="the goal lies on a cell with no height data"):

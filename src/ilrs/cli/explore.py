@@ -360,7 +360,14 @@ def traverse_command(
             max=127,
             help="Search states kept per cell (more: wider, slower).",
         ),
-    ] = 4,
+    ] = 8,
+    energy_tolerance_wh: Annotated[
+        float | None,
+        typer.Option(
+            "--energy-tolerance-wh",
+            help="Charges this close count as equal (20 min of array, <= 5 % of battery).",
+        ),
+    ] = None,
 ) -> None:
     """The earliest-arriving rover route from start to goal while the shadows move,
     honouring the slope limit, the battery (sunlight to recharge) and Earth contact;
@@ -403,6 +410,7 @@ def traverse_command(
         mast_height_m=mast_height_m,
         earth_mask_deg=earth_mask_deg,
         max_labels_per_cell=labels_per_cell,
+        energy_tolerance_wh=energy_tolerance_wh,
     )
     summary = traverse.summary() | {"timings_s": traverse.timings_s}
     owned = ("route.csv", "route.geojson", "route.png", "summary.json")

@@ -42,7 +42,8 @@ OK = -1
 # The rover and period numbers, in one float array (index names).
 BATTERY_WH, DRIVE_W, IDLE_W, SOLAR_W, RESERVE_WH, MAX_CONTACT_S, STEP_S, SPEED_M_S = range(8)
 N_INSTANTS = 8
-N_PARAMS = 9
+ENERGY_TOLERANCE_WH = 9
+N_PARAMS = 10
 
 # A store slot: time, energy, since contact, instant, label index; and the label's state
 # waited until the start of instant PK (energy -inf once a wait there fails).
@@ -116,11 +117,9 @@ def _projected(lit, contact, prm, cell, ta, ea, ca, kb):
 
 @numba.njit(cache=True)
 def _slot_at(lit, contact, prm, store, cell, s, kb):
-    """Stored label ``s`` of ``cell`` waiting there until instant ``kb`` starts (as it is
-    if ``kb`` is its own instant): (whether it can, time, energy, since contact). Waits
-    on from the slot's last projection when that is no later, and keeps the new one."""
-    if kb <= int(store[cell, s, K]):
-        return True, store[cell, s, T], store[cell, s, E], store[cell, s, C]
+    """Stored label ``s`` of ``cell`` waiting there until instant ``kb`` (later than its
+    own) starts: (whether it can, time, energy, since contact). Waits on from the slot's
+    last projection when that is no later, and keeps the new one."""
     pk = int(store[cell, s, PK])
     if kb < pk:  # earlier than the last projection: from the arrival, not kept
         return _projected(
@@ -137,13 +136,14 @@ def _slot_at(lit, contact, prm, store, cell, s, kb):
 
 
 @numba.njit(cache=True, inline="always")
-def _no_worse(ta, ea, ca, eb, cb, end_s, reserve_wh, spend_w, max_contact_s):
-    """Whether a (at time ta, no later than b) has no less energy and no longer since
-    contact than b. Energy or time out of contact beyond what the rest of the period could
-    use is no advantage (with an ample battery or no contact limit, labels then compare on
-    time). Scalars only: no reference counting in the hot loop."""
+def _no_worse(ta, ea, ca, eb, cb, end_s, reserve_wh, spend_w, max_contact_s, tolerance_wh):
+    """Whether a (at time ta, no later than b) has no less energy (within
+    ``tolerance_wh``) and no longer since contact than b. Energy or time out of contact
+    beyond what the rest of the period could use is no advantage (with an ample battery or
+    no contact limit, labels then compare on time). Scalars only: no reference counting in
+    the hot loop."""
     left_s = end_s - ta
-    if not (ea >= eb or ea >= reserve_wh + left_s * spend_w / 3600.0):
+    if not (ea >= eb - tolerance_wh or ea >= reserve_wh + left_s * spend_w / 3600.0):
         return False
     return ca <= cb or ca + left_s <= max_contact_s
 
@@ -346,6 +346,7 @@ def _run(
     n_instants = int(prm[N_INSTANTS])
     end_s = n_instants * step_s
     reserve_wh, max_c_s = prm[RESERVE_WH], prm[MAX_CONTACT_S]
+    tolerance_wh = prm[ENERGY_TOLERANCE_WH]
     spend_w = max(prm[DRIVE_W], prm[IDLE_W])  # the most the rover can spend
     drain_w = prm[DRIVE_W] - prm[SOLAR_W]  # driving in sunlight
     recharge_w = prm[SOLAR_W] - prm[IDLE_W]  # waiting in sunlight
@@ -433,8 +434,12 @@ def _run(
             for s in range(n_stored[p]):
                 if store[p, s, LABEL] == origin or store[p, s, T] > t_s:
                     continue
-                ok, ta, ea, ca = _slot_at(lit, contact, prm, store, p, s, k)
-                if ok and _no_worse(ta, ea, ca, e_wh, c_s, end_s, reserve_wh, spend_w, max_c_s):
+                ok, ta, ea, ca = True, store[p, s, T], store[p, s, E], store[p, s, C]
+                if k > int(store[p, s, K]):  # a call passes arrays: only when needed
+                    ok, ta, ea, ca = _slot_at(lit, contact, prm, store, p, s, k)
+                if ok and _no_worse(
+                    ta, ea, ca, e_wh, c_s, end_s, reserve_wh, spend_w, max_c_s, tolerance_wh
+                ):
                     covered = True
                     break
             if covered:
@@ -489,8 +494,12 @@ def _run(
                 for s in range(n):
                     if store[q, s, T] > t2:
                         continue
-                    ok, ta, ea, ca = _slot_at(lit, contact, prm, store, q, s, k2)
-                    if ok and _no_worse(ta, ea, ca, e2, c2, end_s, reserve_wh, spend_w, max_c_s):
+                    ok, ta, ea, ca = True, store[q, s, T], store[q, s, E], store[q, s, C]
+                    if k2 > int(store[q, s, K]):
+                        ok, ta, ea, ca = _slot_at(lit, contact, prm, store, q, s, k2)
+                    if ok and _no_worse(
+                        ta, ea, ca, e2, c2, end_s, reserve_wh, spend_w, max_c_s, tolerance_wh
+                    ):
                         dominated = True
                         break
                 if dominated:
@@ -514,6 +523,7 @@ def _run(
                         reserve_wh,
                         spend_w,
                         max_c_s,
+                        tolerance_wh,
                     ):
                         la[int(store[q, s, LABEL])] = False
                         counters[DOMINATED] += 1

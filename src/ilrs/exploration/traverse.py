@@ -140,12 +140,14 @@ def plan_traverse(
     earth_mask_deg: float = 0.0,
     bearing_step_deg: float = 2.0,
     max_distance_m: float = 50_000.0,
-    max_labels_per_cell: int = 4,
+    max_labels_per_cell: int = 8,
+    energy_tolerance_wh: float | None = None,
     ephemeris=None,
 ) -> Traverse:
     """The earliest-arriving route from ``start`` to ``goal`` (latitude, longitude [deg])
     within the evenly spaced ``times`` (the rover leaves at the first);
-    ``max_labels_per_cell`` as in :func:`ilrs.exploration.routes.plan_route`."""
+    ``max_labels_per_cell`` and ``energy_tolerance_wh`` as in
+    :func:`ilrs.exploration.routes.plan_route`."""
     import time
 
     clock = time.perf_counter()
@@ -196,7 +198,12 @@ def plan_traverse(
     )
     local = lambda rc: (rc[0] - region.row_off, rc[1] - region.col_off)  # noqa: E731
     route = plan_route(
-        grid, rover, local(start_rc), local(goal_rc), max_labels_per_cell=max_labels_per_cell
+        grid,
+        rover,
+        local(start_rc),
+        local(goal_rc),
+        max_labels_per_cell=max_labels_per_cell,
+        energy_tolerance_wh=energy_tolerance_wh,
     )
     timings["search"] = time.perf_counter() - clock
     start_utc = Times(times.tdb_s[:1]).utc_iso()[0]
