@@ -120,6 +120,12 @@ def test_hop_and_traverse(capsys, dem, tmp_path):
         "3",
         "--margin-m",
         "800",
+        "--labels-per-cell",
+        "4",
+        "--energy-tolerance-wh",
+        "0",
+        "--earth-mask-deg",
+        "1",
         "--out",
         tmp_path / "traverse",
     )
@@ -137,6 +143,10 @@ def test_hop_and_traverse(capsys, dem, tmp_path):
             "the goal (-80.0°, 0.0°) is off the map",
         ),
         (["traverse", "--start=abc", "--goal=-80,0"], "--start 'abc' is not LAT,LON"),
+        (
+            ["traverse", "--start=-89.93,30", "--goal=-89.9,300", "--earth-mask-deg", "nan"],
+            "the Earth mask nan° must lie between -90° and 90°",
+        ),
         (["hop", "--waypoint=-89.85,222"], "two waypoints"),
         (
             ["thermal", "--lat", "-89.9", "--lon", "0", "--size-km", "-1"],
@@ -149,4 +159,26 @@ def test_bad_input_is_one_line(capsys, dem, tmp_path, args, message):
     status, _, err = run(capsys, "explore", *args, "--dem", dem, "--out", out_dir)
     assert status == 1
     assert message in err and "Traceback" not in err
+    assert not out_dir.exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--labels-per-cell", "0"), ("--energy-tolerance-wh", "-1")]
+)
+def test_search_options_out_of_range(capsys, dem, tmp_path, option, value):
+    out_dir = tmp_path / "out"
+    status, _, err = run(
+        capsys,
+        "explore",
+        "traverse",
+        "--start=-89.93,30",
+        "--goal=-89.9,300",
+        "--dem",
+        dem,
+        option,
+        value,
+        "--out",
+        out_dir,
+    )
+    assert status == 2 and f"Invalid value for '{option}'" in err and "Traceback" not in err
     assert not out_dir.exists()

@@ -260,6 +260,8 @@ def test_corridor_dark_for_a_while():
     assert replay(small, grid, rover) == pytest.approx(790.0)
     # Charges within 5 % of the battery taken as equal: another plan, as early, as legal.
     tolerant = plan_route(grid, rover, (1, 0), (1, 59))
+    assert tolerant.pruned["within_tolerance"] > 0
+    assert tolerant.labels_created < small.labels_created
     assert tolerant.duration_s == pytest.approx(790.0, abs=1e-9)
     assert tolerant.energy_wh.min() >= rover.reserve_wh
     assert replay(tolerant, grid, rover) == pytest.approx(790.0)
@@ -297,14 +299,26 @@ def test_battery_and_period_reasons():
         CORRIDOR_N,
         CORRIDOR_STEP_S,
     )
-    route = plan_route(grid, corridor_rover(3.0), (1, 0), (1, 59))
+    exhaustive = {"max_labels_per_cell": 127, "energy_tolerance_wh": 0.0}
+    route = plan_route(grid, corridor_rover(3.0), (1, 0), (1, 59), **exhaustive)
     assert not route.found
     assert route.reason.startswith("the battery would fall below its 0.5 Wh reserve in shadow")
     assert route.closest_m == pytest.approx(300.0)  # 9 dark moves: from cell 19 to cell 29
+    assert "may still exist" not in route.reason  # nothing was dropped but by the rules
+    # A narrower search says what it dropped, and what would widen it.
+    narrow = plan_route(grid, corridor_rover(3.0), (1, 0), (1, 59), max_labels_per_cell=1)
+    assert not narrow.found and narrow.pruned["label_cap"] > 0
+    assert f"{narrow.pruned['label_cap']} labels were dropped at cells already holding 1" in (
+        narrow.reason
+    )
+    loose = plan_route(grid, corridor_rover(3.0), (1, 0), (1, 59), energy_tolerance_wh=1.0)
+    assert not loose.found and loose.pruned["within_tolerance"] > 0
+    assert "for charges within 1 Wh of others (a smaller energy tolerance)" in loose.reason
 
     short = make_grid(np.zeros((3, 60)), 10.0, n=5, step_s=100.0)  # 500 s for 590 s
     route = plan_route(short, corridor_rover(100.0), (1, 0), (1, 59))
     assert not route.found and route.reason.startswith("the period ends before the goal")
+    assert "may still exist" not in route.reason
 
 
 def replay(route, grid, rover):

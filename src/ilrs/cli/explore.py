@@ -365,6 +365,7 @@ def traverse_command(
         float | None,
         typer.Option(
             "--energy-tolerance-wh",
+            min=0.0,
             help="Charges this close count as equal (20 min of array, <= 5 % of battery).",
         ),
     ] = None,

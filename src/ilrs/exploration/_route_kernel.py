@@ -36,7 +36,8 @@ START, MOVE, WAIT, WAIT_STEP, WAIT_EVENT = 0, 1, 2, 3, 4
 # Counters returned by :func:`search`; the pruning causes double as the causes of a wait.
 EXPANDED, CREATED, DOMINATED, EVICTED, WAITS = 0, 1, 2, 3, 4
 BATTERY_DARK, BATTERY_LIT, CONTACT, PERIOD = 5, 6, 7, 8
-N_COUNTERS = 9
+TOLERATED = 9  # labels dropped only thanks to the energy tolerance
+N_COUNTERS = 10
 OK = -1
 
 # The rover and period numbers, in one float array (index names).
@@ -437,8 +438,9 @@ def _run(
                 ok, ta, ea, ca = True, store[p, s, T], store[p, s, E], store[p, s, C]
                 if k > int(store[p, s, K]):  # a call passes arrays: only when needed
                     ok, ta, ea, ca = _slot_at(lit, contact, prm, store, p, s, k)
+                # exact here: with a tolerance two waits could each cover the other
                 if ok and _no_worse(
-                    ta, ea, ca, e_wh, c_s, end_s, reserve_wh, spend_w, max_c_s, tolerance_wh
+                    ta, ea, ca, e_wh, c_s, end_s, reserve_wh, spend_w, max_c_s, 0.0
                 ):
                     covered = True
                     break
@@ -501,6 +503,10 @@ def _run(
                         ta, ea, ca, e2, c2, end_s, reserve_wh, spend_w, max_c_s, tolerance_wh
                     ):
                         dominated = True
+                        if not _no_worse(
+                            ta, ea, ca, e2, c2, end_s, reserve_wh, spend_w, max_c_s, 0.0
+                        ):
+                            counters[TOLERATED] += 1
                         break
                 if dominated:
                     counters[DOMINATED] += 1
@@ -527,6 +533,19 @@ def _run(
                     ):
                         la[int(store[q, s, LABEL])] = False
                         counters[DOMINATED] += 1
+                        if ea < store[q, s, E] and not _no_worse(
+                            ta,
+                            ea,
+                            ca,
+                            store[q, s, E],
+                            store[q, s, C],
+                            end_s,
+                            reserve_wh,
+                            spend_w,
+                            max_c_s,
+                            0.0,
+                        ):
+                            counters[TOLERATED] += 1
                         n -= 1
                         for f in range(SLOT):  # the last fills the hole
                             store[q, s, f] = store[q, n, f]

@@ -38,25 +38,27 @@ traverse the static drive is a third longer than the straight line, and the sear
 a third of the work it did with the straight line.
 
 Dominance: label a drops label b at the same cell when a, waiting at the cell until the
-start of b's instant, is no later and has no less energy and no longer time since contact
-(within one instant: time <=, energy >=, since-contact <=). Waiting there can run a down
-in the dark, so a later arrival with more energy survives. Energies closer than
-``energy_tolerance_wh`` count as equal; by default it is what the array gives in 20
-minutes of sunlight (150 Wh for a 450 W array), so that a label dropped for a near-copy
-costs the route at most about that long recharging, or 5 % of the battery if less. Where
-the battery binds, every detour through sunlight reaches a cell a little later with a
-little more charge, and the exact test keeps each of these near-copies, which then spread
-over everything the rover can reach: on the 20 km benchmark the tolerance takes the
-search with an 8 kWh battery from 26 s to 8 s (arriving 5 minutes later than the exact
+start of b's instant, is no later and has no less energy and no longer time since
+contact (within one instant: time <=, energy >=, since-contact <=). Waiting there can
+run a down in the dark, so a later arrival with more energy survives. Energies closer
+than ``energy_tolerance_wh`` count as equal; by default it is what the array gives
+(gross) in 20 minutes of sunlight (150 Wh for a 450 W array), or 5 % of the battery if
+less: a heuristic, not a bound on what it costs (a dropped near-copy's charge may be
+missed until the Sun returns, and drops can add up along a route). Where the battery
+binds, every detour through sunlight reaches a cell a little later with a little more
+charge, and the exact test keeps each of these near-copies, which then spread over
+everything the rover can reach: on the 20 km benchmark the tolerance takes the search
+with an 8 kWh battery from 26 s to 6.5 s (arriving 5 minutes later than the exact
 search), and with a 3 kWh battery from over 100 s without a route to about a minute with
 one. Energy beyond what the rest of the period could use, or time out of contact that
 could not reach the limit, is no advantage: with an ample battery and no binding contact
 limit labels compare on time alone. At most ``max_labels_per_cell`` labels are kept per
 cell: when the cell is full, the most energetic label is kept and the latest of the
 others is dropped (ties: the new one). Both make the search inexact where the battery
-binds: a route it returns obeys every rule, but it may arrive later than the best one, or
-miss a route that needs the last few percent of the battery; the reason given for no
-route then says that labels were dropped.
+binds: a route it returns obeys every rule, but it may arrive later than the best one,
+or miss a route that needs the last few percent of the battery; the reason given for no
+route then says how many labels each dropped. Each label kept at a cell takes 64 bytes:
+8 per cell on a 1000 x 1000 region take 512 MB.
 
 Waits continue the arrival they come from, and are worked out only when their turn comes:
 one instant at a time at the edge of a shadow or a contact zone (the cell lit or in
@@ -92,7 +94,7 @@ from ilrs.errors import InputError
 from ilrs.exploration import _route_kernel as kernel
 
 __all__ = ["DEFAULT_TOLERANCE_H", "DEFAULT_TOLERANCE_OF_BATTERY", "Rover", "Route", "RouteGrid"]
-__all__ += ["plan_route"]
+__all__ += ["check_search_options", "plan_route"]
 
 # Charges closer than what the array gives in this time (the rover would make up the
 # difference in sunlight within it), and than this part of the battery, count as equal
@@ -195,7 +197,8 @@ class Route:
         Search effort: labels taken from the queue and expanded, arrival labels kept.
     pruned : dict of str to int
         Labels refused or dropped, by cause: ``battery_dark``, ``battery_lit``,
-        ``contact``, ``period``, ``dominated``, ``label_cap``; and ``waits`` generated.
+        ``contact``, ``period``, ``dominated`` (of which ``within_tolerance`` only
+        thanks to the energy tolerance), ``label_cap``; and ``waits`` generated.
     """
 
     found: bool
@@ -266,18 +269,11 @@ def plan_route(
         Inconsistent shapes or numbers, a start or goal outside the grid or not passable.
     """
     height_m, passable, lit, contact = _checked(grid, rover, start_rc, goal_rc, start_s)
-    if not (isinstance(max_labels_per_cell, int | np.integer) and 1 <= max_labels_per_cell <= 127):
-        raise InputError(
-            f"max_labels_per_cell must be a whole number in [1, 127], got {max_labels_per_cell!r}"
-        )
+    check_search_options(max_labels_per_cell, energy_tolerance_wh)
     if energy_tolerance_wh is None:
         energy_tolerance_wh = min(
             DEFAULT_TOLERANCE_H * rover.solar_power_w,
             DEFAULT_TOLERANCE_OF_BATTERY * rover.battery_wh,
-        )
-    if not (math.isfinite(energy_tolerance_wh) and energy_tolerance_wh >= 0):
-        raise InputError(
-            f"energy_tolerance_wh must be zero or positive, got {energy_tolerance_wh!r}"
         )
     n_cols = grid.height_m.shape[1]
     start = int(start_rc[0]) * n_cols + int(start_rc[1])
@@ -353,6 +349,21 @@ def plan_route(
         closest_s,
         start_s,
     )
+
+
+def check_search_options(max_labels_per_cell, energy_tolerance_wh) -> None:
+    """Refuse labels per cell outside [1, 127] and a negative or NaN energy tolerance
+    (None, the default, is allowed)."""
+    if not (isinstance(max_labels_per_cell, int | np.integer) and 1 <= max_labels_per_cell <= 127):
+        raise InputError(
+            f"max_labels_per_cell must be a whole number in [1, 127], got {max_labels_per_cell!r}"
+        )
+    if energy_tolerance_wh is not None and not (
+        math.isfinite(energy_tolerance_wh) and energy_tolerance_wh >= 0
+    ):
+        raise InputError(
+            f"energy_tolerance_wh must be zero or positive, got {energy_tolerance_wh!r}"
+        )
 
 
 def _checked(grid, rover, start_rc, goal_rc, start_s):
@@ -446,6 +457,7 @@ def _pruned(counters: np.ndarray) -> dict[str, int]:
         "period": int(counters[kernel.PERIOD]),
         "dominated": int(counters[kernel.DOMINATED]),
         "label_cap": int(counters[kernel.EVICTED]),
+        "within_tolerance": int(counters[kernel.TOLERATED]),
         "waits": int(counters[kernel.WAITS]),
     }
 
@@ -482,12 +494,20 @@ def _why(stop_cause, counters, rover, closest_m, closest_s, cap, tolerance_wh) -
         f"{cause}; closest approach {closest_m:.0f} m from the goal at"
         f" {closest_s / 3600.0:.2f} h" + (f" (moves and waits refused: {tally})" if tally else "")
     )
-    if counters[kernel.EVICTED] or tolerance_wh > 0:  # the search was not exhaustive
-        reason += (
-            f"; the search kept at most {cap} labels per cell ({counters[kernel.EVICTED]}"
-            f" dropped at full cells) and took energies within {tolerance_wh:g} Wh as equal,"
-            " so a route may still exist with more labels per cell or a smaller tolerance"
+    # Where the search was not exhaustive, say how, and what would widen it.
+    widen = []
+    if counters[kernel.EVICTED]:
+        widen.append(
+            f"{counters[kernel.EVICTED]} labels were dropped at cells already holding {cap}"
+            " (more labels per cell)"
         )
+    if counters[kernel.TOLERATED]:
+        widen.append(
+            f"{counters[kernel.TOLERATED]} were dropped for charges within"
+            f" {tolerance_wh:g} Wh of others (a smaller energy tolerance)"
+        )
+    if widen:
+        reason += "; a route may still exist: " + "; ".join(widen)
     return reason
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from ilrs.environment.intervals import sampled_period
 from ilrs.environment.maps import body_track
 from ilrs.errors import InputError
-from ilrs.exploration.routes import Route, RouteGrid, Rover, plan_route
+from ilrs.exploration.routes import Route, RouteGrid, Rover, check_search_options, plan_route
 from ilrs.exploration.visibility import HorizonBands, RegionAxes, visibility_bits
 from ilrs.sky import Times
 from ilrs.terrain import Dem, Window
@@ -156,6 +156,7 @@ def plan_traverse(
         raise InputError(f"margin {margin_m} m must be zero or more")
     if not (math.isfinite(earth_mask_deg) and -90.0 < earth_mask_deg < 90.0):
         raise InputError(f"the Earth mask {earth_mask_deg}° must lie between -90° and 90°")
+    check_search_options(max_labels_per_cell, energy_tolerance_wh)  # before the horizons
     start_rc = _cell(dem, *start, "start")
     goal_rc = _cell(dem, *goal, "goal")
     region = traverse_region(dem, start_rc, goal_rc, margin_m)
