@@ -8,12 +8,7 @@ BIN := $(VENV)/bin
 .PHONY: run test bench lint clean
 
 run: $(VENV)/.installed-run
-	$(BIN)/ilrs terrain synth --out build/default/south_pole.tif --size-px 1024 --resolution-m 60
-	$(BIN)/ilrs site analyze --dem build/default/south_pole.tif --site connecting-ridge \
-	    --height-m 2 --start 2026-01-01T00:00:00Z --end 2026-12-31T23:00:00Z --step 1h \
-	    --intervals-csv build/default/connecting_ridge_spells.csv
-	$(BIN)/ilrs station simulate --out build/default/station
-	$(BIN)/ilrs campaign timeline --out build/default/campaign
+	$(BIN)/ilrs plan --out build/plan
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks

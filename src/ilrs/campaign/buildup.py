@@ -147,6 +147,11 @@ class Buildup:
     def year(self, year: int) -> YearFigures | None:
         return next((figures for figures in self.years if figures.year == year), None)
 
+    def timeline_columns(self) -> dict[str, list]:
+        """The figures of each year as columns (a table, one row per year)."""
+        rows = [figures.as_dict() for figures in self.years]
+        return {key: [row[key] for row in rows] for key in rows[0]}
+
 
 def build_up(station: Scenario, campaign: Campaign, exposure: Exposure) -> Buildup:
     """Simulate the campaign's station over its timeline and judge its milestones."""

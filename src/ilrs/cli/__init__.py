@@ -16,6 +16,7 @@ from ilrs import __version__
 from ilrs.cli import campaign as _campaign
 from ilrs.cli import explore as _explore
 from ilrs.cli import maps as _maps
+from ilrs.cli import plan as _plan
 from ilrs.cli import registry as _registry
 from ilrs.cli import site as _site
 from ilrs.cli import sky as _sky
@@ -50,6 +51,7 @@ def _root(
     """ILRS Planner: plan the International Lunar Research Station at the lunar south pole."""
 
 
+_plan.register(app)
 _sky.register(app)
 _stations.register(app)
 _terrain.register(app)

@@ -91,16 +91,11 @@ def check_command(
     _print_findings(findings)
 
 
-def _timeline_rows(buildup) -> dict[str, list]:
-    rows = [figures.as_dict() for figures in buildup.years]
-    return {key: [row[key] for row in rows] for key in rows[0]}
-
-
 def _write_timeline(staging: Path, campaign, buildup) -> None:
     from ilrs.campaign.charts import draw_capabilities, draw_gantt
     from ilrs.environment.export import write_table_csv
 
-    write_table_csv(staging / "timeline.csv", _timeline_rows(buildup))
+    write_table_csv(staging / "timeline.csv", buildup.timeline_columns())
     draw_gantt(campaign, buildup, staging / "gantt.png")
     draw_capabilities(campaign, buildup, staging / "capability.png")
 

@@ -1,0 +1,47 @@
+"""``ilrs plan``: the main job, the reference ILRS scenario end to end with its report."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ilrs.cli.output import write_json
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan_command)
+
+
+def plan_command(
+    scenario: Annotated[
+        Path | None,
+        typer.Option("--scenario", help="Plan file (YAML; default: the embedded reference)."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.html and the data.")] = Path(
+        "build/plan"
+    ),
+    cache: Annotated[
+        Path, typer.Option("--cache", help="Folder of computed steps, reused while unchanged.")
+    ] = Path("build/cache"),
+) -> None:
+    """Terrain, the site's lighting, the station and the campaign for a plan file
+    (computed, or reused from the cache), and a self-contained HTML report with its data.
+    Prints the plan's summary (JSON)."""
+    import sys
+
+    from ilrs.report.plan import run_plan
+    from ilrs.report.scenario import load_plan
+
+    clock = time.perf_counter()
+    plan = load_plan(scenario)
+
+    def progress(line: str) -> None:
+        print(f"[{time.perf_counter() - clock:6.1f} s] {line}", file=sys.stderr, flush=True)
+
+    progress(f"ilrs plan: {plan.scenario.name} ({plan.source.path})")
+    summary = run_plan(plan, out, cache, progress)
+    progress(f"ilrs plan: wrote {summary['report']}")
+    write_json(summary)

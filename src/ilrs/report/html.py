@@ -1,0 +1,162 @@
+"""The plan report as one self-contained HTML page: figures embedded (PNG as data URIs),
+tables of the key figures, links to the data files beside it."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+__all__ = ["render_report"]
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto;
+       padding: 0 1em; color: #1d2329; line-height: 1.45; }
+h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccd; padding-bottom: 0.2em; }
+.meta { color: #566; } figure { margin: 1em 0; } img { max-width: 100%; }
+figcaption { color: #566; font-size: 0.9em; }
+table { border-collapse: collapse; margin: 0.6em 0; }
+th, td { border: 1px solid #ccd; padding: 0.25em 0.6em; text-align: left; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; }
+.passed { color: #1b7a2d; } .failed { color: #b3261e; } .warning { color: #8a5a00; }
+"""
+
+
+def _image(path: Path, caption: str) -> str:
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    alt = html.escape(caption)
+    return (
+        f'<figure><img alt="{alt}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{alt}</figcaption></figure>"
+    )
+
+
+def _cell(value) -> str:
+    if isinstance(value, bool):
+        return f"<td>{'yes' if value else 'no'}</td>"
+    if isinstance(value, int | float):
+        text = f"{value:.4g}" if isinstance(value, float) else str(value)
+        return f'<td class="number">{text}</td>'
+    return f"<td>{html.escape(str(value))}</td>"
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in header)
+    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _pairs(figures: dict, names: dict[str, str]) -> str:
+    rows = [[label, figures[key]] for key, label in names.items() if key in figures]
+    return _table(["figure", "value"], rows)
+
+
+def render_report(
+    *,
+    title: str,
+    meta: list[str],
+    terrain_png: Path,
+    terrain_text: str,
+    site: dict,
+    horizon_png: Path,
+    station: dict,
+    station_png: Path,
+    milestones: list[dict],
+    findings: list[dict],
+    campaign_pngs: list[tuple[Path, str]],
+    data_files: list[str],
+) -> str:
+    """The report's HTML text."""
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        "".join(f'<p class="meta">{html.escape(line)}</p>' for line in meta),
+        "<h2>Terrain</h2>",
+        f"<p>{html.escape(terrain_text)}</p>",
+        _image(terrain_png, "Hillshaded terrain around the south pole, with the site"),
+        f"<h2>Site: {html.escape(site['site'])}</h2>",
+        f"<p>{site['lat_deg']:.4f}°, {site['lon_deg']:.4f}°, "
+        f"{site['height_above_ground_m']:g} m above the ground; {html.escape(site['start'])}"
+        f" to {html.escape(site['end'])} every {site['step_s'] / 3600:g} h.</p>",
+        _pairs(
+            site,
+            {
+                "sunlit_fraction": "sunlit fraction (visible share of the Sun's disk)",
+                "sun_any_fraction": "some of the Sun visible",
+                "longest_darkness_h": "longest darkness [h]",
+                "earth_visible_fraction": "Earth's centre visible",
+                "longest_earth_loss_h": "longest Earth loss [h]",
+                "contact_fraction": "contact with a ground station",
+                "longest_contact_gap_h": "longest contact gap [h]",
+            },
+        ),
+        _table(
+            ["year", "sunlit", "longest darkness [h]", "Earth visible"],
+            [
+                [
+                    row["year"],
+                    row["sunlit_fraction"],
+                    row["longest_darkness_h"],
+                    row["earth_visible_fraction"],
+                ]
+                for row in site.get("per_year", [])
+            ],
+        ),
+        _image(horizon_png, "The site's horizon with the Sun's and the Earth's tracks"),
+        "<h2>Station</h2>",
+        _station_tables(station),
+        _image(station_png, "The station over its period: power, storage, data"),
+        "<h2>Campaign</h2>",
+        _table(
+            ["milestone", "by", "judged", "why not"],
+            [
+                [
+                    m["milestone"],
+                    m["by_utc"][:10],
+                    "passed" if m["passed"] else "failed",
+                    "; ".join(m.get("reasons", [])),
+                ]
+                for m in milestones
+            ],
+        ),
+        _findings(findings),
+        "".join(_image(path, caption) for path, caption in campaign_pngs),
+        "<h2>Data</h2><ul>",
+        "".join(
+            f'<li><a href="{html.escape(name)}">{html.escape(name)}</a></li>' for name in data_files
+        ),
+        "</ul></body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _station_tables(station: dict) -> str:
+    survival = station.get("survival", {})
+    storage = station.get("storage", {})
+    power = station.get("power", {})
+    data = station.get("data", {})
+    rows = [
+        ["period", f"{station['period']['start'][:10]} to {station['period']['end'][:10]}"],
+        ["survival loads always met", survival.get("ok")],
+        ["hours short of survival power", survival.get("failed_hours")],
+        ["mean generated [W]", power.get("mean_generated_w")],
+        ["mean demand [W]", power.get("mean_demand_w")],
+        ["usable storage [Wh]", storage.get("usable_wh")],
+        ["lowest state of charge", storage.get("min_state_of_charge")],
+        ["data delivered per day [bytes]", data.get("delivered_per_day_bytes")],
+        ["water produced [kg]", station.get("water", {}).get("produced_kg")],
+    ]
+    return _table(["figure", "value"], [row for row in rows if row[1] is not None])
+
+
+def _findings(findings: list[dict]) -> str:
+    if not findings:
+        return "<p>No findings.</p>"
+    items = "".join(
+        f'<li class="{html.escape(f["severity"])}">{html.escape(f["severity"])}: '
+        f"{html.escape(f['message'])}</li>"
+        for f in findings
+    )
+    return f"<h3>Findings</h3><ul>{items}</ul>"

@@ -1,0 +1,140 @@
+"""``ilrs plan``: the reference ILRS scenario end to end, and its report.
+
+The plan's steps (:mod:`ilrs.report.steps`: the terrain, the site's lighting and contact,
+the station run, the campaign's build-up) are each computed once and reused from the
+cache while their inputs stay the same; the report folder (``report.html`` with its
+figures embedded, and the data beside it) is written in a staging folder and moved in
+whole, so a failed run leaves the previous report as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ilrs import __version__
+from ilrs.outfolder import staged_folder
+from ilrs.report.scenario import LoadedPlan
+from ilrs.report.steps import (
+    StepCache,
+    campaign_step,
+    site_position,
+    site_step,
+    station_step,
+    terrain_step,
+)
+
+__all__ = ["PLAN_FILES", "run_plan"]
+
+# What a plan writes into its folder (name in the folder, step, name in the step's folder).
+_COPIED = [
+    ("site.json", "site", "site.json"),
+    ("site_spells.csv", "site", "spells.csv"),
+    ("site_horizon.csv", "site", "horizon.csv"),
+    ("site_horizon.png", "site", "horizon.png"),
+    ("station_summary.json", "station", "summary.json"),
+    ("station_series.csv", "station", "series.csv"),
+    ("station_contacts.csv", "station", "contacts.csv"),
+    ("station.png", "station", "station.png"),
+    ("campaign_timeline.csv", "campaign", "timeline.csv"),
+    ("campaign_milestones.json", "campaign", "milestones.json"),
+    ("campaign_findings.json", "campaign", "findings.json"),
+    ("campaign_gantt.png", "campaign", "gantt.png"),
+    ("campaign_capability.png", "campaign", "capability.png"),
+]
+PLAN_FILES = ("report.html", "plan.json", "terrain.tif", "terrain.png") + tuple(
+    name for name, _, _ in _COPIED
+)
+
+
+def run_plan(
+    plan: LoadedPlan,
+    out_dir: Path,
+    cache_dir: Path,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Compute (or reuse) every step and write the report folder; returns ``plan.json``."""
+    from ilrs.report.figures import terrain_png
+    from ilrs.report.html import render_report
+    from ilrs.terrain import polar_xy_from_latlon
+    from ilrs.terrain.sources import open_dem
+
+    cache = StepCache(cache_dir, progress)
+    dem_path = terrain_step(plan, cache)
+    folders = {
+        "site": site_step(plan, dem_path, cache),
+        "station": station_step(plan, cache),
+        "campaign": campaign_step(plan, cache),
+    }
+    cache.progress("ilrs plan: report ...")
+    lat_deg, lon_deg, label = site_position(plan)
+    scenario = plan.scenario
+    synthetic = scenario.terrain.synthetic
+    with staged_folder(out_dir, PLAN_FILES) as staging:
+        for name, step, source in _COPIED:
+            shutil.copyfile(folders[step] / source, staging / name)
+        dem = open_dem(dem_path).read()
+        if synthetic is not None:
+            shutil.copyfile(dem_path, staging / "terrain.tif")
+            terrain_text = (
+                f"The synthetic south pole (marked synthetic in terrain.tif): "
+                f"{synthetic.size_px} × {synthetic.size_px} pixels of "
+                f"{synthetic.resolution_m:g} m, seed {synthetic.seed}."
+            )
+        else:
+            terrain_text = f"The DEM {dem_path} ({dem.shape[0]} × {dem.shape[1]} pixels of "
+            terrain_text += f"{dem.pixel_size_m:g} m)."
+        terrain_png(dem, polar_xy_from_latlon(lat_deg, lon_deg), label, staging / "terrain.png")
+        site = _read_json(staging / "site.json")
+        station = _read_json(staging / "station_summary.json")
+        milestones = _read_json(staging / "campaign_milestones.json")
+        findings = _read_json(staging / "campaign_findings.json")
+        written = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        data_files = sorted(name for name in PLAN_FILES if (staging / name).exists())
+        data_files = [name for name in data_files if name != "report.html"] + ["plan.json"]
+        page = render_report(
+            title=scenario.name,
+            meta=[
+                f"Written {written} by ILRS Planner {__version__} from {plan.source.path}.",
+                f"Station: {plan.station_file().name}; campaign: {plan.campaign_file().name}.",
+                "Ephemerides: JPL DE421 and its lunar frame kernels (skyfield-data, lunarsky).",
+            ],
+            terrain_png=staging / "terrain.png",
+            terrain_text=terrain_text,
+            site=site,
+            horizon_png=staging / "site_horizon.png",
+            station=station,
+            station_png=staging / "station.png",
+            milestones=milestones,
+            findings=findings,
+            campaign_pngs=[
+                (staging / "campaign_gantt.png", "The campaign's missions over the years"),
+                (staging / "campaign_capability.png", "The station's capabilities per year"),
+            ],
+            data_files=sorted(set(data_files)),
+        )
+        (staging / "report.html").write_text(page, encoding="utf-8")
+        summary = {
+            "plan": scenario.name,
+            "scenario_file": str(plan.source.path),
+            "written_utc": written,
+            "ilrs_version": __version__,
+            "steps_computed": cache.computed,
+            "steps_reused": cache.reused,
+            "site": {key: site[key] for key in ("site", "lat_deg", "lon_deg", "sunlit_fraction")},
+            "milestones_passed": sum(bool(m["passed"]) for m in milestones),
+            "milestones": len(milestones),
+            "report": str(Path(out_dir) / "report.html"),
+        }
+        with (staging / "plan.json").open("w", encoding="utf-8") as stream:
+            json.dump(summary, stream, indent=1, allow_nan=False)
+            stream.write("\n")
+    return summary
+
+
+def _read_json(path: Path):
+    with path.open(encoding="utf-8") as stream:
+        return json.load(stream)

@@ -1,0 +1,134 @@
+"""The plan scenario: what ``ilrs plan`` computes, read from YAML with every problem told
+as ``file:line: field: problem``.
+
+A plan names its terrain (the synthetic south pole, or a DEM file), the site whose
+lighting it analyses, the period of that analysis, and the station and campaign scenario
+files it runs (the embedded references when not given). Relative paths are taken from
+the plan file's folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from ilrs.errors import InputError
+from ilrs.scenario_files import ScenarioSource, read_scenario_yaml
+from ilrs.station.scenario import StrictModel as _Strict
+
+__all__ = ["PlanScenario", "load_plan", "reference_plan_path"]
+
+
+class SyntheticTerrain(_Strict):
+    size_px: Annotated[int, Field(ge=16, le=65_536)] = 1024
+    resolution_m: Annotated[float, Field(gt=0)] = 60.0
+    seed: int = 0
+
+
+class Terrain(_Strict):
+    """Exactly one of a synthetic south pole and a DEM file."""
+
+    synthetic: SyntheticTerrain | None = None
+    dem: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Terrain:
+        if (self.synthetic is None) == (self.dem is None):
+            raise ValueError("give one terrain: 'synthetic: {...}' or 'dem: FILE'")
+        return self
+
+
+class Site(_Strict):
+    """A named site (data/sites.csv) or a latitude and longitude."""
+
+    name: str | None = None
+    lat_deg: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon_deg: float | None = None
+    height_m: Annotated[float, Field(ge=0)] = 2.0
+
+    @model_validator(mode="after")
+    def _one_place(self) -> Site:
+        by_name = self.name is not None
+        by_position = self.lat_deg is not None or self.lon_deg is not None
+        if by_name == by_position:
+            raise ValueError("give the site by 'name', or by 'lat_deg' and 'lon_deg'")
+        if by_position and (self.lat_deg is None or self.lon_deg is None):
+            raise ValueError("give both 'lat_deg' and 'lon_deg'")
+        return self
+
+
+class Lighting(_Strict):
+    start: str
+    end: str
+    step: str = "1h"
+
+
+class PlanScenario(_Strict):
+    name: str
+    terrain: Terrain
+    site: Site
+    lighting: Lighting
+    station: str | None = None
+    campaign: str | None = None
+
+
+class LoadedPlan:
+    """A validated plan, its file, and its inputs' resolved paths."""
+
+    def __init__(self, scenario: PlanScenario, source: ScenarioSource):
+        self.scenario = scenario
+        self.source = source
+        self.folder = source.path.resolve().parent
+
+    def path(self, relative: str) -> Path:
+        return (self.folder / relative).resolve()
+
+    def station_file(self) -> Path:
+        from ilrs.data import data_path
+
+        name = self.scenario.station
+        return Path(data_path("station_reference.yaml")) if name is None else self.path(name)
+
+    def campaign_file(self) -> Path:
+        from ilrs.data import data_path
+
+        name = self.scenario.campaign
+        return Path(data_path("campaign_reference.yaml")) if name is None else self.path(name)
+
+
+def reference_plan_path() -> Path:
+    from ilrs.data import data_path
+
+    return Path(data_path("plan_reference.yaml"))
+
+
+def load_plan(path: str | Path | None = None) -> LoadedPlan:
+    """Read and check a plan file (the embedded reference when None): fields, the site's
+    name, the period, the files it names. Every problem with its line."""
+    source = read_scenario_yaml(reference_plan_path() if path is None else path, "plan")
+    scenario = source.validate(PlanScenario, source.data)
+    plan = LoadedPlan(scenario, source)
+    problems = []
+    if scenario.site.name is not None:
+        from ilrs.data import named_sites
+
+        if scenario.site.name.lower() not in named_sites():
+            known = ", ".join(sorted(named_sites()))
+            problems.append((("site", "name"), f"unknown site (known: {known})"))
+    try:
+        from ilrs.sky import utc_range
+
+        utc_range(scenario.lighting.start, scenario.lighting.end, scenario.lighting.step)
+    except InputError as error:
+        problems.append((("lighting",), str(error)))
+    files = [("terrain", "dem", scenario.terrain.dem)]
+    files += [("station", None, scenario.station), ("campaign", None, scenario.campaign)]
+    for section, field, name in files:
+        if name is not None and not plan.path(name).is_file():
+            where = (section, field) if field else (section,)
+            problems.append((where, f"no such file: {plan.path(name)}"))
+    if problems:
+        raise source.problems_error(problems)
+    return plan

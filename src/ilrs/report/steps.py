@@ -1,0 +1,185 @@
+"""The steps of a plan, each computed once and kept in a cache folder named by its inputs.
+
+A step's folder is ``<cache>/<step>-<key>``, the key a hash of everything the step's
+results depend on (its part of the plan, the text of the scenario files it reads, the
+package's version and :data:`CACHE_FORMAT`): a second run with the same inputs reads the
+folder, a changed input makes a new one. A folder is written beside its final name and
+renamed when complete, so an interrupted run leaves no half-written step behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from ilrs import __version__
+from ilrs.report.scenario import LoadedPlan
+
+__all__ = ["CACHE_FORMAT", "StepCache", "campaign_step", "site_step", "station_step"]
+__all__ += ["terrain_step"]
+
+CACHE_FORMAT = 1  # raise when a step's files change meaning
+
+
+class StepCache:
+    """Step folders under ``root``; ``progress`` hears each step's name and whether it was
+    computed or reused."""
+
+    def __init__(self, root: Path, progress: Callable[[str], None] | None = None):
+        self.root = Path(root)
+        self.progress = progress or (lambda line: print(line, file=sys.stderr))
+        self.reused: list[str] = []
+        self.computed: list[str] = []
+
+    def run(self, step: str, inputs: dict, compute: Callable[[Path], None]) -> Path:
+        """The folder of ``step`` for ``inputs``: reused, or made by ``compute(folder)``."""
+        text = json.dumps([inputs, __version__, CACHE_FORMAT], sort_keys=True, default=str)
+        key = hashlib.sha256(text.encode()).hexdigest()[:16]
+        folder = self.root / f"{step}-{key}"
+        if folder.is_dir():
+            self.progress(f"ilrs plan: {step}: reused ({folder})")
+            self.reused.append(step)
+            return folder
+        self.progress(f"ilrs plan: {step}: computing ...")
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=self.root))
+        try:
+            compute(staging)
+            staging.rename(folder)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        self.computed.append(step)
+        return folder
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def terrain_step(plan: LoadedPlan, cache: StepCache) -> Path:
+    """The DEM: the synthetic south pole written once (cached), or the plan's DEM file."""
+    terrain = plan.scenario.terrain
+    if terrain.dem is not None:
+        return plan.path(terrain.dem)
+    synthetic = terrain.synthetic
+
+    def compute(folder: Path) -> None:
+        from ilrs.terrain.synthetic import write_synthetic_south_pole
+
+        write_synthetic_south_pole(
+            folder / "terrain.tif", synthetic.size_px, synthetic.resolution_m, synthetic.seed
+        )
+
+    return cache.run("terrain", synthetic.model_dump(), compute) / "terrain.tif"
+
+
+def _dem_identity(dem_path: Path) -> dict:
+    stat = dem_path.stat()
+    return {"path": str(dem_path), "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def site_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
+    """The site's horizon and its sunlight, Earth visibility and station contact over the
+    plan's period: ``site.json``, ``spells.csv``, ``horizon.csv``, ``horizon.png``."""
+    scenario = plan.scenario
+    inputs = {
+        "dem": _dem_identity(dem_path),
+        "site": scenario.site.model_dump(),
+        "lighting": scenario.lighting.model_dump(),
+    }
+
+    def compute(folder: Path) -> None:
+        from ilrs.environment import HorizonLine, analyze_site
+        from ilrs.environment.export import write_intervals_csv, write_table_csv
+        from ilrs.environment.profile import ground_height_m
+        from ilrs.environment.site import SPELLS
+        from ilrs.report.figures import horizon_png
+        from ilrs.sky import utc_range
+        from ilrs.terrain.sources import open_dem
+
+        lat_deg, lon_deg, label = site_position(plan)
+        lighting = scenario.lighting
+        times = utc_range(lighting.start, lighting.end, lighting.step)
+        source = open_dem(dem_path)
+        height_m = scenario.site.height_m
+        line = HorizonLine.from_dem(source, lat_deg, lon_deg, height_above_ground_m=height_m)
+        ground_m = ground_height_m(source, lat_deg, lon_deg)
+        result = analyze_site(line, lat_deg, lon_deg, times, height_m=ground_m + height_m)
+        summary = result.summary() | {"site": label, "height_above_ground_m": height_m}
+        _write_json(summary, folder / "site.json")
+        kinds = list(SPELLS) + [f"contact:{name}" for name in result.station_margin_deg]
+        kinds = [k for k in kinds if result.station_margin_deg or not k.startswith("contact")]
+        write_intervals_csv(folder / "spells.csv", {k: result.intervals(k) for k in kinds})
+        write_table_csv(
+            folder / "horizon.csv",
+            {
+                "azimuth_deg": line.azimuth_deg.tolist(),
+                "elevation_deg": line.elevation_deg.tolist(),
+            },
+        )
+        horizon_png(line, result, label, folder / "horizon.png")
+
+    return cache.run("site", inputs, compute)
+
+
+def site_position(plan: LoadedPlan) -> tuple[float, float, str]:
+    """The site's latitude, longitude [deg] and how the report names it."""
+    site = plan.scenario.site
+    if site.name is None:
+        return site.lat_deg, site.lon_deg, f"{site.lat_deg:.4f}°, {site.lon_deg:.4f}°"
+    from ilrs.data import named_sites
+
+    named = named_sites()[site.name.lower()]
+    return named.lat_deg, named.lon_deg, named.label
+
+
+def station_step(plan: LoadedPlan, cache: StepCache) -> Path:
+    """The station run over its scenario's period (``ilrs station simulate``'s files)."""
+    path = plan.station_file()
+
+    def compute(folder: Path) -> None:
+        from ilrs.station.exposure import site_exposure
+        from ilrs.station.outputs import write_run
+        from ilrs.station.scenario import load_scenario
+        from ilrs.station.simulation import prepare, simulate
+
+        scenario = load_scenario(path)
+        run = simulate(prepare(scenario, site_exposure(scenario)))
+        write_run(run, folder, scenario_name=scenario.name, scenario_file=str(path))
+
+    return cache.run("station", {"file": str(path), "sha256": _file_digest(path)}, compute)
+
+
+def campaign_step(plan: LoadedPlan, cache: StepCache) -> Path:
+    """The campaign's build-up (``ilrs campaign timeline``'s files)."""
+    path = plan.campaign_file()
+
+    def compute(folder: Path) -> None:
+        from ilrs.campaign.buildup import build_up, campaign_exposure
+        from ilrs.campaign.charts import draw_capabilities, draw_gantt
+        from ilrs.campaign.checks import build_up_findings, plan_findings
+        from ilrs.campaign.scenario import load_campaign
+        from ilrs.environment.export import write_table_csv
+
+        station, campaign = load_campaign(path)
+        buildup = build_up(station, campaign, campaign_exposure(station, campaign))
+        findings = plan_findings(station, campaign) + build_up_findings(buildup, campaign)
+        write_table_csv(folder / "timeline.csv", buildup.timeline_columns())
+        draw_gantt(campaign, buildup, folder / "gantt.png")
+        draw_capabilities(campaign, buildup, folder / "capability.png")
+        _write_json(buildup.milestones, folder / "milestones.json")
+        _write_json([finding.as_dict() for finding in findings], folder / "findings.json")
+        _write_json({"name": campaign.name, "file": str(path)}, folder / "campaign.json")
+
+    return cache.run("campaign", {"file": str(path), "sha256": _file_digest(path)}, compute)
+
+
+def _write_json(value, path: Path) -> None:
+    with path.open("w", encoding="utf-8") as stream:
+        json.dump(value, stream, indent=1, allow_nan=False)
+        stream.write("\n")

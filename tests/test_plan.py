@@ -1,0 +1,146 @@
+"""``ilrs plan`` end to end on a small plan: every step computed, then reused from the
+cache; the report's figures all embedded and decodable; a plan file's mistakes told with
+line and field; a failing run leaves the previous report untouched."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import pytest
+
+from ilrs.cli import main
+from ilrs.data import data_path
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def run(capsys, *args):
+    status = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def write_plan(folder, *, height_m=2, station="station.yaml"):
+    (folder / "plan.yaml").write_text(
+        "name: small test plan\n"
+        "terrain:\n"
+        "  synthetic: {size_px: 128, resolution_m: 240, seed: 0}\n"
+        f"site: {{name: connecting-ridge, height_m: {height_m}}}\n"
+        "lighting: {start: 2026-03-01T00:00:00Z, end: 2026-03-08T00:00:00Z, step: 2h}\n"
+        f"station: {station}\n",
+        encoding="utf-8",
+    )
+    return folder / "plan.yaml"
+
+
+@pytest.fixture(scope="module")
+def station_week(tmp_path_factory):
+    """The reference station over one week at 1 h (the campaign stays the reference)."""
+    folder = tmp_path_factory.mktemp("plan")
+    text = data_path("station_reference.yaml").read_text(encoding="utf-8")
+    text = text.replace("end: 2026-12-31T23:45:00Z", "end: 2026-01-08T00:00:00Z", 1)
+    text = text.replace("step: 15min", "step: 1h", 1)
+    (folder / "station.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def embedded_pngs(page: str) -> list[bytes]:
+    return [base64.b64decode(d) for d in re.findall(r'src="data:image/png;base64,([^"]+)"', page)]
+
+
+def test_plan_end_to_end_then_cached(capsys, station_week, tmp_path):
+    plan_file = write_plan(station_week)
+    out, cache = tmp_path / "report", tmp_path / "cache"
+    status, stdout, err = run(
+        capsys, "plan", "--scenario", plan_file, "--out", out, "--cache", cache
+    )
+    assert status == 0, err
+    summary = json.loads(stdout)
+    assert summary["steps_computed"] == ["terrain", "site", "station", "campaign"]
+    assert summary["steps_reused"] == []
+    page = (out / "report.html").read_text(encoding="utf-8")
+    images = embedded_pngs(page)
+    assert len(images) == 5  # terrain, horizon, station, Gantt, capabilities
+    assert all(image.startswith(PNG_MAGIC) and len(image) > 5_000 for image in images)
+    assert "<img" in page and page.count("<img") == len(images)  # no image without data
+    for name in re.findall(r'<a href="([^"]+)">', page):  # every data link resolves
+        assert (out / name).is_file(), name
+    site = json.loads((out / "site.json").read_text())
+    assert site["site"].startswith("Connecting Ridge") and 0 < site["sunlit_fraction"] <= 1
+    station = json.loads((out / "station_summary.json").read_text())
+    assert station["period"]["end"].startswith("2026-01-08")
+    milestones = json.loads((out / "campaign_milestones.json").read_text())
+    assert summary["milestones"] == len(milestones) > 0
+    assert "ilrs plan: site: computing" in err  # progress on the terminal
+
+    # The same plan again: every step from the cache, the report written anew.
+    status, stdout, err = run(
+        capsys, "plan", "--scenario", plan_file, "--out", out, "--cache", cache
+    )
+    assert status == 0, err
+    again = json.loads(stdout)
+    assert again["steps_computed"] == []
+    assert again["steps_reused"] == ["terrain", "site", "station", "campaign"]
+    assert embedded_pngs((out / "report.html").read_text(encoding="utf-8"))
+
+    # A changed site height: only the site's lighting is computed again.
+    write_plan(station_week, height_m=10)
+    status, stdout, err = run(
+        capsys, "plan", "--scenario", plan_file, "--out", out, "--cache", cache
+    )
+    assert status == 0, err
+    assert json.loads(stdout)["steps_computed"] == ["site"]
+    assert json.loads((out / "site.json").read_text())["height_above_ground_m"] == 10
+
+    # A station file with a mistake: the error names its line; the report stays as it was.
+    before = (out / "report.html").read_bytes()
+    broken = (station_week / "station.yaml").read_text().replace("step: 1h", "step: soon", 1)
+    (station_week / "broken.yaml").write_text(broken)
+    write_plan(station_week, station="broken.yaml")
+    status, _, err = run(capsys, "plan", "--scenario", plan_file, "--out", out, "--cache", cache)
+    assert status == 1 and "Traceback" not in err
+    assert "broken.yaml:" in err and "step" in err
+    assert (out / "report.html").read_bytes() == before
+    assert not list(tmp_path.glob(".report.*"))  # no staging folder left behind
+
+
+@pytest.mark.parametrize(
+    ("body", "messages"),
+    [
+        (
+            "name: x\nterrain:\n  synthetic: {size_px: 8}\nsite: {name: nowhere}\n"
+            "lighting: {start: 2026-01-01T00:00:00Z, end: 2026-01-02T00:00:00Z}\n",
+            ["plan.yaml:3: terrain.synthetic.size_px", "greater than or equal to 16"],
+        ),
+        (
+            "name: x\nterrain: {synthetic: {}}\nsite: {name: nowhere}\n"
+            "lighting: {start: 2026-01-01T00:00:00Z, end: 2026-01-02T00:00:00Z}\n"
+            "station: missing.yaml\n",
+            ["plan.yaml:3: site.name: unknown site", "plan.yaml:5: station: no such file"],
+        ),
+        (
+            "name: x\nterrain: {synthetic: {}, dem: a.tif}\nsite: {lat_deg: -89.5}\n"
+            "lighting: {start: 2026-01-01T00:00:00Z, end: 2026-01-02T00:00:00Z}\ncolour: red\n",
+            ["plan.yaml:2: terrain", "one terrain", "plan.yaml:3: site", "lon_deg", "colour"],
+        ),
+    ],
+)
+def test_plan_file_mistakes_named_with_line_and_field(capsys, tmp_path, body, messages):
+    (tmp_path / "plan.yaml").write_text(body, encoding="utf-8")
+    out = tmp_path / "report"
+    status, _, err = run(capsys, "plan", "--scenario", tmp_path / "plan.yaml", "--out", out)
+    assert status == 1 and "Traceback" not in err
+    for message in messages:
+        assert message in err, err
+    assert not out.exists()
+
+
+def test_the_embedded_plan_is_valid():
+    from ilrs.report.scenario import load_plan
+
+    plan = load_plan()
+    assert plan.scenario.site.name == "connecting-ridge"
+    assert plan.station_file().name == "station_reference.yaml"
+    assert plan.campaign_file().is_file()
