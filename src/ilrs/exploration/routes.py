@@ -48,7 +48,7 @@ missed until the Sun returns, and drops can add up along a route). Where the bat
 binds, every detour through sunlight reaches a cell a little later with a little more
 charge, and the exact test keeps each of these near-copies, which then spread over
 everything the rover can reach: on the 20 km benchmark the tolerance takes the search
-with an 8 kWh battery from 26 s to 6.5 s (arriving 5 minutes later than the exact
+with an 8 kWh battery from 26 s to 7-8 s (arriving 5 minutes later than the exact
 search), and with a 3 kWh battery from over 100 s without a route to about a minute with
 one. Energy beyond what the rest of the period could use, or time out of contact that
 could not reach the limit, is no advantage: with an ample battery and no binding contact
