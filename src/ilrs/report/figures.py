@@ -48,6 +48,8 @@ def terrain_png(dem, site_xy_m: tuple[float, float], site_label: str, path: Path
         cmap="gist_earth", norm=plt.Normalize(np.nanmin(heights), np.nanmax(heights))
     )
     figure.colorbar(mappable, ax=axes, shrink=0.8, label="height [m]")
+    _graticule(axes, extent)
+    _named_features(axes, extent)
     axes.plot(0, 0, "+", color="white", markersize=12, label="south pole")
     axes.plot(site_xy_m[0] / 1000.0, site_xy_m[1] / 1000.0, "*", color="red", markersize=14)
     axes.annotate(
@@ -58,11 +60,55 @@ def terrain_png(dem, site_xy_m: tuple[float, float], site_label: str, path: Path
         color="white",
         fontsize=9,
     )
+    axes.set_xlim(extent[0], extent[1])
+    axes.set_ylim(extent[2], extent[3])
     axes.set_xlabel("x [km] (south polar stereographic)")
     axes.set_ylabel("y [km]")
     axes.set_title("Terrain around the south pole")
     axes.legend(loc="lower right")
     return _save(figure, path)
+
+
+def _graticule(axes, extent) -> None:
+    """Parallels every degree (or half degree near the pole) and meridians every 30°."""
+    from ilrs.terrain import polar_xy_from_latlon
+
+    half_width_km = max(abs(v) for v in extent)
+    step_deg = 0.5 if half_width_km < 40 else 1.0
+    longitudes = np.linspace(0.0, 360.0, 361)
+    for lat_deg in np.arange(-90.0 + step_deg, -80.0, step_deg):
+        x, y = polar_xy_from_latlon(np.full_like(longitudes, lat_deg), longitudes)
+        if np.min(np.hypot(x, y)) / 1000.0 > 1.5 * half_width_km:
+            break
+        axes.plot(x / 1000.0, y / 1000.0, color="white", linewidth=0.5, alpha=0.5)
+        label_x, label_y = polar_xy_from_latlon(lat_deg, 45.0)
+        axes.annotate(
+            f"{-lat_deg:g}°S", (label_x / 1000.0, label_y / 1000.0), color="white", fontsize=7
+        )
+    for lon_deg in range(0, 360, 30):
+        x, y = polar_xy_from_latlon(np.array([-89.999, -80.0]), np.array([lon_deg, lon_deg]))
+        axes.plot(x / 1000.0, y / 1000.0, color="white", linewidth=0.5, alpha=0.5)
+
+
+def _named_features(axes, extent) -> None:
+    """The Gazetteer's named features that fall inside the map (data/south_pole_features.csv)."""
+    from ilrs.data import read_table
+    from ilrs.terrain import polar_xy_from_latlon
+
+    for row in read_table("south_pole_features.csv"):
+        x_m, y_m = polar_xy_from_latlon(float(row["lat_deg"]), float(row["lon_deg"]))
+        x_km, y_km = float(x_m) / 1000.0, float(y_m) / 1000.0
+        if extent[0] < x_km < extent[1] and extent[2] < y_km < extent[3]:
+            axes.plot(x_km, y_km, "o", color="white", markersize=3)
+            axes.annotate(
+                row["name"],
+                (x_km, y_km),
+                xytext=(4, -10),
+                textcoords="offset points",
+                color="white",
+                fontsize=8,
+                style="italic",
+            )
 
 
 def horizon_png(line, result, site_label: str, path: Path) -> Path:
