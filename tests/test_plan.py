@@ -12,6 +12,8 @@ import pytest
 
 from ilrs.cli import main
 from ilrs.data import data_path
+from ilrs.report.plan import PLAN_FILES
+from ilrs.report.steps import StepCache
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -65,8 +67,10 @@ def test_plan_end_to_end_then_cached(capsys, station_week, tmp_path):
     assert len(images) == 5  # terrain, horizon, station, Gantt, capabilities
     assert all(image.startswith(PNG_MAGIC) and len(image) > 5_000 for image in images)
     assert "<img" in page and page.count("<img") == len(images)  # no image without data
-    for name in re.findall(r'<a href="([^"]+)">', page):  # every data link resolves
-        assert (out / name).is_file(), name
+    links = set(re.findall(r'<a href="([^"]+)">', page))  # every data file, each resolving
+    assert links == set(PLAN_FILES) - {"report.html"}
+    assert all((out / name).is_file() for name in links)
+    assert "places the station at -89.4500°, 222.6900° on its own terrain" in page
     site = json.loads((out / "site.json").read_text())
     assert site["site"].startswith("Connecting Ridge") and 0 < site["sunlit_fraction"] <= 1
     station = json.loads((out / "station_summary.json").read_text())
@@ -144,3 +148,53 @@ def test_the_embedded_plan_is_valid():
     assert plan.scenario.site.name == "connecting-ridge"
     assert plan.station_file().name == "station_reference.yaml"
     assert plan.campaign_file().is_file()
+
+
+def test_a_file_the_station_reads_is_part_of_its_key(capsys, station_week, tmp_path):
+    """A station on a horizon profile: changing the profile recomputes the station (and
+    nothing else); its figures follow the new horizon."""
+    text = (station_week / "station.yaml").read_text()
+    assert "  terrain: synthetic" in text
+    (station_week / "profiled.yaml").write_text(
+        text.replace("  terrain: synthetic", "  horizon_csv: profile.csv", 1)
+    )
+    profile = station_week / "profile.csv"
+    profile.write_text("azimuth_deg,elevation_deg\n0,0\n180,0\n")
+    plan_file = write_plan(station_week, station="profiled.yaml")
+    args = ("plan", "--scenario", plan_file, "--out", tmp_path / "r", "--cache", tmp_path / "c")
+    status, stdout, err = run(capsys, *args)
+    assert status == 0, err
+    open_sky = json.loads((tmp_path / "r" / "station_summary.json").read_text())
+    profile.write_text("azimuth_deg,elevation_deg\n0,30\n180,30\n")  # walled in
+    status, stdout, err = run(capsys, *args)
+    assert status == 0, err
+    assert json.loads(stdout)["steps_computed"] == ["station"]
+    walled = json.loads((tmp_path / "r" / "station_summary.json").read_text())
+    assert walled["power"]["mean_generated_w"] < 0.1 * open_sky["power"]["mean_generated_w"]
+
+
+def test_unusable_folders_are_one_line(capsys, station_week, tmp_path):
+    plan_file = write_plan(station_week)
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    for option, folder in (("--cache", a_file), ("--cache", a_file / "cache"), ("--out", a_file)):
+        out = tmp_path / "out" if option == "--cache" else folder
+        cache = folder if option == "--cache" else tmp_path / "cache"
+        status, _, err = run(
+            capsys, "plan", "--scenario", plan_file, "--out", out, "--cache", cache
+        )
+        assert status == 1 and "Traceback" not in err and str(a_file) in err, err
+
+
+def test_a_step_finished_meanwhile_by_another_run_is_taken(tmp_path):
+    """Two runs computing the same step: the second to finish keeps the first's folder."""
+    cache = StepCache(tmp_path, progress=lambda line: None)
+    other = StepCache(tmp_path, progress=lambda line: None)
+
+    def compute(folder):
+        (folder / "result.txt").write_text("second")
+        other.run("step", {"x": 1}, lambda f: (f / "result.txt").write_text("first"))
+
+    folder = cache.run("step", {"x": 1}, compute)
+    assert (folder / "result.txt").read_text() == "first"
+    assert [p.name for p in tmp_path.iterdir()] == [folder.name]  # no staging folder left

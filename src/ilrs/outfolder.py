@@ -3,6 +3,7 @@ folder beside it and moved in at the end; a failure leaves the folder as it was.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -11,7 +12,17 @@ from pathlib import Path
 
 from ilrs.errors import InputError
 
-__all__ = ["staged_folder"]
+__all__ = ["staged_folder", "staging_folder"]
+
+
+def staging_folder(final: Path) -> Path:
+    """A new empty folder beside ``final`` to be renamed to it, with the permissions a
+    folder made by the user would have (mkdtemp's are private)."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)
+    return staging
 
 
 @contextmanager
@@ -24,7 +35,7 @@ def staged_folder(out_dir: str | Path, owned: tuple[str, ...]) -> Iterator[Path]
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir} exists and is not a folder")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    staging = staging_folder(out_dir)
     try:
         yield staging
         if out_dir.exists():

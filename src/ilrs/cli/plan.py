@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ilrs.cli.output import write_json
+from ilrs.errors import InputError
 
 
 def register(app: typer.Typer) -> None:
@@ -42,6 +43,9 @@ def plan_command(
         print(f"[{time.perf_counter() - clock:6.1f} s] {line}", file=sys.stderr, flush=True)
 
     progress(f"ilrs plan: {plan.scenario.name} ({plan.source.path})")
-    summary = run_plan(plan, out, cache, progress)
+    try:
+        summary = run_plan(plan, out, cache, progress)
+    except OSError as error:  # a disk full, a folder taken away meanwhile: one line
+        raise InputError(f"{error.filename or 'ilrs plan'}: {error.strerror}") from None
     progress(f"ilrs plan: wrote {summary['report']}")
     write_json(summary)

@@ -60,9 +60,11 @@ def render_report(
     site: dict,
     horizon_png: Path,
     station: dict,
+    station_place: str,
     station_png: Path,
     milestones: list[dict],
     findings: list[dict],
+    campaign_place: str,
     campaign_pngs: list[tuple[Path, str]],
     data_files: list[str],
 ) -> str:
@@ -106,9 +108,11 @@ def render_report(
         ),
         _image(horizon_png, "The site's horizon with the Sun's and the Earth's tracks"),
         "<h2>Station</h2>",
+        f"<p>{html.escape(station_place)}</p>",
         _station_tables(station),
         _image(station_png, "The station over its period: power, storage, data"),
         "<h2>Campaign</h2>",
+        f"<p>{html.escape(campaign_place)}</p>",
         _table(
             ["milestone", "by", "judged", "why not"],
             [

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ilrs import __version__
+from ilrs.errors import InputError
 from ilrs.outfolder import staged_folder
 from ilrs.report.scenario import LoadedPlan
 from ilrs.report.steps import (
@@ -62,7 +63,9 @@ def run_plan(
     from ilrs.terrain import polar_xy_from_latlon
     from ilrs.terrain.sources import open_dem
 
+    _check_out_dir(Path(out_dir))
     cache = StepCache(cache_dir, progress)
+    cache.check()
     dem_path = terrain_step(plan, cache)
     folders = {
         "site": site_step(plan, dem_path, cache),
@@ -107,9 +110,15 @@ def run_plan(
             site=site,
             horizon_png=staging / "site_horizon.png",
             station=station,
+            station_place=_place("The station scenario", plan.station_file(), station["site"]),
             station_png=staging / "station.png",
             milestones=milestones,
             findings=findings,
+            campaign_place=_place(
+                "The campaign",
+                plan.campaign_file(),
+                _read_json(folders["campaign"] / "campaign.json"),
+            ),
             campaign_pngs=[
                 (staging / "campaign_gantt.png", "The campaign's missions over the years"),
                 (staging / "campaign_capability.png", "The station's capabilities per year"),
@@ -133,6 +142,25 @@ def run_plan(
             json.dump(summary, stream, indent=1, allow_nan=False)
             stream.write("\n")
     return summary
+
+
+def _place(what: str, path: Path, site: dict) -> str:
+    """Where a scenario file puts its station: its own site and terrain, which need not
+    be the plan's."""
+    return (
+        f"{what} ({path.name}) places the station at {site['lat_deg']:.4f}°, "
+        f"{site['lon_deg']:.4f}° on its own terrain: {site['horizon']}."
+    )
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    """Refuse an output folder that cannot be written, before anything is computed."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out {out_dir} exists and is not a folder")
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"--out {out_dir}: {error.strerror}") from None
 
 
 def _read_json(path: Path):

@@ -131,4 +131,11 @@ def load_plan(path: str | Path | None = None) -> LoadedPlan:
             problems.append((where, f"no such file: {plan.path(name)}"))
     if problems:
         raise source.problems_error(problems)
+    # The station and campaign files are read now, so that their mistakes show before
+    # anything is computed (each told with its own file and line).
+    from ilrs.campaign.scenario import load_campaign
+    from ilrs.station.scenario import load_scenario
+
+    load_scenario(plan.station_file())
+    load_campaign(plan.campaign_file())
     return plan

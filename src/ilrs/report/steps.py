@@ -9,6 +9,7 @@ renamed when complete, so an interrupted run leaves no half-written step behind.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -18,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ilrs import __version__
+from ilrs.errors import InputError
+from ilrs.outfolder import staging_folder
 from ilrs.report.scenario import LoadedPlan
 
 __all__ = ["CACHE_FORMAT", "StepCache", "campaign_step", "site_step", "station_step"]
@@ -38,7 +41,7 @@ class StepCache:
 
     def run(self, step: str, inputs: dict, compute: Callable[[Path], None]) -> Path:
         """The folder of ``step`` for ``inputs``: reused, or made by ``compute(folder)``."""
-        text = json.dumps([inputs, __version__, CACHE_FORMAT], sort_keys=True, default=str)
+        text = json.dumps([inputs, code_digest(), CACHE_FORMAT], sort_keys=True, default=str)
         key = hashlib.sha256(text.encode()).hexdigest()[:16]
         folder = self.root / f"{step}-{key}"
         if folder.is_dir():
@@ -46,19 +49,43 @@ class StepCache:
             self.reused.append(step)
             return folder
         self.progress(f"ilrs plan: {step}: computing ...")
-        self.root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=self.root))
+        staging = staging_folder(folder)
         try:
             compute(staging)
-            staging.rename(folder)
+            try:
+                staging.rename(folder)
+            except OSError:
+                if not folder.is_dir():
+                    raise
+                # another run finished the same step first: its folder is as good
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         self.computed.append(step)
         return folder
 
+    def check(self) -> None:
+        """Make the cache folder, or say in one line why it cannot be."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = Path(tempfile.mkdtemp(prefix=".probe.", dir=self.root))
+            probe.rmdir()
+        except OSError as error:
+            raise InputError(f"the cache folder {self.root}: {error.strerror}") from None
 
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of the package's code and embedded data, so that a changed program does not
+    reuse what an earlier one computed (version numbers alone do not change with it)."""
+    import ilrs
+
+    root = Path(ilrs.__file__).parent
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".csv", ".yaml") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def terrain_step(plan: LoadedPlan, cache: StepCache) -> Path:
@@ -78,9 +105,20 @@ def terrain_step(plan: LoadedPlan, cache: StepCache) -> Path:
     return cache.run("terrain", synthetic.model_dump(), compute) / "terrain.tif"
 
 
-def _dem_identity(dem_path: Path) -> dict:
-    stat = dem_path.stat()
-    return {"path": str(dem_path), "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+def file_identity(path: Path) -> dict:
+    """A file (and its PDS3 image beside a label) as a cache input: its content's digest
+    for files up to 64 MiB, else its size, times and inode (a copy that keeps the
+    modification time still gets a new change time)."""
+    paths = [Path(path)] + sorted(Path(path).parent.glob(Path(path).stem + ".[Ii][Mm][Gg]"))
+    identity = []
+    for each in paths:
+        stat = each.stat()
+        if stat.st_size <= 64 << 20:
+            identity.append([str(each), hashlib.sha256(each.read_bytes()).hexdigest()])
+        else:
+            times = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+            identity.append([str(each), *times])
+    return {"files": identity}
 
 
 def site_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
@@ -88,7 +126,7 @@ def site_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
     plan's period: ``site.json``, ``spells.csv``, ``horizon.csv``, ``horizon.png``."""
     scenario = plan.scenario
     inputs = {
-        "dem": _dem_identity(dem_path),
+        "dem": file_identity(dem_path),
         "site": scenario.site.model_dump(),
         "lighting": scenario.lighting.model_dump(),
     }
@@ -152,7 +190,7 @@ def station_step(plan: LoadedPlan, cache: StepCache) -> Path:
         run = simulate(prepare(scenario, site_exposure(scenario)))
         write_run(run, folder, scenario_name=scenario.name, scenario_file=str(path))
 
-    return cache.run("station", {"file": str(path), "sha256": _file_digest(path)}, compute)
+    return cache.run("station", _scenario_inputs(path), compute)
 
 
 def campaign_step(plan: LoadedPlan, cache: StepCache) -> Path:
@@ -174,9 +212,28 @@ def campaign_step(plan: LoadedPlan, cache: StepCache) -> Path:
         draw_capabilities(campaign, buildup, folder / "capability.png")
         _write_json(buildup.milestones, folder / "milestones.json")
         _write_json([finding.as_dict() for finding in findings], folder / "findings.json")
-        _write_json({"name": campaign.name, "file": str(path)}, folder / "campaign.json")
+        place = {
+            "lat_deg": buildup.run.inputs.exposure.lat_deg,
+            "lon_deg": buildup.run.inputs.exposure.lon_deg,
+            "horizon": buildup.run.inputs.exposure.horizon_source,
+        }
+        _write_json({"name": campaign.name, "file": str(path)} | place, folder / "campaign.json")
 
-    return cache.run("campaign", {"file": str(path), "sha256": _file_digest(path)}, compute)
+    return cache.run("campaign", _scenario_inputs(path), compute)
+
+
+def _scenario_inputs(path: Path) -> dict:
+    """A station or campaign file as a cache input: its text and the files it names (the
+    terrain or horizon profile its site reads)."""
+    from ilrs.station.scenario import load_scenario
+
+    scenario = load_scenario(path)  # a campaign file holds its station scenario too
+    named = [scenario.site.horizon_csv, scenario.site.terrain]
+    referenced = [scenario.path(name) for name in named if name not in (None, "synthetic")]
+    return {
+        "file": file_identity(path),
+        "referenced": [file_identity(each) for each in referenced],
+    }
 
 
 def _write_json(value, path: Path) -> None:
