@@ -173,6 +173,22 @@ def test_a_file_the_station_reads_is_part_of_its_key(capsys, station_week, tmp_p
     assert walled["power"]["mean_generated_w"] < 0.1 * open_sky["power"]["mean_generated_w"]
 
 
+def test_a_site_off_the_terrain_names_the_plans_line(capsys, station_week, tmp_path):
+    (tmp_path / "plan.yaml").write_text(
+        "name: x\nterrain: {synthetic: {size_px: 64, resolution_m: 100}}\n"
+        "site: {lat_deg: -85, lon_deg: 0}\n"
+        "lighting: {start: 2026-01-01T00:00:00Z, end: 2026-01-02T00:00:00Z}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "report"
+    status, _, err = run(
+        capsys, "plan", "--scenario", tmp_path / "plan.yaml", "--out", out, "--cache", tmp_path
+    )
+    assert status == 1 and "Traceback" not in err
+    assert "plan.yaml:3: site: the site (-85.0°, 0.0°) is off the map" in err, err
+    assert not out.exists()
+
+
 def test_unusable_folders_are_one_line(capsys, station_week, tmp_path):
     plan_file = write_plan(station_week)
     a_file = tmp_path / "a_file"

@@ -67,6 +67,7 @@ def run_plan(
     cache = StepCache(cache_dir, progress)
     cache.check()
     dem_path = terrain_step(plan, cache)
+    _check_site_on(dem_path, plan)
     folders = {
         "site": site_step(plan, dem_path, cache),
         "station": station_step(plan, cache),
@@ -151,6 +152,17 @@ def _place(what: str, path: Path, site: dict) -> str:
         f"{what} ({path.name}) places the station at {site['lat_deg']:.4f}°, "
         f"{site['lon_deg']:.4f}° on its own terrain: {site['horizon']}."
     )
+
+
+def _check_site_on(dem_path: Path, plan: LoadedPlan) -> None:
+    """Refuse a site off the terrain, naming the plan's line (a tiny window is read)."""
+    from ilrs.terrain.sources import open_dem, read_around
+
+    lat_deg, lon_deg, _ = site_position(plan)
+    try:
+        read_around(open_dem(dem_path), [("the site", lat_deg, lon_deg)], 0.0)
+    except InputError as error:
+        raise plan.source.error(("site",), str(error)) from None
 
 
 def _check_out_dir(out_dir: Path) -> None:
