@@ -214,3 +214,36 @@ def test_a_step_finished_meanwhile_by_another_run_is_taken(tmp_path):
     folder = cache.run("step", {"x": 1}, compute)
     assert (folder / "result.txt").read_text() == "first"
     assert [p.name for p in tmp_path.iterdir()] == [folder.name]  # no staging folder left
+
+
+def test_a_plan_on_a_dem_file(capsys, station_week, tmp_path):
+    """A DEM file instead of the synthetic terrain: the map is drawn from every n-th pixel
+    (read row by row), the DEM is named, not copied."""
+    dem = tmp_path / "pole.tif"
+    assert (
+        main(["terrain", "synth", "--out", str(dem), "--size-px", "1000", "--resolution-m", "240"])
+        == 0
+    )
+    capsys.readouterr()
+    text = (
+        write_plan(station_week)
+        .read_text()
+        .replace("  synthetic: {size_px: 128, resolution_m: 240, seed: 0}", f"  dem: {dem}")
+    )
+    (station_week / "on_dem.yaml").write_text(text)
+    out = tmp_path / "report"
+    status, stdout, err = run(
+        capsys,
+        "plan",
+        "--scenario",
+        station_week / "on_dem.yaml",
+        "--out",
+        out,
+        "--cache",
+        station_week / "cache",
+    )
+    assert status == 0, err
+    assert json.loads(stdout)["steps_computed"][:1] == ["site"]  # no terrain step: a file
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert f"The DEM {dem} (1000 × 1000 pixels of 240 m)" in page
+    assert not (out / "terrain.tif").exists() and len(embedded_pngs(page)) == 5

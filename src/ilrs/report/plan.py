@@ -80,7 +80,8 @@ def run_plan(
     with staged_folder(out_dir, PLAN_FILES) as staging:
         for name, step, source in _COPIED:
             shutil.copyfile(folders[step] / source, staging / name)
-        dem = open_dem(dem_path).read()
+        source = open_dem(dem_path)
+        dem = _map_sample(source)
         if synthetic is not None:
             shutil.copyfile(dem_path, staging / "terrain.tif")
             terrain_text = (
@@ -89,8 +90,9 @@ def run_plan(
                 f"{synthetic.resolution_m:g} m, seed {synthetic.seed}."
             )
         else:
-            terrain_text = f"The DEM {dem_path} ({dem.shape[0]} × {dem.shape[1]} pixels of "
-            terrain_text += f"{dem.pixel_size_m:g} m)."
+            rows, cols = source.shape
+            terrain_text = f"The DEM {dem_path} ({rows} × {cols} pixels of "
+            terrain_text += f"{abs(source.transform.a):g} m)."
         terrain_png(dem, polar_xy_from_latlon(lat_deg, lon_deg), label, staging / "terrain.png")
         site = _read_json(staging / "site.json")
         station = _read_json(staging / "station_summary.json")
@@ -152,6 +154,26 @@ def _place(what: str, path: Path, site: dict) -> str:
         f"{what} ({path.name}) places the station at {site['lat_deg']:.4f}°, "
         f"{site['lon_deg']:.4f}° on its own terrain: {site['horizon']}."
     )
+
+
+def _map_sample(source):
+    """The DEM at every n-th pixel, so that the map reads at most about MAP_PIXELS rows
+    (one row at a time: a polar DEM of many gigabytes is never read whole)."""
+    import numpy as np
+    from affine import Affine
+
+    from ilrs.report.figures import MAP_PIXELS
+    from ilrs.terrain import Dem, Window
+
+    rows, cols = source.shape
+    every = max(1, int(np.ceil(max(rows, cols) / MAP_PIXELS)))
+    if every == 1:
+        return source.read()
+    sampled = np.array(
+        [source.read(Window(row, 0, 1, cols)).height_m[0, ::every] for row in range(0, rows, every)]
+    )
+    transform = source.transform @ Affine.scale(every)
+    return Dem(sampled, transform, source.crs, dict(source.metadata))
 
 
 def _check_site_on(dem_path: Path, plan: LoadedPlan) -> None:
