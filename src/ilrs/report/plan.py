@@ -157,8 +157,8 @@ def _place(what: str, path: Path, site: dict) -> str:
 
 
 def _map_sample(source):
-    """The DEM at every n-th pixel, so that the map reads at most about MAP_PIXELS rows
-    (one row at a time: a polar DEM of many gigabytes is never read whole)."""
+    """The DEM at every n-th pixel, so that the map holds at most about MAP_PIXELS rows
+    (read in blocks of rows: a polar DEM of many gigabytes is never read whole)."""
     import numpy as np
     from affine import Affine
 
@@ -169,9 +169,13 @@ def _map_sample(source):
     every = max(1, int(np.ceil(max(rows, cols) / MAP_PIXELS)))
     if every == 1:
         return source.read()
-    sampled = np.array(
-        [source.read(Window(row, 0, 1, cols)).height_m[0, ::every] for row in range(0, rows, every)]
-    )
+    # Blocks of whole rows of about 32 M cells, a multiple of the stride high.
+    block = max(every, (32_000_000 // cols) // every * every)
+    parts = []
+    for top in range(0, rows, block):
+        window = Window(top, 0, min(block, rows - top), cols)
+        parts.append(source.read(window).height_m[::every, ::every])
+    sampled = np.concatenate(parts)
     transform = source.transform @ Affine.scale(every)
     return Dem(sampled, transform, source.crs, dict(source.metadata))
 
