@@ -35,7 +35,8 @@ def _cell(value) -> str:
     if isinstance(value, bool):
         return f"<td>{'yes' if value else 'no'}</td>"
     if isinstance(value, int | float):
-        text = f"{value:.4g}" if isinstance(value, float) else str(value)
+        large = isinstance(value, int) or abs(value) >= 1000
+        text = f"{value:,.0f}" if large else f"{value:.4g}"  # thousands apart, no exponent
         return f'<td class="number">{text}</td>'
     return f"<td>{html.escape(str(value))}</td>"
 
