@@ -8,12 +8,15 @@ import base64
 import json
 import re
 
+import numpy as np
 import pytest
+import rasterio
 
 from ilrs.cli import main
 from ilrs.data import data_path
 from ilrs.report.plan import PLAN_FILES
 from ilrs.report.steps import StepCache
+from ilrs.terrain import polar_xy_from_latlon
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -60,11 +63,11 @@ def test_plan_end_to_end_then_cached(capsys, station_week, tmp_path):
     )
     assert status == 0, err
     summary = json.loads(stdout)
-    assert summary["steps_computed"] == ["terrain", "site", "station", "campaign"]
+    assert summary["steps_computed"] == ["terrain", "maps", "site", "station", "campaign"]
     assert summary["steps_reused"] == []
     page = (out / "report.html").read_text(encoding="utf-8")
     images = embedded_pngs(page)
-    assert len(images) == 5  # terrain, horizon, station, Gantt, capabilities
+    assert len(images) == 6  # terrain, lighting, horizon, station, Gantt, capabilities
     assert all(image.startswith(PNG_MAGIC) and len(image) > 5_000 for image in images)
     assert "<img" in page and page.count("<img") == len(images)  # no image without data
     links = set(re.findall(r'<a href="([^"]+)">', page))  # every data file, each resolving
@@ -73,6 +76,15 @@ def test_plan_end_to_end_then_cached(capsys, station_week, tmp_path):
     assert "places the station at -89.4500°, 222.6900° on its own terrain" in page
     site = json.loads((out / "site.json").read_text())
     assert site["site"].startswith("Connecting Ridge") and 0 < site["sunlit_fraction"] <= 1
+    with rasterio.open(out / "psr.tif") as psr, rasterio.open(out / "illumination.tif") as lit:
+        shadowed = psr.read(1) == 1
+        sunlit = lit.read(1)
+        assert lit.tags()["START"].startswith("2026-03-01") and shadowed.any()
+        assert np.all(sunlit[shadowed] == 0)  # a PSR pixel never sees the Sun
+        row, col = lit.index(*polar_xy_from_latlon(site["lat_deg"], site["lon_deg"]))
+        # the map's pixel (from the ground, 36 bearings) against the site's own analysis
+        # (2 m up, its full horizon): both well lit, within a few tenths
+        assert abs(float(sunlit[row, col]) - site["sunlit_fraction"]) < 0.3
     station = json.loads((out / "station_summary.json").read_text())
     assert station["period"]["end"].startswith("2026-01-08")
     milestones = json.loads((out / "campaign_milestones.json").read_text())
@@ -86,7 +98,7 @@ def test_plan_end_to_end_then_cached(capsys, station_week, tmp_path):
     assert status == 0, err
     again = json.loads(stdout)
     assert again["steps_computed"] == []
-    assert again["steps_reused"] == ["terrain", "site", "station", "campaign"]
+    assert again["steps_reused"] == ["terrain", "maps", "site", "station", "campaign"]
     assert embedded_pngs((out / "report.html").read_text(encoding="utf-8"))
 
     # A changed site height: only the site's lighting is computed again.
@@ -230,6 +242,7 @@ def test_a_plan_on_a_dem_file(capsys, station_week, tmp_path):
         .read_text()
         .replace("  synthetic: {size_px: 128, resolution_m: 240, seed: 0}", f"  dem: {dem}")
     )
+    text += "maps: false\n"  # the whole 1000 px map's lighting would take a minute
     (station_week / "on_dem.yaml").write_text(text)
     out = tmp_path / "report"
     status, stdout, err = run(
@@ -246,4 +259,5 @@ def test_a_plan_on_a_dem_file(capsys, station_week, tmp_path):
     assert json.loads(stdout)["steps_computed"][:1] == ["site"]  # no terrain step: a file
     page = (out / "report.html").read_text(encoding="utf-8")
     assert f"The DEM {dem} (1000 × 1000 pixels of 240 m)" in page
-    assert not (out / "terrain.tif").exists() and len(embedded_pngs(page)) == 5
+    assert not (out / "terrain.tif").exists() and len(embedded_pngs(page)) == 5  # no maps
+    assert not (out / "psr.tif").exists()

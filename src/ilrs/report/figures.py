@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["horizon_png", "terrain_png"]
+__all__ = ["horizon_png", "lighting_png", "terrain_png"]
 
 DPI = 120
 MAP_PIXELS = 800  # the map is drawn from at most this many rows and columns
@@ -31,9 +31,7 @@ def terrain_png(dem, site_xy_m: tuple[float, float], site_label: str, path: Path
     every = max(1, int(np.ceil(max(dem.shape) / MAP_PIXELS)))
     heights = np.asarray(dem.height_m[::every, ::every], dtype=float)
     pixel_m = dem.pixel_size_m * every
-    left, top = dem.transform.c / 1000.0, dem.transform.f / 1000.0
-    extent = [left, left + dem.shape[1] * dem.transform.a / 1000.0]
-    extent += [top + dem.shape[0] * dem.transform.e / 1000.0, top]
+    extent = _extent_km(dem)
     shaded = LightSource(azdeg=315, altdeg=20).shade(
         np.nan_to_num(heights, nan=float(np.nanmean(heights))),
         cmap=plt.get_cmap("gist_earth"),
@@ -66,6 +64,48 @@ def terrain_png(dem, site_xy_m: tuple[float, float], site_label: str, path: Path
     axes.set_ylabel("y [km]")
     axes.set_title("Terrain around the south pole")
     axes.legend(loc="lower right")
+    return _save(figure, path)
+
+
+def _extent_km(dem) -> list[float]:
+    left, top = dem.transform.c / 1000.0, dem.transform.f / 1000.0
+    return [
+        left,
+        left + dem.shape[1] * dem.transform.a / 1000.0,
+        top + dem.shape[0] * dem.transform.e / 1000.0,
+        top,
+    ]
+
+
+def lighting_png(terrain, sunlit, earth, psr, site_xy_m, path: Path) -> Path:
+    """The whole terrain's lighting over the period: the sunlit fraction, the Earth's
+    visibility, and the permanently shadowed regions over the hillshade."""
+    from matplotlib.colors import LightSource
+
+    extent = _extent_km(terrain)
+    figure, panels = plt.subplots(1, 3, figsize=(16, 5.6))
+    layers = [
+        (sunlit.height_m, "inferno", "sunlit fraction (visible share of the Sun's disk)"),
+        (earth.height_m, "Blues_r", "Earth's centre visible, fraction of the time"),
+    ]
+    for axes, (values, cmap, title) in zip(panels[:2], layers, strict=True):
+        image = axes.imshow(values, extent=extent, cmap=cmap, vmin=0, vmax=1)
+        figure.colorbar(image, ax=axes, shrink=0.75)
+        axes.set_title(title, fontsize=10)
+    heights = np.nan_to_num(terrain.height_m, nan=float(np.nanmean(terrain.height_m)))
+    shade = LightSource(azdeg=315, altdeg=20).hillshade(
+        heights, vert_exag=1.0, dx=terrain.pixel_size_m, dy=terrain.pixel_size_m
+    )
+    panels[2].imshow(shade, extent=extent, cmap="gray")
+    shadowed = np.where(psr.height_m == 1, 1.0, np.nan)
+    panels[2].imshow(shadowed, extent=extent, cmap="cool", vmin=0, vmax=1, alpha=0.8)
+    area_km2 = float(np.sum(psr.height_m == 1)) * (psr.pixel_size_m / 1000.0) ** 2
+    panels[2].set_title(f"permanently shadowed over the period: {area_km2:,.1f} km²", fontsize=10)
+    for axes in panels:
+        _graticule(axes, extent)
+        axes.plot(site_xy_m[0] / 1000.0, site_xy_m[1] / 1000.0, "*", color="red", markersize=12)
+        axes.set(xlim=extent[:2], ylim=extent[2:], xlabel="x [km]")
+    panels[0].set_ylabel("y [km] (south polar stereographic)")
     return _save(figure, path)
 
 

@@ -58,6 +58,7 @@ def render_report(
     meta: list[str],
     terrain_png: Path,
     terrain_text: str,
+    lighting_png: Path | None,
     site: dict,
     horizon_png: Path,
     station: dict,
@@ -79,6 +80,13 @@ def render_report(
         "<h2>Terrain</h2>",
         f"<p>{html.escape(terrain_text)}</p>",
         _image(terrain_png, "Hillshaded terrain around the south pole, with the site"),
+        _image(
+            lighting_png,
+            "The whole terrain's lighting over the site's period (illumination.tif, "
+            "earth.tif, psr.tif)",
+        )
+        if lighting_png is not None
+        else "",
         f"<h2>Site: {html.escape(site['site'])}</h2>",
         f"<p>{site['lat_deg']:.4f}°, {site['lon_deg']:.4f}°, "
         f"{site['height_above_ground_m']:g} m above the ground; {html.escape(site['start'])}"

@@ -20,8 +20,10 @@ from ilrs.errors import InputError
 from ilrs.outfolder import staged_folder
 from ilrs.report.scenario import LoadedPlan
 from ilrs.report.steps import (
+    MAP_PRODUCTS,
     StepCache,
     campaign_step,
+    maps_step,
     site_position,
     site_step,
     station_step,
@@ -46,9 +48,8 @@ _COPIED = [
     ("campaign_gantt.png", "campaign", "gantt.png"),
     ("campaign_capability.png", "campaign", "capability.png"),
 ]
-PLAN_FILES = ("report.html", "plan.json", "terrain.tif", "terrain.png") + tuple(
-    name for name, _, _ in _COPIED
-)
+PLAN_FILES = ("report.html", "plan.json", "terrain.tif", "terrain.png", "lighting.png")
+PLAN_FILES += ("illumination.tif", "earth.tif", "psr.tif") + tuple(name for name, _, _ in _COPIED)
 
 
 def run_plan(
@@ -58,7 +59,7 @@ def run_plan(
     progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Compute (or reuse) every step and write the report folder; returns ``plan.json``."""
-    from ilrs.report.figures import terrain_png
+    from ilrs.report.figures import lighting_png, terrain_png
     from ilrs.report.html import render_report
     from ilrs.terrain import polar_xy_from_latlon
     from ilrs.terrain.sources import open_dem
@@ -69,6 +70,7 @@ def run_plan(
     dem_path = terrain_step(plan, cache)
     _check_site_on(dem_path, plan)
     folders = {
+        "maps": maps_step(plan, dem_path, cache) if plan.scenario.maps else None,
         "site": site_step(plan, dem_path, cache),
         "station": station_step(plan, cache),
         "campaign": campaign_step(plan, cache),
@@ -93,7 +95,13 @@ def run_plan(
             rows, cols = source.shape
             terrain_text = f"The DEM {dem_path} ({rows} × {cols} pixels of "
             terrain_text += f"{abs(source.transform.a):g} m)."
-        terrain_png(dem, polar_xy_from_latlon(lat_deg, lon_deg), label, staging / "terrain.png")
+        site_xy_m = polar_xy_from_latlon(lat_deg, lon_deg)
+        terrain_png(dem, site_xy_m, label, staging / "terrain.png")
+        if folders["maps"] is not None:
+            for product in MAP_PRODUCTS:
+                shutil.copyfile(folders["maps"] / f"{product}.tif", staging / f"{product}.tif")
+            sampled = [_map_sample(open_dem(staging / f"{p}.tif")) for p in MAP_PRODUCTS]
+            lighting_png(dem, *sampled, site_xy_m, staging / "lighting.png")
         site = _read_json(staging / "site.json")
         station = _read_json(staging / "station_summary.json")
         milestones = _read_json(staging / "campaign_milestones.json")
@@ -110,6 +118,7 @@ def run_plan(
             ],
             terrain_png=staging / "terrain.png",
             terrain_text=terrain_text,
+            lighting_png=staging / "lighting.png" if folders["maps"] is not None else None,
             site=site,
             horizon_png=staging / "site_horizon.png",
             station=station,

@@ -72,6 +72,7 @@ class PlanScenario(_Strict):
     lighting: Lighting
     station: str | None = None
     campaign: str | None = None
+    maps: bool = True  # the whole terrain's lighting (minutes on a 1024 px DEM over a year)
 
 
 class LoadedPlan:

@@ -24,7 +24,7 @@ from ilrs.outfolder import staging_folder
 from ilrs.report.scenario import LoadedPlan
 
 __all__ = ["CACHE_FORMAT", "StepCache", "campaign_step", "site_step", "station_step"]
-__all__ += ["terrain_step"]
+__all__ += ["maps_step", "terrain_step"]
 
 CACHE_FORMAT = 1  # raise when a step's files change meaning
 
@@ -163,6 +163,44 @@ def site_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
         horizon_png(line, result, label, folder / "horizon.png")
 
     return cache.run("site", inputs, compute)
+
+
+MAP_PRODUCTS = ("illumination", "earth", "psr")
+MAP_HORIZON = {"azimuths": 36, "max_distance_m": 50_000.0, "method": "sweep"}
+
+
+def maps_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
+    """The whole terrain's lighting over the plan's period (``ilrs map``'s products from
+    one horizon map: the sweep on 36 grid bearings to 50 km): ``illumination.tif``,
+    ``earth.tif``, ``psr.tif``."""
+    scenario = plan.scenario
+    inputs = {
+        "dem": file_identity(dem_path),
+        "lighting": scenario.lighting.model_dump(),
+        "horizon": MAP_HORIZON,
+    }
+
+    def compute(folder: Path) -> None:
+        from ilrs.environment.maps import write_lighting_map
+        from ilrs.sky import utc_range
+        from ilrs.terrain.horizon import write_horizon_map
+        from ilrs.terrain.sources import open_dem
+
+        lighting = scenario.lighting
+        times = utc_range(lighting.start, lighting.end, lighting.step)
+        horizon = write_horizon_map(
+            open_dem(dem_path),
+            folder / "horizon.tif",
+            azimuths=MAP_HORIZON["azimuths"],
+            max_distance_m=MAP_HORIZON["max_distance_m"],
+            grid_azimuths=True,
+            method=MAP_HORIZON["method"],
+            provenance={"dem": str(dem_path)},
+        )
+        for product in MAP_PRODUCTS:
+            write_lighting_map(horizon, folder / f"{product}.tif", product, times)
+
+    return cache.run("maps", inputs, compute)
 
 
 def site_position(plan: LoadedPlan) -> tuple[float, float, str]:
