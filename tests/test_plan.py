@@ -90,6 +90,7 @@ def test_plan_end_to_end_then_cached(capsys, station_week, tmp_path):
     milestones = json.loads((out / "campaign_milestones.json").read_text())
     assert summary["milestones"] == len(milestones) > 0
     assert "ilrs plan: site: computing" in err  # progress on the terminal
+    assert "ilrs plan: maps: horizon tiles 1/1" in err and "maps: psr 1/1" in err
 
     # The same plan again: every step from the cache, the report written anew.
     status, stdout, err = run(

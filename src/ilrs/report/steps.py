@@ -188,6 +188,10 @@ def maps_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
 
         lighting = scenario.lighting
         times = utc_range(lighting.start, lighting.end, lighting.step)
+
+        def tiles(what: str):
+            return lambda done, total: cache.progress(f"ilrs plan: maps: {what} {done}/{total}")
+
         horizon = write_horizon_map(
             open_dem(dem_path),
             folder / "horizon.tif",
@@ -196,9 +200,12 @@ def maps_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
             grid_azimuths=True,
             method=MAP_HORIZON["method"],
             provenance={"dem": str(dem_path)},
+            progress=tiles("horizon tiles"),
         )
         for product in MAP_PRODUCTS:
-            write_lighting_map(horizon, folder / f"{product}.tif", product, times)
+            write_lighting_map(
+                horizon, folder / f"{product}.tif", product, times, progress=tiles(product)
+            )
 
     return cache.run("maps", inputs, compute)
 
