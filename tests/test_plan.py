@@ -17,6 +17,8 @@ from ilrs.data import data_path
 from ilrs.report.plan import PLAN_FILES
 from ilrs.report.steps import StepCache
 from ilrs.terrain import polar_xy_from_latlon
+from ilrs.terrain.slope import slope_aspect_deg
+from ilrs.terrain.sources import open_dem
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -85,6 +87,10 @@ def test_plan_end_to_end_then_cached(capsys, station_week, tmp_path):
         # the map's pixel (from the ground, 36 bearings) against the site's own analysis
         # (2 m up, its full horizon): both well lit, within a few tenths
         assert abs(float(sunlit[row, col]) - site["sunlit_fraction"]) < 0.3
+    with rasterio.open(out / "slope.tif") as slope:
+        assert slope.descriptions == ("slope_deg", "aspect_deg")
+        expected = slope_aspect_deg(open_dem(out / "terrain.tif").read())[0]
+        np.testing.assert_allclose(slope.read(1), expected, rtol=1e-6, equal_nan=True)
     station = json.loads((out / "station_summary.json").read_text())
     assert station["period"]["end"].startswith("2026-01-08")
     milestones = json.loads((out / "campaign_milestones.json").read_text())

@@ -77,21 +77,25 @@ def _extent_km(dem) -> list[float]:
     ]
 
 
-def lighting_png(terrain, sunlit, earth, psr, site_xy_m, path: Path) -> Path:
-    """The whole terrain's lighting over the period: the sunlit fraction, the Earth's
-    visibility, and the permanently shadowed regions over the hillshade."""
+def lighting_png(terrain, sunlit, earth, psr, slope, site_xy_m, path: Path) -> Path:
+    """The whole terrain over the period: the sunlit fraction, the Earth's visibility, the
+    permanently shadowed regions over the hillshade, and the slopes."""
     from matplotlib.colors import LightSource
 
     extent = _extent_km(terrain)
-    figure, panels = plt.subplots(1, 3, figsize=(16, 5.6))
+    figure, grid = plt.subplots(2, 2, figsize=(13, 11.5))
+    panels = [grid[0, 0], grid[0, 1], grid[1, 0], grid[1, 1]]
     layers = [
-        (sunlit.height_m, "inferno", "sunlit fraction (visible share of the Sun's disk)"),
-        (earth.height_m, "Blues_r", "Earth's centre visible, fraction of the time"),
+        (sunlit.height_m, "inferno", 1, "sunlit fraction (visible share of the Sun's disk)"),
+        (earth.height_m, "Blues_r", 1, "Earth's centre visible, fraction of the time"),
     ]
-    for axes, (values, cmap, title) in zip(panels[:2], layers, strict=True):
-        image = axes.imshow(values, extent=extent, cmap=cmap, vmin=0, vmax=1)
+    for axes, (values, cmap, top, title) in zip(panels[:2], layers, strict=True):
+        image = axes.imshow(values, extent=extent, cmap=cmap, vmin=0, vmax=top)
         figure.colorbar(image, ax=axes, shrink=0.75)
         axes.set_title(title, fontsize=10)
+    image = panels[3].imshow(slope.height_m, extent=extent, cmap="YlOrBr", vmin=0, vmax=30)
+    figure.colorbar(image, ax=panels[3], shrink=0.75, extend="max")
+    panels[3].set_title("slope [deg] on the sphere", fontsize=10)
     heights = np.nan_to_num(terrain.height_m, nan=float(np.nanmean(terrain.height_m)))
     shade = LightSource(azdeg=315, altdeg=20).hillshade(
         heights, vert_exag=1.0, dx=terrain.pixel_size_m, dy=terrain.pixel_size_m
@@ -104,8 +108,7 @@ def lighting_png(terrain, sunlit, earth, psr, site_xy_m, path: Path) -> Path:
     for axes in panels:
         _graticule(axes, extent)
         axes.plot(site_xy_m[0] / 1000.0, site_xy_m[1] / 1000.0, "*", color="red", markersize=12)
-        axes.set(xlim=extent[:2], ylim=extent[2:], xlabel="x [km]")
-    panels[0].set_ylabel("y [km] (south polar stereographic)")
+        axes.set(xlim=extent[:2], ylim=extent[2:], xlabel="x [km]", ylabel="y [km]")
     return _save(figure, path)
 
 

@@ -49,7 +49,9 @@ _COPIED = [
     ("campaign_capability.png", "campaign", "capability.png"),
 ]
 PLAN_FILES = ("report.html", "plan.json", "terrain.tif", "terrain.png", "lighting.png")
-PLAN_FILES += ("illumination.tif", "earth.tif", "psr.tif") + tuple(name for name, _, _ in _COPIED)
+PLAN_FILES += ("illumination.tif", "earth.tif", "psr.tif", "slope.tif") + tuple(
+    name for name, _, _ in _COPIED
+)
 
 
 def run_plan(
@@ -98,9 +100,10 @@ def run_plan(
         site_xy_m = polar_xy_from_latlon(lat_deg, lon_deg)
         terrain_png(dem, site_xy_m, label, staging / "terrain.png")
         if folders["maps"] is not None:
-            for product in MAP_PRODUCTS:
+            for product in (*MAP_PRODUCTS, "slope"):
                 shutil.copyfile(folders["maps"] / f"{product}.tif", staging / f"{product}.tif")
             sampled = [_map_sample(open_dem(staging / f"{p}.tif")) for p in MAP_PRODUCTS]
+            sampled.append(_map_sample(open_dem(staging / "slope.tif")))
             lighting_png(dem, *sampled, site_xy_m, staging / "lighting.png")
         site = _read_json(staging / "site.json")
         station = _read_json(staging / "station_summary.json")

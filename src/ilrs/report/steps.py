@@ -172,7 +172,7 @@ MAP_HORIZON = {"azimuths": 36, "max_distance_m": 50_000.0, "method": "sweep"}
 def maps_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
     """The whole terrain's lighting over the plan's period (``ilrs map``'s products from
     one horizon map: the sweep on 36 grid bearings to 50 km): ``illumination.tif``,
-    ``earth.tif``, ``psr.tif``."""
+    ``earth.tif``, ``psr.tif``; and the slopes, ``slope.tif``."""
     scenario = plan.scenario
     inputs = {
         "dem": file_identity(dem_path),
@@ -206,8 +206,26 @@ def maps_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
             write_lighting_map(
                 horizon, folder / f"{product}.tif", product, times, progress=tiles(product)
             )
+        _write_slope(open_dem(dem_path), folder / "slope.tif")
 
     return cache.run("maps", inputs, compute)
+
+
+def _write_slope(source, path: Path) -> None:
+    """Slope and aspect on the sphere (``ilrs terrain slope``'s bands)."""
+    import numpy as np
+
+    from ilrs.terrain.geotiff import write_geotiff
+    from ilrs.terrain.slope import slope_aspect_deg
+
+    grid = source.read()
+    write_geotiff(
+        path,
+        np.stack(slope_aspect_deg(grid)),
+        grid.transform,
+        band_descriptions=["slope_deg", "aspect_deg"],
+        tags={"dem_source": grid.metadata.get("source", str(source.path))},
+    )
 
 
 def site_position(plan: LoadedPlan) -> tuple[float, float, str]:
