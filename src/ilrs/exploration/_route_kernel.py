@@ -136,17 +136,23 @@ def _slot_at(lit, contact, prm, store, cell, s, kb):
     return ok, ta, ea, ca
 
 
+# What a comparison of two labels finds (:func:`_no_worse`).
+NOT, EXACTLY, WITHIN_TOLERANCE = 0, 1, 2
+
+
 @numba.njit(cache=True, inline="always")
 def _no_worse(ta, ea, ca, eb, cb, end_s, reserve_wh, spend_w, max_contact_s, tolerance_wh):
-    """Whether a (at time ta, no later than b) has no less energy (within
-    ``tolerance_wh``) and no longer since contact than b. Energy or time out of contact
-    beyond what the rest of the period could use is no advantage (with an ample battery or
-    no contact limit, labels then compare on time). Scalars only: no reference counting in
-    the hot loop."""
+    """Whether a (at time ta, no later than b) has no less energy and no longer since
+    contact than b: EXACTLY, WITHIN_TOLERANCE (only when energies ``tolerance_wh`` apart
+    count as equal) or NOT. Energy or time out of contact beyond what the rest of the
+    period could use is no advantage (with an ample battery or no contact limit, labels
+    then compare on time). Scalars only: no reference counting in the hot loop."""
     left_s = end_s - ta
-    if not (ea >= eb - tolerance_wh or ea >= reserve_wh + left_s * spend_w / 3600.0):
-        return False
-    return ca <= cb or ca + left_s <= max_contact_s
+    if not (ca <= cb or ca + left_s <= max_contact_s):
+        return NOT
+    if ea >= eb or ea >= reserve_wh + left_s * spend_w / 3600.0:
+        return EXACTLY
+    return WITHIN_TOLERANCE if ea >= eb - tolerance_wh else NOT
 
 
 @numba.njit(cache=True, inline="always")
@@ -439,8 +445,9 @@ def _run(
                 if k > int(store[p, s, K]):  # a call passes arrays: only when needed
                     ok, ta, ea, ca = _slot_at(lit, contact, prm, store, p, s, k)
                 # exact here: with a tolerance two waits could each cover the other
-                if ok and _no_worse(
-                    ta, ea, ca, e_wh, c_s, end_s, reserve_wh, spend_w, max_c_s, 0.0
+                if ok and (
+                    _no_worse(ta, ea, ca, e_wh, c_s, end_s, reserve_wh, spend_w, max_c_s, 0.0)
+                    == EXACTLY
                 ):
                     covered = True
                     break
@@ -499,14 +506,14 @@ def _run(
                     ok, ta, ea, ca = True, store[q, s, T], store[q, s, E], store[q, s, C]
                     if k2 > int(store[q, s, K]):
                         ok, ta, ea, ca = _slot_at(lit, contact, prm, store, q, s, k2)
-                    if ok and _no_worse(
+                    if not ok:
+                        continue
+                    verdict = _no_worse(
                         ta, ea, ca, e2, c2, end_s, reserve_wh, spend_w, max_c_s, tolerance_wh
-                    ):
+                    )
+                    if verdict != NOT:
                         dominated = True
-                        if not _no_worse(
-                            ta, ea, ca, e2, c2, end_s, reserve_wh, spend_w, max_c_s, 0.0
-                        ):
-                            counters[TOLERATED] += 1
+                        counters[TOLERATED] += verdict == WITHIN_TOLERANCE
                         break
                 if dominated:
                     counters[DOMINATED] += 1
@@ -519,33 +526,16 @@ def _run(
                     kb = int(store[q, s, K])
                     if kb > k2:
                         ok, ta, ea, ca = _projected(lit, contact, prm, q, ta, ea, ca, kb)
-                    if ok and _no_worse(
-                        ta,
-                        ea,
-                        ca,
-                        store[q, s, E],
-                        store[q, s, C],
-                        end_s,
-                        reserve_wh,
-                        spend_w,
-                        max_c_s,
-                        tolerance_wh,
-                    ):
+                    if not ok:
+                        continue
+                    eb, cb = store[q, s, E], store[q, s, C]
+                    verdict = _no_worse(
+                        ta, ea, ca, eb, cb, end_s, reserve_wh, spend_w, max_c_s, tolerance_wh
+                    )
+                    if verdict != NOT:
                         la[int(store[q, s, LABEL])] = False
                         counters[DOMINATED] += 1
-                        if ea < store[q, s, E] and not _no_worse(
-                            ta,
-                            ea,
-                            ca,
-                            store[q, s, E],
-                            store[q, s, C],
-                            end_s,
-                            reserve_wh,
-                            spend_w,
-                            max_c_s,
-                            0.0,
-                        ):
-                            counters[TOLERATED] += 1
+                        counters[TOLERATED] += verdict == WITHIN_TOLERANCE
                         n -= 1
                         for f in range(SLOT):  # the last fills the hole
                             store[q, s, f] = store[q, n, f]

@@ -35,7 +35,7 @@ and consistent (the static drive is exact for the static graph, waits only add t
 hour is better than lit), so the first goal label taken is the earliest arrival the kept
 labels allow; labels whose bound passes the period's end are dropped. On a 20 km
 traverse the static drive is a third longer than the straight line, and the search does
-a third of the work it did with the straight line.
+a third of the work it does with the straight line.
 
 Dominance: label a drops label b at the same cell when a, waiting at the cell until the
 start of b's instant, is no later and has no less energy and no longer time since
@@ -93,8 +93,15 @@ import numpy as np
 from ilrs.errors import InputError
 from ilrs.exploration import _route_kernel as kernel
 
-__all__ = ["DEFAULT_TOLERANCE_H", "DEFAULT_TOLERANCE_OF_BATTERY", "Rover", "Route", "RouteGrid"]
-__all__ += ["check_search_options", "plan_route"]
+__all__ = [
+    "DEFAULT_TOLERANCE_H",
+    "DEFAULT_TOLERANCE_OF_BATTERY",
+    "Rover",
+    "Route",
+    "RouteGrid",
+    "check_search_options",
+    "plan_route",
+]
 
 # Charges closer than what the array gives in this time (the rover would make up the
 # difference in sunlight within it), and than this part of the battery, count as equal
