@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 __all__ = ["horizon_png", "lighting_png", "terrain_png"]
 
 DPI = 120
-MAP_PIXELS = 800  # the map is drawn from at most this many rows and columns
+MAP_PIXELS = 800  # maps are drawn from at most about this many rows and columns
 
 
 def _save(figure, path: Path) -> Path:
@@ -25,12 +25,12 @@ def _save(figure, path: Path) -> Path:
 
 
 def terrain_png(dem, site_xy_m: tuple[float, float], site_label: str, path: Path) -> Path:
-    """Hillshaded heights on the polar stereographic grid [km], the pole and the site."""
+    """Hillshaded heights on the polar stereographic grid [km], the pole and the site;
+    ``dem`` already sampled to at most about MAP_PIXELS a side."""
     from matplotlib.colors import LightSource
 
-    every = max(1, int(np.ceil(max(dem.shape) / MAP_PIXELS)))
-    heights = np.asarray(dem.height_m[::every, ::every], dtype=float)
-    pixel_m = dem.pixel_size_m * every
+    heights = np.asarray(dem.height_m, dtype=float)
+    pixel_m = dem.pixel_size_m
     extent = _extent_km(dem)
     shaded = LightSource(azdeg=315, altdeg=20).shade(
         np.nan_to_num(heights, nan=float(np.nanmean(heights))),

@@ -3,8 +3,9 @@
 The plan's steps (:mod:`ilrs.report.steps`: the terrain, the site's lighting and contact,
 the station run, the campaign's build-up) are each computed once and reused from the
 cache while their inputs stay the same; the report folder (``report.html`` with its
-figures embedded, and the data beside it) is written in a staging folder and moved in
-whole, so a failed run leaves the previous report as it was.
+figures embedded, and the data beside it) is written in a staging folder and moved in at
+the end (:func:`ilrs.outfolder.staged_folder`), so a failed run leaves the previous
+report as it was.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ilrs.report.steps import (
     site_step,
     station_step,
     terrain_step,
+    write_json_file,
 )
 
 __all__ = ["PLAN_FILES", "run_plan"]
@@ -100,18 +102,17 @@ def run_plan(
         site_xy_m = polar_xy_from_latlon(lat_deg, lon_deg)
         terrain_png(dem, site_xy_m, label, staging / "terrain.png")
         if folders["maps"] is not None:
-            for product in (*MAP_PRODUCTS, "slope"):
-                shutil.copyfile(folders["maps"] / f"{product}.tif", staging / f"{product}.tif")
-            sampled = [_map_sample(open_dem(staging / f"{p}.tif")) for p in MAP_PRODUCTS]
-            sampled.append(_map_sample(open_dem(staging / "slope.tif")))
-            lighting_png(dem, *sampled, site_xy_m, staging / "lighting.png")
+            for name in (*MAP_PRODUCTS, "slope"):
+                shutil.copyfile(folders["maps"] / f"{name}.tif", staging / f"{name}.tif")
+            layers = [_map_sample(open_dem(staging / f"{p}.tif")) for p in (*MAP_PRODUCTS, "slope")]
+            lighting_png(dem, *layers, site_xy_m, staging / "lighting.png")
         site = _read_json(staging / "site.json")
         station = _read_json(staging / "station_summary.json")
         milestones = _read_json(staging / "campaign_milestones.json")
         findings = _read_json(staging / "campaign_findings.json")
         written = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        data_files = sorted(name for name in PLAN_FILES if (staging / name).exists())
-        data_files = [name for name in data_files if name != "report.html"] + ["plan.json"]
+        written_files = {name for name in PLAN_FILES if (staging / name).exists()}
+        data_files = sorted(written_files - {"report.html"} | {"plan.json"})  # plan.json: after
         page = render_report(
             title=scenario.name,
             meta=[
@@ -138,7 +139,7 @@ def run_plan(
                 (staging / "campaign_gantt.png", "The campaign's missions over the years"),
                 (staging / "campaign_capability.png", "The station's capabilities per year"),
             ],
-            data_files=sorted(set(data_files)),
+            data_files=data_files,
         )
         (staging / "report.html").write_text(page, encoding="utf-8")
         summary = {
@@ -153,9 +154,7 @@ def run_plan(
             "milestones": len(milestones),
             "report": str(Path(out_dir) / "report.html"),
         }
-        with (staging / "plan.json").open("w", encoding="utf-8") as stream:
-            json.dump(summary, stream, indent=1, allow_nan=False)
-            stream.write("\n")
+        write_json_file(summary, staging / "plan.json")
     return summary
 
 

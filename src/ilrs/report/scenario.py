@@ -76,12 +76,16 @@ class PlanScenario(_Strict):
 
 
 class LoadedPlan:
-    """A validated plan, its file, and its inputs' resolved paths."""
+    """A validated plan, its file, and its inputs' resolved paths; once :func:`load_plan`
+    has read them, the station scenario (``station``) and the campaign file's station and
+    campaign (``campaign``)."""
 
     def __init__(self, scenario: PlanScenario, source: ScenarioSource):
         self.scenario = scenario
         self.source = source
         self.folder = source.path.resolve().parent
+        self.station = None
+        self.campaign = None
 
     def path(self, relative: str) -> Path:
         return (self.folder / relative).resolve()
@@ -137,6 +141,6 @@ def load_plan(path: str | Path | None = None) -> LoadedPlan:
     from ilrs.campaign.scenario import load_campaign
     from ilrs.station.scenario import load_scenario
 
-    load_scenario(plan.station_file())
-    load_campaign(plan.campaign_file())
+    plan.station = load_scenario(plan.station_file())
+    plan.campaign = load_campaign(plan.campaign_file())
     return plan

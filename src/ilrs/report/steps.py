@@ -24,7 +24,7 @@ from ilrs.outfolder import staging_folder
 from ilrs.report.scenario import LoadedPlan
 
 __all__ = ["CACHE_FORMAT", "StepCache", "campaign_step", "site_step", "station_step"]
-__all__ += ["maps_step", "terrain_step"]
+__all__ += ["maps_step", "terrain_step", "write_json_file"]
 
 CACHE_FORMAT = 1  # raise when a step's files change meaning
 
@@ -149,7 +149,7 @@ def site_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
         ground_m = ground_height_m(source, lat_deg, lon_deg)
         result = analyze_site(line, lat_deg, lon_deg, times, height_m=ground_m + height_m)
         summary = result.summary() | {"site": label, "height_above_ground_m": height_m}
-        _write_json(summary, folder / "site.json")
+        write_json_file(summary, folder / "site.json")
         kinds = list(SPELLS) + [f"contact:{name}" for name in result.station_margin_deg]
         kinds = [k for k in kinds if result.station_margin_deg or not k.startswith("contact")]
         write_intervals_csv(folder / "spells.csv", {k: result.intervals(k) for k in kinds})
@@ -241,56 +241,51 @@ def site_position(plan: LoadedPlan) -> tuple[float, float, str]:
 
 def station_step(plan: LoadedPlan, cache: StepCache) -> Path:
     """The station run over its scenario's period (``ilrs station simulate``'s files)."""
-    path = plan.station_file()
+    path, scenario = plan.station_file(), plan.station
 
     def compute(folder: Path) -> None:
         from ilrs.station.exposure import site_exposure
         from ilrs.station.outputs import write_run
-        from ilrs.station.scenario import load_scenario
         from ilrs.station.simulation import prepare, simulate
 
-        scenario = load_scenario(path)
         run = simulate(prepare(scenario, site_exposure(scenario)))
         write_run(run, folder, scenario_name=scenario.name, scenario_file=str(path))
 
-    return cache.run("station", _scenario_inputs(path), compute)
+    return cache.run("station", _scenario_inputs(path, scenario), compute)
 
 
 def campaign_step(plan: LoadedPlan, cache: StepCache) -> Path:
     """The campaign's build-up (``ilrs campaign timeline``'s files)."""
-    path = plan.campaign_file()
+    path, (station, campaign) = plan.campaign_file(), plan.campaign
 
     def compute(folder: Path) -> None:
         from ilrs.campaign.buildup import build_up, campaign_exposure
         from ilrs.campaign.charts import draw_capabilities, draw_gantt
         from ilrs.campaign.checks import build_up_findings, plan_findings
-        from ilrs.campaign.scenario import load_campaign
         from ilrs.environment.export import write_table_csv
 
-        station, campaign = load_campaign(path)
         buildup = build_up(station, campaign, campaign_exposure(station, campaign))
         findings = plan_findings(station, campaign) + build_up_findings(buildup, campaign)
         write_table_csv(folder / "timeline.csv", buildup.timeline_columns())
         draw_gantt(campaign, buildup, folder / "gantt.png")
         draw_capabilities(campaign, buildup, folder / "capability.png")
-        _write_json(buildup.milestones, folder / "milestones.json")
-        _write_json([finding.as_dict() for finding in findings], folder / "findings.json")
+        write_json_file(buildup.milestones, folder / "milestones.json")
+        write_json_file([finding.as_dict() for finding in findings], folder / "findings.json")
         place = {
             "lat_deg": buildup.run.inputs.exposure.lat_deg,
             "lon_deg": buildup.run.inputs.exposure.lon_deg,
             "horizon": buildup.run.inputs.exposure.horizon_source,
         }
-        _write_json({"name": campaign.name, "file": str(path)} | place, folder / "campaign.json")
+        write_json_file(
+            {"name": campaign.name, "file": str(path)} | place, folder / "campaign.json"
+        )
 
-    return cache.run("campaign", _scenario_inputs(path), compute)
+    return cache.run("campaign", _scenario_inputs(path, station), compute)
 
 
-def _scenario_inputs(path: Path) -> dict:
-    """A station or campaign file as a cache input: its text and the files it names (the
-    terrain or horizon profile its site reads)."""
-    from ilrs.station.scenario import load_scenario
-
-    scenario = load_scenario(path)  # a campaign file holds its station scenario too
+def _scenario_inputs(path: Path, scenario) -> dict:
+    """A station or campaign file as a cache input: its text and the files its station
+    scenario names (the terrain or horizon profile its site reads)."""
     named = [scenario.site.horizon_csv, scenario.site.terrain]
     referenced = [scenario.path(name) for name in named if name not in (None, "synthetic")]
     return {
@@ -299,7 +294,8 @@ def _scenario_inputs(path: Path) -> dict:
     }
 
 
-def _write_json(value, path: Path) -> None:
+def write_json_file(value, path: Path) -> None:
+    """``value`` as indented JSON (NaN refused)."""
     with path.open("w", encoding="utf-8") as stream:
         json.dump(value, stream, indent=1, allow_nan=False)
         stream.write("\n")
