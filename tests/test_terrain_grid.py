@@ -11,6 +11,7 @@ from ilrs.terrain import (
     SOUTH_POLAR_STEREOGRAPHIC,
     Dem,
     Window,
+    extent_km,
     grid_bearing_deg,
     latlon_from_polar_xy,
     moon_fixed_m,
@@ -139,3 +140,14 @@ def test_geotiff_in_another_projection_is_refused(tmp_path):
         dataset.write(np.zeros((1, 4, 4), dtype="float32"))
     with pytest.raises(DataFileError, match="is not the lunar south polar stereographic"):
         GeoTiffSource(path)
+
+
+def test_extent_km_is_the_grid_outer_edges():
+    # 5 columns and 10 rows of 20 m from (-1000 m, 2000 m): edges at x -1.0..-0.9 km,
+    # y 1.8..2.0 km
+    assert extent_km(Affine(20.0, 0.0, -1000.0, 0.0, -20.0, 2000.0), (10, 5)) == [
+        -1.0,
+        -0.9,
+        1.8,
+        2.0,
+    ]

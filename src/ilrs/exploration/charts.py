@@ -12,20 +12,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ilrs.exploration.thermal import ICE_STABILITY_K  # noqa: E402
+from ilrs.terrain import extent_km  # noqa: E402
 
 __all__ = ["diurnal_png", "hops_png", "targets_png", "thermal_png", "traverse_png"]
 
 DPI = 130
-
-
-def _extent_km(transform, shape) -> list[float]:
-    left, top = transform.c / 1000.0, transform.f / 1000.0
-    return [
-        left,
-        left + shape[1] * transform.a / 1000.0,
-        top + shape[0] * transform.e / 1000.0,
-        top,
-    ]
 
 
 def _save(fig, path: Path) -> Path:
@@ -37,7 +28,7 @@ def _save(fig, path: Path) -> Path:
 
 def thermal_png(thermal, path: Path, *, title: str, marker=None) -> Path:
     """Maximum and mean surface temperature with the 110 K contour, and the ice depth."""
-    extent = _extent_km(thermal.transform, thermal.max_k.shape)
+    extent = extent_km(thermal.transform, thermal.max_k.shape)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
     panels = (
         (thermal.max_k, "maximum surface temperature [K]", "inferno"),
@@ -79,7 +70,7 @@ def diurnal_png(local_time_h, surface_k, path: Path, *, title: str) -> Path:
 
 
 def targets_png(layers, labels, targets, path: Path, *, landing=None) -> Path:
-    extent = _extent_km(layers.transform, labels.shape)
+    extent = extent_km(layers.transform, labels.shape)
     fig, ax = plt.subplots(figsize=(8, 7))
     ax.imshow(layers.max_k, extent=extent, cmap="gray", interpolation="nearest")
     shown = np.ma.masked_equal(labels, 0)
@@ -104,7 +95,7 @@ def traverse_png(dem, traverse, path: Path) -> Path:
     region = traverse.region
     heights = dem.height_m[region.rows, region.cols]
     transform = dem.transform @ dem.transform.translation(region.col_off, region.row_off)
-    extent = _extent_km(transform, heights.shape)
+    extent = extent_km(transform, heights.shape)
     fig, (ax_map, ax_time) = plt.subplots(1, 2, figsize=(15, 6))
     image = ax_map.imshow(heights, extent=extent, cmap="terrain", interpolation="nearest")
     fig.colorbar(image, ax=ax_map, shrink=0.8, label="height [m]")

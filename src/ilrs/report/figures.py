@@ -11,6 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ilrs.terrain import extent_km  # noqa: E402
+
 __all__ = ["horizon_png", "lighting_png", "terrain_png"]
 
 DPI = 120
@@ -31,7 +33,7 @@ def terrain_png(dem, site_xy_m: tuple[float, float], site_label: str, path: Path
 
     heights = np.asarray(dem.height_m, dtype=float)
     pixel_m = dem.pixel_size_m
-    extent = _extent_km(dem)
+    extent = extent_km(dem.transform, dem.shape)
     shaded = LightSource(azdeg=315, altdeg=20).shade(
         np.nan_to_num(heights, nan=float(np.nanmean(heights))),
         cmap=plt.get_cmap("gist_earth"),
@@ -67,22 +69,12 @@ def terrain_png(dem, site_xy_m: tuple[float, float], site_label: str, path: Path
     return _save(figure, path)
 
 
-def _extent_km(dem) -> list[float]:
-    left, top = dem.transform.c / 1000.0, dem.transform.f / 1000.0
-    return [
-        left,
-        left + dem.shape[1] * dem.transform.a / 1000.0,
-        top + dem.shape[0] * dem.transform.e / 1000.0,
-        top,
-    ]
-
-
 def lighting_png(terrain, sunlit, earth, psr, slope, site_xy_m, path: Path) -> Path:
     """The whole terrain over the period: the sunlit fraction, the Earth's visibility, the
     permanently shadowed regions over the hillshade, and the slopes."""
     from matplotlib.colors import LightSource
 
-    extent = _extent_km(terrain)
+    extent = extent_km(terrain.transform, terrain.shape)
     figure, grid = plt.subplots(2, 2, figsize=(13, 11.5))
     panels = [grid[0, 0], grid[0, 1], grid[1, 0], grid[1, 1]]
     layers = [

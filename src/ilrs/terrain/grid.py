@@ -55,6 +55,18 @@ def pixel_of_latlon(transform, lat_deg, lon_deg) -> tuple[np.ndarray, np.ndarray
     return (transform.f - y_m) / -transform.e, (x_m - transform.c) / transform.a
 
 
+def extent_km(transform, shape) -> list[float]:
+    """A north-up grid's outer edges [km] as matplotlib's ``imshow`` takes them:
+    [left, right, bottom, top]."""
+    left_km, top_km = transform.c / 1000.0, transform.f / 1000.0
+    return [
+        left_km,
+        left_km + shape[1] * transform.a / 1000.0,
+        top_km + shape[0] * transform.e / 1000.0,
+        top_km,
+    ]
+
+
 def latlon_from_polar_xy(x_m, y_m) -> tuple[np.ndarray, np.ndarray]:
     """Latitude and east longitude [deg, longitude in 0..360) of south polar x, y [m]."""
     x_m = np.asarray(x_m, dtype=float)
