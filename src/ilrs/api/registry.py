@@ -13,7 +13,17 @@ import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    Header,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+)
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, or_, select
@@ -27,7 +37,7 @@ from ilrs.cooperation.models import AuditEntry
 from ilrs.cooperation.tokens import allows, token_for
 from ilrs.errors import InputError, UnknownNameError, VersionConflictError
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "install_error_handlers", "registry_router"]
 
 TABLE_NAMES = tuple(records.TABLES)
 MAX_PAGE = 500
@@ -67,13 +77,42 @@ def _version_from(if_match: str | None) -> int:
 def create_app(url: str | None = None) -> FastAPI:
     """The application on the registry at ``url`` (default: ``$ILRS_REGISTRY_URL`` or the
     SQLite file in the user's data folder)."""
-    sessions = open_registry(url)
     app = FastAPI(
         title="ILRS Planner cooperation registry",
         version=__version__,
         description="Countries, organisations, researchers, agreements and contributions of "
         "the International Lunar Research Station, against the 50 / 500 / 5,000 goal.",
     )
+    install_error_handlers(app)
+    app.include_router(registry_router(open_registry(url)))
+    return app
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """The project's errors as HTTP answers with their message as ``detail``."""
+
+    @app.exception_handler(InputError)
+    def _input(_request: Request, error: InputError):
+        return JSONResponse({"detail": str(error)}, status_code=422)
+
+    @app.exception_handler(UnknownNameError)
+    def _unknown(_request: Request, error: UnknownNameError):
+        return JSONResponse({"detail": str(error)}, status_code=404)
+
+    @app.exception_handler(VersionConflictError)
+    def _conflict(_request: Request, error: VersionConflictError):
+        return JSONResponse({"detail": str(error)}, status_code=412)
+
+
+def registry_router(
+    sessions, session_tokens: dict[str, tuple[str, str]] | None = None
+) -> APIRouter:
+    """The registry's routes on ``sessions`` (an SQLAlchemy session maker).
+
+    ``session_tokens`` maps secrets that live only in this process (``ilrs serve``'s own
+    browser session) to a (name, role); other secrets are looked up in the registry."""
+    session_tokens = session_tokens or {}
+    router = APIRouter()
 
     def session_dependency():
         with sessions() as session:
@@ -88,30 +127,23 @@ def create_app(url: str | None = None) -> FastAPI:
         ) -> str:
             if not authorization or not authorization.lower().startswith("bearer "):
                 raise HTTPException(401, "a token is required: Authorization: Bearer <token>")
-            token = token_for(session, authorization.split(" ", 1)[1].strip())
-            if token is None:
-                raise HTTPException(401, "the token is not known or was revoked")
-            if not allows(token.role, needed):
-                raise HTTPException(403, f"a {token.role} token cannot do this ({needed} needed)")
-            return token.name
+            secret = authorization.split(" ", 1)[1].strip()
+            if secret in session_tokens:
+                name, token_role = session_tokens[secret]
+            else:
+                token = token_for(session, secret)
+                if token is None:
+                    raise HTTPException(401, "the token is not known or was revoked")
+                name, token_role = token.name, token.role
+            if not allows(token_role, needed):
+                raise HTTPException(403, f"a {token_role} token cannot do this ({needed} needed)")
+            return name
 
         return check
 
     Viewer = Annotated[str, Depends(role("viewer"))]
     Editor = Annotated[str, Depends(role("editor"))]
     Admin = Annotated[str, Depends(role("admin"))]
-
-    @app.exception_handler(InputError)
-    def _input(_request: Request, error: InputError):
-        return JSONResponse({"detail": str(error)}, status_code=422)
-
-    @app.exception_handler(UnknownNameError)
-    def _unknown(_request: Request, error: UnknownNameError):
-        return JSONResponse({"detail": str(error)}, status_code=404)
-
-    @app.exception_handler(VersionConflictError)
-    def _conflict(_request: Request, error: VersionConflictError):
-        return JSONResponse({"detail": str(error)}, status_code=412)
 
     def _table(table: str) -> str:
         if table not in TABLE_NAMES:
@@ -122,12 +154,12 @@ def create_app(url: str | None = None) -> FastAPI:
 
     responses = {401: {"model": Problem}, 403: {"model": Problem}, 404: {"model": Problem}}
 
-    @app.get("/api/progress", responses=responses)
+    @router.get("/api/progress", responses=responses)
     def get_progress(session: SessionDep, _actor: Viewer) -> dict:
         """Foreign countries, institutions and researchers against 50 / 500 / 5,000."""
         return progress(session)
 
-    @app.get("/api/participation", responses=responses)
+    @router.get("/api/participation", responses=responses)
     def get_participation(session: SessionDep, _actor: Viewer) -> list[dict]:
         """Countries taking part: directly or by extension, since when, on what evidence."""
         return [
@@ -140,7 +172,7 @@ def create_app(url: str | None = None) -> FastAPI:
             for p in participation(session).values()
         ]
 
-    @app.get("/api/{table}", response_model=Page, responses=responses)
+    @router.get("/api/{table}", response_model=Page, responses=responses)
     def list_records(
         table: str,
         session: SessionDep,
@@ -171,7 +203,9 @@ def create_app(url: str | None = None) -> FastAPI:
             items=[records.to_dict(r) for r in rows], total=total, limit=limit, offset=offset
         )
 
-    @app.get("/api/{table}/{record_id}", responses={**responses, 304: {"description": "unchanged"}})
+    @router.get(
+        "/api/{table}/{record_id}", responses={**responses, 304: {"description": "unchanged"}}
+    )
     def get_record(
         table: str,
         record_id: RecordId,
@@ -187,7 +221,7 @@ def create_app(url: str | None = None) -> FastAPI:
         response.headers["ETag"] = _etag(record)
         return records.to_dict(record)
 
-    @app.get("/api/{table}/{record_id}/history", responses=responses)
+    @router.get("/api/{table}/{record_id}/history", responses=responses)
     def get_history(
         table: str, record_id: RecordId, session: SessionDep, _actor: Viewer
     ) -> list[dict]:
@@ -209,7 +243,7 @@ def create_app(url: str | None = None) -> FastAPI:
             for e in entries
         ]
 
-    @app.post("/api/{table}", status_code=201, responses={**responses, 422: {"model": Problem}})
+    @router.post("/api/{table}", status_code=201, responses={**responses, 422: {"model": Problem}})
     def post_record(
         table: str, body: RecordIn, session: SessionDep, actor: Editor, response: Response
     ) -> dict:
@@ -220,7 +254,7 @@ def create_app(url: str | None = None) -> FastAPI:
         response.headers["Location"] = f"/api/{table}/{record.id}"
         return records.to_dict(record)
 
-    @app.patch(
+    @router.patch(
         "/api/{table}/{record_id}",
         responses={**responses, 412: {"model": Problem}, 428: {"model": Problem}},
     )
@@ -247,7 +281,7 @@ def create_app(url: str | None = None) -> FastAPI:
         response.headers["ETag"] = _etag(record)
         return records.to_dict(record)
 
-    @app.delete(
+    @router.delete(
         "/api/{table}/{record_id}",
         responses={**responses, 412: {"model": Problem}, 428: {"model": Problem}},
     )
@@ -266,14 +300,14 @@ def create_app(url: str | None = None) -> FastAPI:
         session.commit()  # the session's context rolls back on any error
         return records.to_dict(record)
 
-    @app.post("/api/{table}/{record_id}/restore", responses=responses)
+    @router.post("/api/{table}/{record_id}/restore", responses=responses)
     def restore_record(table: str, record_id: RecordId, session: SessionDep, actor: Admin) -> dict:
         """Bring back a deleted record."""
         record = records.restore(session, _table(table), record_id, actor=actor)
         session.commit()  # the session's context rolls back on any error
         return records.to_dict(record)
 
-    @app.post("/api/{table}/import", responses={**responses, 422: {"model": Problem}})
+    @router.post("/api/{table}/import", responses={**responses, 422: {"model": Problem}})
     async def import_records(
         table: str,
         request: Request,
@@ -295,4 +329,4 @@ def create_app(url: str | None = None) -> FastAPI:
             session.commit()  # the session's context rolls back on any error
         return {"imported": count}
 
-    return app
+    return router
