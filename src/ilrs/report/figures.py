@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ilrs.report.layers import MAP_LAYERS, hillshade  # noqa: E402
 from ilrs.terrain import extent_km  # noqa: E402
 
 __all__ = ["horizon_png", "lighting_png", "terrain_png"]
@@ -72,29 +73,24 @@ def terrain_png(dem, site_xy_m: tuple[float, float], site_label: str, path: Path
 def lighting_png(terrain, sunlit, earth, psr, slope, site_xy_m, path: Path) -> Path:
     """The whole terrain over the period: the sunlit fraction, the Earth's visibility, the
     permanently shadowed regions over the hillshade, and the slopes."""
-    from matplotlib.colors import LightSource
-
     extent = extent_km(terrain.transform, terrain.shape)
     figure, grid = plt.subplots(2, 2, figsize=(13, 11.5))
     panels = [grid[0, 0], grid[0, 1], grid[1, 0], grid[1, 1]]
-    layers = [
-        (sunlit.height_m, "inferno", 1, "sunlit fraction (visible share of the Sun's disk)"),
-        (earth.height_m, "Blues_r", 1, "Earth's centre visible, fraction of the time"),
-    ]
-    for axes, (values, cmap, top, title) in zip(panels[:2], layers, strict=True):
-        image = axes.imshow(values, extent=extent, cmap=cmap, vmin=0, vmax=top)
-        figure.colorbar(image, ax=axes, shrink=0.75)
-        axes.set_title(title, fontsize=10)
-    image = panels[3].imshow(slope.height_m, extent=extent, cmap="YlOrBr", vmin=0, vmax=30)
-    figure.colorbar(image, ax=panels[3], shrink=0.75, extend="max")
-    panels[3].set_title("slope [deg] on the sphere", fontsize=10)
-    heights = np.nan_to_num(terrain.height_m, nan=float(np.nanmean(terrain.height_m)))
-    shade = LightSource(azdeg=315, altdeg=20).hillshade(
-        heights, vert_exag=1.0, dx=terrain.pixel_size_m, dy=terrain.pixel_size_m
-    )
-    panels[2].imshow(shade, extent=extent, cmap="gray")
+    for axes, values, name in [
+        (panels[0], sunlit, "illumination"),
+        (panels[1], earth, "earth"),
+        (panels[3], slope, "slope"),
+    ]:
+        layer = MAP_LAYERS[name]
+        image = axes.imshow(
+            values.height_m, extent=extent, cmap=layer.cmap, vmin=layer.vmin, vmax=layer.vmax
+        )
+        figure.colorbar(image, ax=axes, shrink=0.75, extend="max" if name == "slope" else None)
+        axes.set_title(f"{layer.title} [{layer.units}]", fontsize=10)
+    panels[2].imshow(hillshade(terrain), extent=extent, cmap="gray")
     shadowed = np.where(psr.height_m == 1, 1.0, np.nan)
-    panels[2].imshow(shadowed, extent=extent, cmap="cool", vmin=0, vmax=1, alpha=0.8)
+    psr_cmap = MAP_LAYERS["psr"].cmap
+    panels[2].imshow(shadowed, extent=extent, cmap=psr_cmap, vmin=0, vmax=1, alpha=0.8)
     area_km2 = float(np.sum(psr.height_m == 1)) * (psr.pixel_size_m / 1000.0) ** 2
     panels[2].set_title(f"permanently shadowed over the period: {area_km2:,.1f} km²", fontsize=10)
     for axes in panels:

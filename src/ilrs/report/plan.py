@@ -63,10 +63,10 @@ def run_plan(
     progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Compute (or reuse) every step and write the report folder; returns ``plan.json``."""
-    from ilrs.report.figures import lighting_png, terrain_png
+    from ilrs.report.figures import MAP_PIXELS, lighting_png, terrain_png
     from ilrs.report.html import render_report
     from ilrs.terrain import polar_xy_from_latlon
-    from ilrs.terrain.sources import open_dem
+    from ilrs.terrain.sources import open_dem, read_overview
 
     _check_out_dir(Path(out_dir))
     cache = StepCache(cache_dir, progress)
@@ -87,7 +87,7 @@ def run_plan(
         for name, step, source in _COPIED:
             shutil.copyfile(folders[step] / source, staging / name)
         source = open_dem(dem_path)
-        dem = _map_sample(source)
+        dem = read_overview(source, MAP_PIXELS)
         if synthetic is not None:
             shutil.copyfile(dem_path, staging / "terrain.tif")
             terrain_text = (
@@ -104,7 +104,10 @@ def run_plan(
         if folders["maps"] is not None:
             for name in (*MAP_PRODUCTS, "slope"):
                 shutil.copyfile(folders["maps"] / f"{name}.tif", staging / f"{name}.tif")
-            layers = [_map_sample(open_dem(staging / f"{p}.tif")) for p in (*MAP_PRODUCTS, "slope")]
+            layers = [
+                read_overview(open_dem(staging / f"{p}.tif"), MAP_PIXELS)
+                for p in (*MAP_PRODUCTS, "slope")
+            ]
             lighting_png(dem, *layers, site_xy_m, staging / "lighting.png")
         site = _read_json(staging / "site.json")
         station = _read_json(staging / "station_summary.json")
@@ -165,30 +168,6 @@ def _place(what: str, path: Path, site: dict) -> str:
         f"{what} ({path.name}) places the station at {site['lat_deg']:.4f}°, "
         f"{site['lon_deg']:.4f}° on its own terrain: {site['horizon']}."
     )
-
-
-def _map_sample(source):
-    """The DEM at every n-th pixel, so that the map holds at most about MAP_PIXELS rows
-    (read in blocks of rows: a polar DEM of many gigabytes is never read whole)."""
-    import numpy as np
-    from affine import Affine
-
-    from ilrs.report.figures import MAP_PIXELS
-    from ilrs.terrain import Dem, Window
-
-    rows, cols = source.shape
-    every = max(1, int(np.ceil(max(rows, cols) / MAP_PIXELS)))
-    if every == 1:
-        return source.read()
-    # Blocks of whole rows of about 32 M cells, a multiple of the stride high.
-    block = max(every, (32_000_000 // cols) // every * every)
-    parts = []
-    for top in range(0, rows, block):
-        window = Window(top, 0, min(block, rows - top), cols)
-        parts.append(source.read(window).height_m[::every, ::every])
-    sampled = np.concatenate(parts)
-    transform = source.transform @ Affine.scale(every)
-    return Dem(sampled, transform, source.crs, dict(source.metadata))
 
 
 def _check_site_on(dem_path: Path, plan: LoadedPlan) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ilrs.errors import DataFileError, InputError
 
-__all__ = ["open_dem", "read_around"]
+__all__ = ["open_dem", "read_around", "read_overview"]
 
 
 def open_dem(path: str | Path):
@@ -62,3 +62,27 @@ def read_around(source, points: list[tuple[str, float, float]], margin_m: float)
     bottom = min(int(np.ceil(max(rows))) + reach + 1, n_rows)
     right = min(int(np.ceil(max(cols))) + reach + 1, n_cols)
     return source.read(Window(top, left, bottom - top, right - left))
+
+
+def read_overview(source, max_pixels: int):
+    """The DEM at every n-th pixel, at most about ``max_pixels`` rows and columns, read in
+    blocks of rows: a polar DEM of many gigabytes is never read whole. Returns a ``Dem``
+    whose transform has the coarser pixels."""
+    import numpy as np
+    from affine import Affine
+
+    from ilrs.terrain.grid import Dem, Window
+
+    rows, cols = source.shape
+    every = max(1, int(np.ceil(max(rows, cols) / max_pixels)))
+    if every == 1:
+        return source.read()
+    # Blocks of whole rows of about 32 M cells, a multiple of the stride high.
+    block = max(every, (32_000_000 // cols) // every * every)
+    parts = []
+    for top in range(0, rows, block):
+        window = Window(top, 0, min(block, rows - top), cols)
+        parts.append(source.read(window).height_m[::every, ::every])
+    sampled = np.concatenate(parts)
+    transform = source.transform @ Affine.scale(every)
+    return Dem(sampled, transform, source.crs, dict(source.metadata))

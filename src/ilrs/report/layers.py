@@ -1,0 +1,100 @@
+"""The plan's map layers (the rasters of ``ilrs plan``) and how they are coloured, shared by
+the report's figures and the web application's map so that both read the same."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["MAP_LAYERS", "MapLayer", "hillshade", "layer_rgba", "legend_colors"]
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    name: str
+    file: str  # in the plan's folder
+    title: str
+    units: str
+    cmap: str
+    vmin: float | None  # None: the layer's own range
+    vmax: float | None
+
+
+MAP_LAYERS = {
+    layer.name: layer
+    for layer in (
+        MapLayer("terrain", "terrain.tif", "height, hillshaded", "m", "gist_earth", None, None),
+        MapLayer(
+            "illumination",
+            "illumination.tif",
+            "sunlit fraction (visible share of the Sun's disk)",
+            "0-1",
+            "inferno",
+            0.0,
+            1.0,
+        ),
+        MapLayer(
+            "earth",
+            "earth.tif",
+            "Earth's centre visible, share of the time",
+            "0-1",
+            "Blues_r",
+            0.0,
+            1.0,
+        ),
+        MapLayer("psr", "psr.tif", "permanently shadowed over the period", "yes/no", "cool", 0.0, 1.0),
+        MapLayer("slope", "slope.tif", "slope on the sphere", "deg", "YlOrBr", 0.0, 30.0),
+    )
+}
+
+
+def hillshade(dem) -> np.ndarray:
+    """Shade in 0..1 lit from the north-west at 20° (gaps filled with the mean height)."""
+    from matplotlib.colors import LightSource
+
+    heights = np.asarray(dem.height_m, dtype=float)
+    heights = np.nan_to_num(heights, nan=float(np.nanmean(heights)))
+    pixel_m = dem.pixel_size_m
+    return LightSource(azdeg=315, altdeg=20).hillshade(
+        heights, vert_exag=1.0, dx=pixel_m, dy=pixel_m
+    )
+
+
+def layer_rgba(layer: MapLayer, dem) -> np.ndarray:
+    """The layer as an RGBA image (uint8, rows × cols × 4): the terrain hillshaded in its
+    colours, the PSR opaque where shadowed and clear elsewhere, the others in their colour
+    map with gaps clear."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LightSource
+
+    values = np.asarray(dem.height_m, dtype=float)
+    cmap = plt.get_cmap(layer.cmap)
+    if layer.name == "terrain":
+        filled = np.nan_to_num(values, nan=float(np.nanmean(values)))
+        rgba = np.ones(values.shape + (4,))
+        rgba[..., :3] = LightSource(azdeg=315, altdeg=20).shade(
+            filled,
+            cmap=cmap,
+            vert_exag=1.0,
+            dx=dem.pixel_size_m,
+            dy=dem.pixel_size_m,
+            blend_mode="soft",
+        )[..., :3]
+    else:
+        vmin = np.nanmin(values) if layer.vmin is None else layer.vmin
+        vmax = np.nanmax(values) if layer.vmax is None else layer.vmax
+        rgba = cmap(plt.Normalize(vmin, vmax)(values))
+        if layer.name == "psr":
+            rgba[..., 3] = np.where(values == 1, 0.85, 0.0)
+    rgba[~np.isfinite(values), 3] = 0.0
+    return np.round(rgba * 255).astype(np.uint8)
+
+
+def legend_colors(layer: MapLayer, count: int = 11) -> list[str]:
+    """The colour map at ``count`` even steps, as CSS colours (for a legend's gradient)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    cmap = plt.get_cmap(layer.cmap)
+    return [to_hex(cmap(i / (count - 1))) for i in range(count)]
