@@ -154,6 +154,23 @@ def registry_router(
 
     responses = {401: {"model": Problem}, 403: {"model": Problem}, 404: {"model": Problem}}
 
+    @router.get("/api/tables")
+    def get_tables() -> dict[str, list[dict]]:
+        """The tables and their fields: kind (text, texts, choice, country, date, bool,
+        number, url, org, orgs), whether required, the choices (for forms)."""
+        return {
+            name: [
+                {
+                    "name": f.name,
+                    "kind": f.kind,
+                    "required": f.required,
+                    "choices": list(f.choices),
+                }
+                for f in fields
+            ]
+            for name, (_, fields) in records.TABLES.items()
+        }
+
     @router.get("/api/progress", responses=responses)
     def get_progress(session: SessionDep, _actor: Viewer) -> dict:
         """Foreign countries, institutions and researchers against 50 / 500 / 5,000."""

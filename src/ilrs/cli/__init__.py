@@ -18,6 +18,7 @@ from ilrs.cli import explore as _explore
 from ilrs.cli import maps as _maps
 from ilrs.cli import plan as _plan
 from ilrs.cli import registry as _registry
+from ilrs.cli import serve as _serve
 from ilrs.cli import site as _site
 from ilrs.cli import sky as _sky
 from ilrs.cli import station as _station
@@ -61,6 +62,7 @@ _station.register(app)
 _campaign.register(app)
 _explore.register(app)
 _registry.register(app)
+_serve.register(app)
 
 EXIT_INPUT_ERROR = 1
 

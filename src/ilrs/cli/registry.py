@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(registry_app, name="registry")
 
 
-def _sessions(db: str | None):
+def registry_sessions(db: str | None):
     from sqlalchemy.exc import SQLAlchemyError
 
     from ilrs.cooperation.database import open_registry
@@ -54,7 +54,7 @@ def progress_command(db: DbOption = None) -> None:
     """Foreign countries, institutions and researchers against 50 / 500 / 5,000 (JSON)."""
     from ilrs.cooperation.answers import progress
 
-    with _sessions(db)() as session:
+    with registry_sessions(db)() as session:
         write_json(progress(session))
 
 
@@ -70,7 +70,7 @@ def list_command(
     from ilrs.cooperation.answers import participation
     from ilrs.cooperation.models import Agreement, Organisation
 
-    with _sessions(db)() as session:
+    with registry_sessions(db)() as session:
         if kind is Kind.countries:
             found = participation(session).values()
             columns = {
@@ -139,7 +139,7 @@ def add_command(
     """Add a record; its fields are checked before anything is stored."""
     from ilrs.cooperation.records import create
 
-    with _sessions(db).begin() as session:
+    with registry_sessions(db).begin() as session:
         _print_record(create(session, table, _values(fields), actor=actor))
 
 
@@ -157,7 +157,7 @@ def update_command(
     """Change fields of a record (if it is still at --version)."""
     from ilrs.cooperation.records import update
 
-    with _sessions(db).begin() as session:
+    with registry_sessions(db).begin() as session:
         record = update(
             session, table, record_id, _values(fields), actor=actor, expected_version=version
         )
@@ -175,7 +175,7 @@ def delete_command(
     """Mark a record deleted (restore brings it back)."""
     from ilrs.cooperation.records import delete
 
-    with _sessions(db).begin() as session:
+    with registry_sessions(db).begin() as session:
         _print_record(delete(session, table, record_id, actor=actor, expected_version=version))
 
 
@@ -189,7 +189,7 @@ def restore_command(
     """Bring back a deleted record."""
     from ilrs.cooperation.records import restore
 
-    with _sessions(db).begin() as session:
+    with registry_sessions(db).begin() as session:
         _print_record(restore(session, table, record_id, actor=actor))
 
 
@@ -205,7 +205,7 @@ def show_command(
     from ilrs.cooperation.models import AuditEntry
     from ilrs.cooperation.records import get, to_dict
 
-    with _sessions(db)() as session:
+    with registry_sessions(db)() as session:
         record = get(session, table, record_id, deleted=True)
         history = session.scalars(
             select(AuditEntry)
@@ -230,7 +230,7 @@ def import_command(
     """Import a file: every row checked first; all stored in one transaction, or none."""
     from ilrs.cooperation.records import import_rows
 
-    with _sessions(db).begin() as session:
+    with registry_sessions(db).begin() as session:
         count = import_rows(session, table, path, actor=actor)
     print(f"imported {count} {table}")
 
@@ -244,7 +244,7 @@ def export_command(
     """The table's records (not deleted) as CSV or JSON."""
     from ilrs.cooperation.records import TABLES, export_rows
 
-    with _sessions(db)() as session:
+    with registry_sessions(db)() as session:
         rows = export_rows(session, table)
     names = ["id", "version"] + [field.name for field in TABLES[table][1]]
     flat = [
@@ -273,7 +273,7 @@ def token_add_command(
     """Make a token; its secret is printed once and never stored."""
     from ilrs.cooperation.tokens import issue_token
 
-    with _sessions(db).begin() as session:
+    with registry_sessions(db).begin() as session:
         secret = issue_token(session, name, role)
     print(secret)
 
@@ -285,7 +285,7 @@ def token_revoke_command(
     """Revoke a token: it opens nothing from now on."""
     from ilrs.cooperation.tokens import revoke_token
 
-    with _sessions(db).begin() as session:
+    with registry_sessions(db).begin() as session:
         revoke_token(session, name)
     print(f"revoked {name}")
 

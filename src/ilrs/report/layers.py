@@ -43,7 +43,9 @@ MAP_LAYERS = {
             0.0,
             1.0,
         ),
-        MapLayer("psr", "psr.tif", "permanently shadowed over the period", "yes/no", "cool", 0.0, 1.0),
+        MapLayer(
+            "psr", "psr.tif", "permanently shadowed over the period", "yes/no", "cool", 0.0, 1.0
+        ),
         MapLayer("slope", "slope.tif", "slope on the sphere", "deg", "YlOrBr", 0.0, 30.0),
     )
 }

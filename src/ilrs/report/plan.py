@@ -40,6 +40,7 @@ _COPIED = [
     ("site_spells.csv", "site", "spells.csv"),
     ("site_horizon.csv", "site", "horizon.csv"),
     ("site_horizon.png", "site", "horizon.png"),
+    ("site_tracks.csv", "site", "tracks.csv"),
     ("station_summary.json", "station", "summary.json"),
     ("station_series.csv", "station", "series.csv"),
     ("station_contacts.csv", "station", "contacts.csv"),

@@ -80,10 +80,10 @@ class LoadedPlan:
     has read them, the station scenario (``station``) and the campaign file's station and
     campaign (``campaign``)."""
 
-    def __init__(self, scenario: PlanScenario, source: ScenarioSource):
+    def __init__(self, scenario: PlanScenario, source: ScenarioSource, folder: Path | None = None):
         self.scenario = scenario
         self.source = source
-        self.folder = source.path.resolve().parent
+        self.folder = Path(folder).resolve() if folder is not None else source.path.resolve().parent
         self.station = None
         self.campaign = None
 
@@ -109,12 +109,13 @@ def reference_plan_path() -> Path:
     return Path(data_path("plan_reference.yaml"))
 
 
-def load_plan(path: str | Path | None = None) -> LoadedPlan:
+def load_plan(path: str | Path | None = None, *, folder: Path | None = None) -> LoadedPlan:
     """Read and check a plan file (the embedded reference when None): fields, the site's
-    name, the period, the files it names. Every problem with its line."""
+    name, the period, the files it names. Every problem with its line. The files it names
+    are taken from ``folder`` (default: the plan file's own)."""
     source = read_scenario_yaml(reference_plan_path() if path is None else path, "plan")
     scenario = source.validate(PlanScenario, source.data)
-    plan = LoadedPlan(scenario, source)
+    plan = LoadedPlan(scenario, source, folder)
     problems = []
     if scenario.site.name is not None:
         from ilrs.data import named_sites

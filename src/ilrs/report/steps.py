@@ -132,41 +132,68 @@ def site_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
     }
 
     def compute(folder: Path) -> None:
-        from ilrs.environment import HorizonLine, analyze_site
-        from ilrs.environment.export import write_intervals_csv, write_table_csv
-        from ilrs.environment.profile import ground_height_m
-        from ilrs.environment.site import SPELLS
-        from ilrs.report.figures import horizon_png
         from ilrs.sky import utc_range
-        from ilrs.terrain.sources import open_dem
 
         lat_deg, lon_deg, label = site_position(plan)
         lighting = scenario.lighting
         times = utc_range(lighting.start, lighting.end, lighting.step)
-        source = open_dem(dem_path)
-        height_m = scenario.site.height_m
-        line = HorizonLine.from_dem(source, lat_deg, lon_deg, height_above_ground_m=height_m)
-        ground_m = ground_height_m(source, lat_deg, lon_deg)
-        result = analyze_site(line, lat_deg, lon_deg, times, height_m=ground_m + height_m)
-        summary = result.summary() | {"site": label, "height_above_ground_m": height_m}
-        write_json_file(summary, folder / "site.json")
-        kinds = list(SPELLS) + [f"contact:{name}" for name in result.station_margin_deg]
-        kinds = [k for k in kinds if result.station_margin_deg or not k.startswith("contact")]
-        write_intervals_csv(folder / "spells.csv", {k: result.intervals(k) for k in kinds})
-        write_table_csv(
-            folder / "horizon.csv",
-            {
-                "azimuth_deg": line.azimuth_deg.tolist(),
-                "elevation_deg": line.elevation_deg.tolist(),
-            },
+        write_site_analysis(
+            dem_path, lat_deg, lon_deg, scenario.site.height_m, times, label, folder
         )
-        horizon_png(line, result, label, folder / "horizon.png")
 
     return cache.run("site", inputs, compute)
 
 
 MAP_PRODUCTS = ("illumination", "earth", "psr")
 MAP_HORIZON = {"azimuths": 36, "max_distance_m": 50_000.0, "method": "sweep"}
+
+
+def write_site_analysis(
+    dem_path: Path,
+    lat_deg: float,
+    lon_deg: float,
+    height_m: float,
+    times,
+    label: str,
+    folder: Path,
+) -> None:
+    """A site's horizon on the DEM and its sunlight and Earth visibility at ``times`` from
+    ``height_m`` above the ground: ``site.json``, ``spells.csv``, ``horizon.csv``,
+    ``tracks.csv`` (the Sun and the Earth at each time) and ``horizon.png``."""
+    from ilrs.environment import HorizonLine, analyze_site
+    from ilrs.environment.export import write_intervals_csv, write_table_csv
+    from ilrs.environment.profile import ground_height_m
+    from ilrs.environment.site import SPELLS
+    from ilrs.report.figures import horizon_png
+    from ilrs.terrain.sources import open_dem
+
+    source = open_dem(dem_path)
+    line = HorizonLine.from_dem(source, lat_deg, lon_deg, height_above_ground_m=height_m)
+    ground_m = ground_height_m(source, lat_deg, lon_deg)
+    result = analyze_site(line, lat_deg, lon_deg, times, height_m=ground_m + height_m)
+    summary = result.summary() | {"site": label, "height_above_ground_m": height_m}
+    write_json_file(summary, folder / "site.json")
+    kinds = list(SPELLS) + [f"contact:{name}" for name in result.station_margin_deg]
+    kinds = [k for k in kinds if result.station_margin_deg or not k.startswith("contact")]
+    write_intervals_csv(folder / "spells.csv", {k: result.intervals(k) for k in kinds})
+    write_table_csv(
+        folder / "horizon.csv",
+        {"azimuth_deg": line.azimuth_deg.tolist(), "elevation_deg": line.elevation_deg.tolist()},
+    )
+    sun, earth = result.sun, result.earth
+    write_table_csv(
+        folder / "tracks.csv",
+        {
+            "time_utc": times.utc_iso(0),
+            "sun_azimuth_deg": sun.position.azimuth_deg.round(3).tolist(),
+            "sun_elevation_deg": sun.position.elevation_deg.round(3).tolist(),
+            "sun_visible_fraction": sun.disk_fraction.round(4).tolist(),
+            "earth_azimuth_deg": earth.position.azimuth_deg.round(3).tolist(),
+            "earth_elevation_deg": earth.position.elevation_deg.round(3).tolist(),
+            "earth_visible_fraction": earth.disk_fraction.round(4).tolist(),
+        },
+    )
+    horizon_png(line, result, label, folder / "horizon.png")
 
 
 def maps_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:

@@ -1,0 +1,271 @@
+"""What the web application shows of a plan's folder (``ilrs plan --out``): its summary, its
+map layers as pictures, the values under a point, the named sites and features on the map,
+the graticule, and the campaign's tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from ilrs.errors import InputError, UnknownNameError
+from ilrs.report.layers import MAP_LAYERS, layer_rgba, legend_colors
+
+__all__ = ["PlanFolder"]
+
+LAYER_PIXELS = 1000  # the map's pictures: at most this many pixels a side
+
+
+class PlanFolder:
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._pictures: dict[tuple[str, int], bytes] = {}
+        self._lock = threading.Lock()
+
+    def exists(self) -> bool:
+        return (self.folder / "plan.json").is_file()
+
+    def summary(self) -> dict | None:
+        return self._json("plan.json") if self.exists() else None
+
+    def _json(self, name: str):
+        with (self.folder / name).open(encoding="utf-8") as stream:
+            return json.load(stream)
+
+    def _csv(self, name: str) -> list[dict[str, str]]:
+        with (self.folder / name).open(newline="", encoding="utf-8") as stream:
+            return list(csv.DictReader(stream))
+
+    def dem_path(self) -> Path:
+        return self.folder / "terrain.tif"
+
+    def map(self) -> dict:
+        """The map's extent [m], its layers with their legends, the graticule, the
+        named features and the sites that fall on it."""
+        from ilrs.terrain.sources import open_dem
+
+        source = open_dem(self.dem_path())
+        t, (rows, cols) = source.transform, source.shape
+        extent_m = [t.c, t.c + cols * t.a, t.f + rows * t.e, t.f]
+        layers = []
+        for layer in MAP_LAYERS.values():
+            layers.append(
+                {
+                    "name": layer.name,
+                    "title": layer.title,
+                    "units": layer.units,
+                    "available": (self.folder / layer.file).is_file(),
+                    "colors": legend_colors(layer),
+                    "vmin": layer.vmin,
+                    "vmax": layer.vmax,
+                }
+            )
+        return {
+            "extent_m": extent_m,
+            "pixel_m": abs(t.a),
+            "synthetic": "synthetic" in json.dumps(source.metadata).lower(),
+            "layers": layers,
+            "graticule": _graticule(extent_m),
+            "features": self._on_map(_features(), extent_m),
+            "sites": self._on_map(self.sites(), extent_m),
+        }
+
+    def sites(self) -> list[dict]:
+        """The reference sites and the plan's own (first)."""
+        from ilrs.data import named_sites
+
+        plan_site = self._json("site.json")
+        sites = [
+            {
+                "name": "plan",
+                "label": f"the plan's site: {plan_site['site']}",
+                "lat_deg": plan_site["lat_deg"],
+                "lon_deg": plan_site["lon_deg"],
+                "source": "the plan file",
+            }
+        ]
+        for site in named_sites().values():
+            sites.append(
+                {
+                    "name": site.name,
+                    "label": site.label,
+                    "lat_deg": site.lat_deg,
+                    "lon_deg": site.lon_deg,
+                    "source": site.source,
+                }
+            )
+        return sites
+
+    @staticmethod
+    def _on_map(points: list[dict], extent_m: list[float]) -> list[dict]:
+        from ilrs.terrain import polar_xy_from_latlon
+
+        kept = []
+        for point in points:
+            x_m, y_m = (float(v) for v in polar_xy_from_latlon(point["lat_deg"], point["lon_deg"]))
+            if extent_m[0] <= x_m <= extent_m[1] and extent_m[2] <= y_m <= extent_m[3]:
+                kept.append(point | {"x_m": round(x_m, 1), "y_m": round(y_m, 1)})
+        return kept
+
+    def layer_png(self, name: str) -> bytes:
+        """The layer as a PNG of at most LAYER_PIXELS a side (made once per file version)."""
+        import matplotlib.pyplot as plt
+
+        from ilrs.terrain.sources import open_dem, read_overview
+
+        if name not in MAP_LAYERS:
+            raise UnknownNameError(f"no map layer {name!r}; the layers: {', '.join(MAP_LAYERS)}")
+        path = self.folder / MAP_LAYERS[name].file
+        if not path.is_file():
+            raise UnknownNameError(f"the plan has no {name} layer (it ran with maps: false)")
+        key = (name, path.stat().st_mtime_ns)
+        with self._lock:
+            if key not in self._pictures:
+                dem = read_overview(open_dem(path), LAYER_PIXELS)
+                buffer = io.BytesIO()
+                plt.imsave(buffer, layer_rgba(MAP_LAYERS[name], dem), format="png")
+                self._pictures[key] = buffer.getvalue()
+            return self._pictures[key]
+
+    def point(self, x_m: float, y_m: float) -> dict:
+        """Latitude, longitude and every layer's value at a map point."""
+        from ilrs.terrain import Window, latlon_from_polar_xy
+        from ilrs.terrain.sources import open_dem
+
+        if not (np.isfinite(x_m) and np.isfinite(y_m)):
+            raise InputError(f"x {x_m} m, y {y_m} m: give finite numbers")
+        lat_deg, lon_deg = (float(v) for v in latlon_from_polar_xy(x_m, y_m))
+        answer = {"x_m": x_m, "y_m": y_m, "lat_deg": lat_deg, "lon_deg": lon_deg, "values": {}}
+        for layer in MAP_LAYERS.values():
+            path = self.folder / layer.file
+            if not path.is_file():
+                continue
+            source = open_dem(path)
+            t, (rows, cols) = source.transform, source.shape
+            row, col = int((y_m - t.f) // t.e), int((x_m - t.c) // t.a)
+            if not (0 <= row < rows and 0 <= col < cols):
+                raise InputError(
+                    f"the point ({lat_deg:.4f}°, {lon_deg:.4f}°) is off the plan's map"
+                )
+            value = float(source.read(Window(row, col, 1, 1)).height_m[0, 0])
+            answer["values"][layer.name] = None if not np.isfinite(value) else round(value, 4)
+        return answer
+
+    def site_files(self) -> dict:
+        """The plan's site, read back as the site page draws it."""
+        return study_files(self.folder, PLAN_SITE_FILES)
+
+    def campaign(self) -> dict:
+        return {
+            "milestones": self._json("campaign_milestones.json"),
+            "findings": self._json("campaign_findings.json"),
+            "timeline": self._csv("campaign_timeline.csv"),
+        }
+
+
+# Where a site's files are: in a plan's folder, and in a study's (ilrs.report.study).
+PLAN_SITE_FILES = {
+    "site": "site.json",
+    "horizon": "site_horizon.csv",
+    "spells": "site_spells.csv",
+    "tracks": "site_tracks.csv",
+    "series": "station_series.csv",
+}
+STUDY_SITE_FILES = {
+    "site": "site.json",
+    "horizon": "horizon.csv",
+    "spells": "spells.csv",
+    "tracks": "tracks.csv",
+    "series": "station/series.csv",
+}
+
+
+def study_files(folder: Path, names: dict[str, str] = STUDY_SITE_FILES) -> dict:
+    """A site's files (:func:`ilrs.report.steps.write_site_analysis`) and its station run,
+    as the site page draws them (the station's series thinned to at most 3,000 points)."""
+
+    def read_csv(name: str) -> list[dict[str, str]]:
+        with (folder / name).open(newline="", encoding="utf-8") as stream:
+            return list(csv.DictReader(stream))
+
+    def columns(rows: list[dict[str, str]], names: list[str]) -> dict[str, list]:
+        out: dict[str, list] = {}
+        for name in names:
+            values = [row[name] for row in rows]
+            out[name] = values if name.startswith("time") else [float(v) for v in values]
+        return out
+
+    with (folder / names["site"]).open(encoding="utf-8") as stream:
+        summary = json.load(stream)
+    tracks_file, series_file = names["tracks"], names["series"]
+    answer = {
+        "summary": summary,
+        "horizon": columns(read_csv(names["horizon"]), ["azimuth_deg", "elevation_deg"]),
+        "spells": read_csv(names["spells"]),
+        "tracks": None,
+        "station": None,
+    }
+    if (folder / tracks_file).is_file():
+        answer["tracks"] = columns(
+            read_csv(tracks_file),
+            [
+                "time_utc",
+                "sun_azimuth_deg",
+                "sun_elevation_deg",
+                "sun_visible_fraction",
+                "earth_azimuth_deg",
+                "earth_elevation_deg",
+                "earth_visible_fraction",
+            ],
+        )
+    if (folder / series_file).is_file():
+        rows = read_csv(series_file)
+        every = max(1, -(-len(rows) // 3000))
+        answer["station"] = columns(
+            rows[::every], ["time_utc", "generated_w", "demand_w", "stored_wh", "state_of_charge"]
+        )
+    return answer
+
+
+def _graticule(extent_m: list[float]) -> dict:
+    """Parallels and meridians crossing the map, as polylines [m] with their labels."""
+    from ilrs.terrain import latlon_from_polar_xy, polar_xy_from_latlon
+
+    corners_x = np.array(extent_m[:2])[[0, 1, 0, 1]]
+    corners_y = np.array(extent_m[2:])[[0, 0, 1, 1]]
+    corner_lat, _ = latlon_from_polar_xy(corners_x, corners_y)
+    lat_edge = float(np.max(corner_lat))  # the parallel through the farthest corner
+    step = 0.25 if lat_edge < -89.0 else 0.5 if lat_edge < -87.5 else 1.0
+    parallels = []
+    for lat in np.arange(-90.0 + step, lat_edge + step, step):
+        lon = np.linspace(0.0, 360.0, 181)
+        x_m, y_m = polar_xy_from_latlon(np.full_like(lon, lat), lon)
+        parallels.append(
+            {"label": f"{-lat:g}°S", "x_m": x_m.round(1).tolist(), "y_m": y_m.round(1).tolist()}
+        )
+    meridians = []
+    for lon in range(0, 360, 30):
+        lat = np.array([-90.0, lat_edge])
+        x_m, y_m = polar_xy_from_latlon(lat, np.full(2, float(lon)))
+        meridians.append(
+            {"label": f"{lon}°E", "x_m": x_m.round(1).tolist(), "y_m": y_m.round(1).tolist()}
+        )
+    return {"parallels": parallels, "meridians": meridians}
+
+
+def _features() -> list[dict]:
+    from ilrs.data import read_table
+
+    return [
+        {
+            "name": row["name"],
+            "kind": row["kind"],
+            "lat_deg": float(row["lat_deg"]),
+            "lon_deg": float(row["lon_deg"]),
+        }
+        for row in read_table("south_pole_features.csv")
+    ]

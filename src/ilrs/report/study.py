@@ -1,0 +1,88 @@
+"""A point anywhere on the plan's terrain, studied over a chosen period: its horizon, the
+Sun's and the Earth's tracks and spells (:func:`ilrs.report.steps.write_site_analysis`),
+and the plan's station set down there (its power and state of charge). The web
+application's site page asks for it; it is cached like the plan's own steps."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from ilrs.errors import InputError
+from ilrs.report.scenario import LoadedPlan
+from ilrs.report.steps import StepCache, file_identity, write_site_analysis
+
+__all__ = ["MAX_STUDY_SAMPLES", "STUDY_FILES", "site_study"]
+
+MAX_STUDY_SAMPLES = 20_000  # a year at 30 min; the page draws every sample
+STUDY_FILES = ("site.json", "spells.csv", "horizon.csv", "tracks.csv", "horizon.png")
+
+
+def site_study(
+    plan: LoadedPlan,
+    dem_path: Path,
+    lat_deg: float,
+    lon_deg: float,
+    *,
+    height_m: float,
+    start: str,
+    end: str,
+    step: str,
+    cache: StepCache,
+    label: str | None = None,
+) -> Path:
+    """The folder of the study: the site's files and ``station/`` (the station run's)."""
+    from ilrs.sky import utc_range
+    from ilrs.terrain.sources import open_dem, read_around
+
+    if not (math.isfinite(height_m) and 0 <= height_m <= 1000):
+        raise InputError(f"height {height_m} m above the ground must be within 0..1000 m")
+    times = utc_range(start, end, step)
+    if len(times) > MAX_STUDY_SAMPLES:
+        raise InputError(
+            f"{start}..{end} at {step} is {len(times):,} instants; at most "
+            f"{MAX_STUDY_SAMPLES:,}: take a longer step or a shorter period"
+        )
+    read_around(open_dem(dem_path), [("the point", lat_deg, lon_deg)], 0.0)  # on the map
+    label = label or f"{lat_deg:.4f}°, {lon_deg:.4f}°"
+    station = _station_at(plan, dem_path, lat_deg, lon_deg, start, end, step)
+    inputs = {
+        "dem": file_identity(dem_path),
+        "point": [lat_deg, lon_deg, height_m, label],
+        "period": [start, end, step],
+        "station": station.model_dump(),
+    }
+
+    def compute(folder: Path) -> None:
+        from ilrs.station.exposure import site_exposure
+        from ilrs.station.outputs import write_run
+        from ilrs.station.simulation import prepare, simulate
+
+        write_site_analysis(dem_path, lat_deg, lon_deg, height_m, times, label, folder)
+        cache.progress(f"  the station at {label} ...")
+        run = simulate(prepare(station, site_exposure(station)))
+        write_run(
+            run,
+            folder / "station",
+            scenario_name=station.name,
+            scenario_file=str(plan.station_file()),
+        )
+
+    return cache.run("study", inputs, compute)
+
+
+def _station_at(plan: LoadedPlan, dem_path: Path, lat_deg, lon_deg, start, end, step):
+    """The plan's station scenario moved to the point on the plan's terrain, over the
+    period (its elements' own heights above the ground kept)."""
+    from ilrs.station.scenario import Period, Site
+
+    scenario = plan.station
+    site = Site(
+        name=None,
+        lat_deg=lat_deg,
+        lon_deg=lon_deg,
+        terrain=str(Path(dem_path).resolve()),
+        max_distance_m=scenario.site.max_distance_m,
+    )
+    period = Period(start=start, end=end, step=step)
+    return scenario.model_copy(update={"site": site, "period": period})
