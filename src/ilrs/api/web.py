@@ -323,11 +323,6 @@ def create_web_app(settings: WebSettings) -> FastAPI:
 
         return JSONResponse(world_countries(), headers={"Cache-Control": "public, max-age=86400"})
 
-    @app.get("/api/session", tags=["partners"])
-    def get_session() -> dict:
-        """Whether this server gave its pages a registry token of their own."""
-        return {"has_session_token": bool(settings.session_tokens)}
-
     app.include_router(
         registry_router(open_registry(settings.registry_url), settings.session_tokens)
     )
