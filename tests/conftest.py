@@ -38,3 +38,16 @@ def skyfield_world():
     constants.variables["BODY301_RADII"] = [1737.4, 1737.4, 1737.4]
     frame = constants.build_frame_named("MOON_ME_DE421")
     return {"ts": timescale, "eph": ephemeris, "pc": constants, "frame": frame, "api": api}
+
+
+@pytest.fixture(scope="session")
+def web_plan(tmp_path_factory):
+    """A small plan (128 px terrain, one week) computed once: its file, folder and cache."""
+    from ilrs.report.plan import run_plan
+    from ilrs.report.scenario import load_plan
+    from web_fixtures import write_small_plan
+
+    folder = tmp_path_factory.mktemp("webplan")
+    plan_file = write_small_plan(folder)
+    run_plan(load_plan(plan_file), folder / "out", folder / "cache")
+    return {"file": plan_file, "out": folder / "out", "cache": folder / "cache", "dir": folder}

@@ -233,8 +233,11 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         from ilrs.report.study import site_study
         from ilrs.sky import utc_range
 
+        from ilrs.terrain.sources import open_dem, read_around
+
         plan_or_404()
         utc_range(body.start, body.end, body.step)  # a bad period answers now, not later
+        read_around(open_dem(folder.dem_path()), [("the point", body.lat_deg, body.lon_deg)], 0)
         key = json.dumps(body.model_dump(), sort_keys=True) + str(folder.summary())
         title = f"site {body.label or f'{body.lat_deg:.4f}°, {body.lon_deg:.4f}°'}"
 
