@@ -127,13 +127,14 @@
     const title = document.createElement("h3");
     title.textContent = site ? site.label : "A point of the map";
     const where = document.createElement("p");
-    where.textContent = `${values.lat_deg.toFixed(4)}°, ${values.lon_deg.toFixed(4)}°E`;
+    const [lat, lon] = site ? [site.lat_deg, site.lon_deg] : [values.lat_deg, values.lon_deg];
+    where.textContent = `${lat.toFixed(4)}°, ${lon.toFixed(4)}°E`;
     const rows = map.layers.filter((l) => l.name in values.values).map((l) => ({
       layer: l.name === "terrain" ? "height [m]" : `${l.name}${l.units ? ` [${l.units}]` : ""}`,
       value: values.values[l.name],
     }));
     const link = document.createElement("a");
-    const query = new URLSearchParams({ lat: values.lat_deg.toFixed(5), lon: values.lon_deg.toFixed(5) });
+    const query = new URLSearchParams({ lat: lat.toFixed(5), lon: lon.toFixed(5) });
     if (site) query.set("label", site.label);
     link.href = site && site.name === "plan" ? "/site" : `/site?${query}`;
     link.textContent = "Horizon, Sun and Earth, power: the site page →";

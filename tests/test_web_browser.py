@@ -1,0 +1,218 @@
+"""The web application in a real browser (Debian's chromium driven by Playwright, headless):
+every page loads with no console error, the map shows its raster layers, the site page draws
+its panorama, the registry form shows the API's own refusal, the what-if form changes a
+milestone, the plan page names a plan file's mistakes. Screenshots of every page are kept in
+``build/test-artifacts/web`` (or ``$ILRS_TEST_ARTIFACTS/web``).
+
+Chromium comes from the system (``apt-get install chromium``); without it these tests are
+skipped, unless ``ILRS_REQUIRE_BROWSER`` is set (CI sets it)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ilrs.api.web import WebSettings, create_web_app
+from web_fixtures import PLAN_TEXT, Served
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Headless on a machine with no outside network: no background connections at all.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SECRET = "ilrs_web_browser-test-secret"
+ARTIFACTS = Path(os.environ.get("ILRS_TEST_ARTIFACTS", "build/test-artifacts")) / "web"
+# What shows that each page has drawn what it is for.
+READY = {
+    "/": "img[data-layer=illumination]",
+    "/site": "#horizon-line",
+    "/campaign": "#gantt g[data-mission]",
+    "/partners": "#progress .row",
+    "/plan": "#plan-summary table",
+    "/docs": "article.route",
+}
+
+
+def _browser_missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"no chromium at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -e '.[test]')"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = _browser_missing()
+    if missing:
+        if os.environ.get("ILRS_REQUIRE_BROWSER"):
+            pytest.fail(f"the browser tests are required here: {missing}")
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def site(web_plan, tmp_path_factory):
+    registry = tmp_path_factory.mktemp("registry") / "registry.db"
+    settings = WebSettings(
+        plan_dir=web_plan["out"],
+        cache_dir=web_plan["cache"],
+        scenario=web_plan["file"],
+        registry_url=f"sqlite:///{registry}",
+        session_tokens={SECRET: ("browser test", "editor")},
+    )
+    with Served(create_web_app(settings)) as served:
+        yield served
+
+
+@pytest.fixture
+def page(browser, site, request):
+    """A fresh page holding the session token, its console errors collected; the test
+    ends with a screenshot and no error."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    page.goto(f"{site.url}/plan?token={SECRET}")  # the address `ilrs serve` prints
+    page.wait_for_selector(READY["/plan"])
+    page.expected_errors = []  # what a test provokes on purpose (a refused form: 422)
+    yield page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    context.close()
+    unexpected = [e for e in errors if not any(x in e for x in page.expected_errors)]
+    assert unexpected == [], f"console errors: {unexpected}"
+
+
+@pytest.mark.parametrize("path", list(READY))
+def test_each_page_loads_with_no_console_error(page, site, path):
+    page.goto(f"{site.url}{path}")
+    page.wait_for_selector(READY[path])
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#error").is_hidden()
+    assert "token" not in page.url  # the token was taken out of the address
+
+
+def test_map_shows_raster_layers_and_a_sites_figures(page, site):
+    page.goto(f"{site.url}/")
+    page.wait_for_selector("img[data-layer=illumination]")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#map img:not([hidden])')]"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+    widths = page.eval_on_selector_all(
+        "#map img:not([hidden])", "imgs => imgs.map(i => i.naturalWidth)"
+    )
+    assert widths == [128, 128]  # the hillshade and the illumination, at full resolution
+    page.check("input[name=layer][value=psr]")
+    page.wait_for_function(
+        "(() => { const i = document.querySelector('#map img[data-layer=psr]');"
+        " return i && i.complete && i.naturalWidth === 128; })()"
+    )
+    assert "permanently shadowed" in page.inner_text("#legend")
+    page.click("circle[data-site=plan]")
+    page.wait_for_selector("#panel img")
+    page.wait_for_function("document.querySelector('#panel img').naturalWidth > 0")
+    panel = page.inner_text("#panel")
+    assert "Connecting Ridge" in panel and "-89.4500°, 222.6900°E" in panel
+    assert re.search(r"illumination \[0-1\]\s+[01]\.?\d*\n", panel), panel
+    box = page.locator("#map svg").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.25)
+    page.wait_for_function(
+        "document.querySelector('#panel h3').textContent === 'A point of the map'"
+    )
+    assert "site page" in page.inner_text("#panel")
+
+
+def test_site_page_draws_its_panorama_and_moves_with_time(page, site):
+    horizon = httpx.get(f"{site.url}/api/plan/site").json()
+    page.goto(f"{site.url}/site")
+    page.wait_for_selector("#horizon-line")
+    points = page.get_attribute("#horizon-line", "points").split()
+    assert len(points) == len(horizon["horizon"]["azimuth_deg"]) + 2  # and the two floor corners
+    assert page.locator("#sun-track circle").count() == 85  # a week at 2 h
+    assert page.locator("#earth-track circle").count() == 85
+    assert page.locator("#state-of-charge").count() == 1
+    first = page.get_attribute("#sun-now", "cx")
+    page.fill("#time", "40")  # a range input takes the value and fires input
+    page.wait_for_function(f"document.querySelector('#sun-now').getAttribute('cx') !== '{first}'")
+    assert horizon["tracks"]["time_utc"][40] in page.inner_text("#time-label")
+    assert "sunlit" in page.inner_text("#site-summary")
+
+
+def test_registry_form_shows_the_apis_refusal(page, site):
+    body = {"name": "Institute of Nowhere", "kind": "institute", "country": "XX"}
+    headers = {"Authorization": f"Bearer {SECRET}"}
+    refusal = httpx.post(f"{site.url}/api/organisations", json=body, headers=headers)
+    page.expected_errors.append("status of 422")  # the browser logs the refusal it receives
+    assert refusal.status_code == 422
+    page.goto(f"{site.url}/partners")
+    page.wait_for_selector("#worldmap path[data-country=CN].host")
+    assert page.locator("#worldmap path.direct").count() >= 10
+    count_before = page.inner_text("#table-count")
+    page.fill("#field-name", body["name"])
+    page.select_option("#field-kind", body["kind"])
+    page.fill("#field-country", body["country"])
+    page.click("#add-record button[type=submit]")
+    page.wait_for_function("document.querySelector('#add-result').textContent.length > 0")
+    assert page.inner_text("#add-result") == refusal.json()["detail"]
+    assert page.inner_text("#table-count") == count_before
+    page.fill("#search", "Hungarian")
+    page.wait_for_function(
+        "document.querySelector('#table-count').textContent.startsWith('1 record')"
+    )
+
+
+def test_whatif_form_changes_a_milestone(page, site):
+    page.goto(f"{site.url}/campaign")
+    page.wait_for_selector("#gantt g[data-mission='ILRS-1']")
+    launch_before = page.get_attribute("#gantt g[data-mission='ILRS-1']", "data-launch")
+    page.select_option("#whatif select[name=kind]", "delay")
+    page.select_option("#whatif select[name=mission]", "ILRS-1")
+    page.fill("#whatif input[name=days]", "1500")
+    page.click("#whatif button[type=submit]")
+    page.wait_for_selector(".jobs .job")  # the job's progress shows while it runs
+    page.wait_for_selector("#whatif-summary", timeout=300_000)
+    assert "changes basic station" in page.inner_text("#whatif-summary")
+    row = page.locator("#milestones tr[data-milestone='basic station']")
+    assert row.get_attribute("data-changed") == "true"
+    assert "not met" in row.inner_text()
+    launch_after = page.get_attribute("#gantt g[data-mission='ILRS-1']", "data-launch")
+    assert launch_before.startswith("2031") and launch_after.startswith("2035")
+    assert page.locator("#after-changes").count() == 1
+
+
+def test_plan_page_names_a_plan_files_mistakes(page, site):
+    page.goto(f"{site.url}/plan")
+    page.wait_for_selector(READY["/plan"])
+    assert page.input_value("#plan-text") == PLAN_TEXT
+    page.expected_errors.append("status of 422")  # the browser logs the refusal it receives
+    page.fill("#plan-text", PLAN_TEXT.replace("step: 2h", "step: soon"))
+    page.click("#plan-check")
+    page.wait_for_function("document.querySelector('#plan-errors').textContent.length > 0")
+    assert "plan.yaml:5: lighting" in page.inner_text("#plan-errors")
+    assert "soon" in page.inner_text("#plan-errors")
+    page.fill("#plan-text", PLAN_TEXT)
+    page.click("#plan-check")
+    page.wait_for_function("document.querySelector('#plan-errors').textContent.includes('good')")
