@@ -340,3 +340,53 @@ def test_jobs_join_retry_and_forget():
     assert failed.state == "failed" and failed.error == "the input is wrong"
     assert jobs.submit("k", "b", "retried", broken) is not failed
     jobs.shutdown()
+
+
+def test_ilrs_serve_prints_its_address_and_serves(web_plan, tmp_path):
+    import subprocess
+    import sys
+
+    import httpx
+
+    from web_fixtures import free_port
+
+    port = free_port()
+    command = [sys.executable, "-m", "ilrs", "serve", "--plan", str(web_plan["out"])]
+    command += ["--scenario", str(web_plan["file"]), "--cache", str(web_plan["cache"])]
+    command += ["--db", f"sqlite:///{tmp_path / 'registry.db'}", "--port", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        first = server.stdout.readline()
+        assert first.startswith(f"ILRS Planner: http://127.0.0.1:{port}/?token=ilrs_web_"), first
+        token = first.strip().rsplit("token=", 1)[1]
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/")
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline, "ilrs serve did not answer in 30 s"
+                time.sleep(0.1)
+        assert page.status_code == 200 and "South-pole map" in page.text
+        headers = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"http://127.0.0.1:{port}/api/progress", headers=headers).is_success
+        assert httpx.get(f"http://127.0.0.1:{port}/api/progress").status_code == 401
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_ilrs_serve_refuses_a_bad_plan_file_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "plan.yaml"
+    bad.write_text(PLAN_TEXT.replace("step: 2h", "step: soon"), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "ilrs", "serve", "--scenario", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"{bad}:5: lighting" in done.stderr and "soon" in done.stderr
