@@ -244,15 +244,33 @@ def _graticule(extent_m: list[float]) -> dict:
     for lat in np.arange(-90.0 + step, lat_edge + step, step):
         lon = np.linspace(0.0, 360.0, 181)
         x_m, y_m = polar_xy_from_latlon(np.full_like(lon, lat), lon)
+        # Labelled where the parallel crosses the 135°E meridian (towards a corner).
+        at_m = [float(v) for v in polar_xy_from_latlon(lat, 135.0)]
         parallels.append(
-            {"label": f"{-lat:g}°S", "x_m": x_m.round(1).tolist(), "y_m": y_m.round(1).tolist()}
+            {
+                "label": f"{-lat:g}°S",
+                "x_m": x_m.round(1).tolist(),
+                "y_m": y_m.round(1).tolist(),
+                "label_at_m": [round(v, 1) for v in at_m],
+            }
         )
     meridians = []
     for lon in range(0, 360, 30):
         lat = np.array([-90.0, lat_edge])
         x_m, y_m = polar_xy_from_latlon(lat, np.full(2, float(lon)))
+        # Labelled inside the circle the map's square holds, so that every label shows.
+        reach_m = 0.9 * min(abs(v) for v in extent_m)
+        radians = np.radians(lon)
         meridians.append(
-            {"label": f"{lon}°E", "x_m": x_m.round(1).tolist(), "y_m": y_m.round(1).tolist()}
+            {
+                "label": f"{lon}°E",
+                "x_m": x_m.round(1).tolist(),
+                "y_m": y_m.round(1).tolist(),
+                "label_at_m": [
+                    round(reach_m * np.sin(radians), 1),
+                    round(reach_m * np.cos(radians), 1),
+                ],
+            }
         )
     return {"parallels": parallels, "meridians": meridians}
 

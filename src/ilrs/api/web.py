@@ -95,8 +95,8 @@ def create_web_app(settings: WebSettings) -> FastAPI:
     whatif_lock = threading.Lock()
     whatif_base: dict = {}  # the campaign's exposure and baseline, computed once per plan
 
-    def cache(progress=None) -> StepCache:
-        step_cache = StepCache(settings.cache_dir, progress)
+    def cache(progress) -> StepCache:
+        step_cache = StepCache(settings.cache_dir, lambda line: progress(_job_line(line)))
         step_cache.check()
         return step_cache
 
@@ -160,7 +160,9 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         key = hashlib.sha256(text + str(plan.folder).encode()).hexdigest()
 
         def work(progress) -> dict:
-            summary = run_plan(plan, settings.plan_dir, settings.cache_dir, progress)
+            summary = run_plan(
+                plan, settings.plan_dir, settings.cache_dir, lambda line: progress(_job_line(line))
+            )
             state["plan"] = plan
             whatif_base.clear()
             jobs.forget("whatif")
@@ -232,7 +234,6 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         Asking again for the same study returns the same job (or the cached result)."""
         from ilrs.report.study import site_study
         from ilrs.sky import utc_range
-
         from ilrs.terrain.sources import open_dem, read_around
 
         plan_or_404()
@@ -332,6 +333,11 @@ def create_web_app(settings: WebSettings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.router.on_shutdown.append(jobs.shutdown)
     return app
+
+
+def _job_line(line: str) -> str:
+    """A step's progress line as a job shows it (the terminal's prefix dropped)."""
+    return line.removeprefix("ilrs plan: ").strip()
 
 
 def _missions(campaign) -> list[dict]:

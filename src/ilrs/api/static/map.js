@@ -36,11 +36,14 @@
   const strokeKm = (xMax - xMin) / km / 600;
   const graticule = svg("g", { id: "graticule", fill: "none", stroke: "#ffffff", "stroke-opacity": 0.45,
     "stroke-width": strokeKm }, overlaySvg);
+  const fontKm = (xMax - xMin) / km / 55;
   for (const line of [...map.graticule.parallels, ...map.graticule.meridians]) {
     const points = line.x_m.map((x, i) => `${x / km},${-line.y_m[i] / km}`).join(" ");
     svg("polyline", { points }, graticule);
+    const [x, y] = line.label_at_m;
+    svg("text", { x: x / km, y: -y / km, "font-size": fontKm * 0.8, fill: "#fff", stroke: "none",
+      "fill-opacity": 0.8, "text-anchor": "middle" }, graticule, line.label);
   }
-  const fontKm = (xMax - xMin) / km / 55;
   const features = svg("g", { id: "features" }, overlaySvg);
   for (const feature of map.features) {
     svg("text", { x: feature.x_m / km, y: -feature.y_m / km, "font-size": fontKm, fill: "#fff",
@@ -71,9 +74,15 @@
     const low = layer.vmin === null ? "low" : fmt(layer.vmin);
     const high = layer.vmax === null ? "high" : fmt(layer.vmax);
     legend.innerHTML = "";
-    legend.append(`${layer.title}${layer.units ? ` [${layer.units}]` : ""}: ${low}`);
     const bar = document.createElement("span");
     bar.className = "bar";
+    if (layer.name === "psr") {  // a yes/no layer: one colour where it is yes
+      bar.style.background = layer.colors[layer.colors.length - 1];
+      bar.style.width = "2rem";
+      legend.append(bar, layer.title);
+      return;
+    }
+    legend.append(`${layer.title}${layer.units ? ` [${layer.units}]` : ""}: ${low}`);
     bar.style.background = `linear-gradient(to right, ${layer.colors.join(", ")})`;
     legend.append(bar, high);
   }
@@ -101,7 +110,7 @@
     features.style.display = e.target.checked ? "" : "none";
   });
   document.getElementById("map-note").textContent =
-    `${map.synthetic ? "Synthetic terrain (the embedded default), " : ""}` +
+    `${map.synthetic ? "Synthetic terrain (marked synthetic in terrain.tif), " : ""}` +
     `${((xMax - xMin) / km).toFixed(1)} × ${((yMax - yMin) / km).toFixed(1)} km, ` +
     `${map.pixel_m} m pixels, south polar stereographic; ${plan.summary.plan}, written ${plan.summary.written_utc}.`;
 
