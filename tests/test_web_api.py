@@ -201,8 +201,7 @@ def test_study_mistakes_are_answered_at_once(web):
             "step": "10min",
         },
     )
-    job = wait(web, too_many.json())
-    assert job["state"] == "failed" and "at most 20,000" in job["error"]
+    assert too_many.status_code == 422 and "more than 20,000" in too_many.json()["detail"]
 
 
 def test_whatif_form_mistakes_name_the_field(web):
@@ -311,7 +310,7 @@ def test_world_map_countries():
     assert -360 < west < -180 and 180 < east < 195
 
 
-def test_jobs_join_retry_and_forget():
+def test_jobs_join_and_retry():
     jobs = Jobs()
     calls = []
 
@@ -390,3 +389,89 @@ def test_ilrs_serve_refuses_a_bad_plan_file_in_one_line(tmp_path):
     )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert f"{bad}:5: lighting" in done.stderr and "soon" in done.stderr
+
+
+def test_a_plan_on_a_dem_file_is_mapped_and_studied(web_plan, tmp_path):
+    from ilrs.terrain.synthetic import write_synthetic_south_pole
+
+    dem = write_synthetic_south_pole(tmp_path / "dem.tif", 96, 320.0, 0)
+    settings = WebSettings(
+        plan_dir=tmp_path / "out",
+        cache_dir=web_plan["cache"],
+        scenario=web_plan["file"],
+        registry_url=f"sqlite:///{tmp_path / 'registry.db'}",
+    )
+    text = PLAN_TEXT.replace(
+        "  synthetic: {size_px: 128, resolution_m: 240, seed: 0}\n", f"  dem: {dem}\n"
+    )
+    with TestClient(create_web_app(settings)) as client:
+        assert client.get("/api/plan/map").status_code == 404  # nothing computed yet
+        assert client.get("/api/plan").json()["warning"] is None
+        done = wait(
+            client, client.post("/api/plan/run", json={"text": text + "maps: false\n"}).json()
+        )
+        assert done["state"] == "done", done["error"]
+        assert not (tmp_path / "out" / "terrain.tif").exists()  # the DEM stays where it is
+        answer = client.get("/api/plan/map").json()
+        assert [layer["name"] for layer in answer["layers"] if layer["available"]] == ["terrain"]
+        assert client.get("/api/plan/layers/terrain.png").status_code == 200
+        missing = client.get("/api/plan/layers/illumination.png")
+        assert missing.status_code == 404 and "maps: false" in missing.json()["detail"]
+        plan_site = next(site for site in answer["sites"] if site["name"] == "plan")
+        point = client.get(
+            "/api/plan/point", params={"x_m": plan_site["x_m"], "y_m": plan_site["y_m"]}
+        )
+        assert list(point.json()["values"]) == ["terrain"]
+        with rasterio.open(dem) as dataset:
+            (height_m,) = next(dataset.sample([(plan_site["x_m"], plan_site["y_m"])]))
+        assert point.json()["values"]["terrain"] == pytest.approx(height_m, abs=1e-3)
+        body = {
+            "lat_deg": plan_site["lat_deg"],
+            "lon_deg": plan_site["lon_deg"],
+            "start": "2026-03-01T00:00:00Z",
+            "end": "2026-03-02T00:00:00Z",
+            "step": "6h",
+        }
+        study = wait(client, client.post("/api/study", json=body).json())
+        assert study["state"] == "done", study["error"]
+        assert len(study["result"]["tracks"]["time_utc"]) == 5
+
+
+def test_a_folder_written_by_another_plan_is_flagged(web_plan, tmp_path):
+    settings = WebSettings(
+        plan_dir=web_plan["out"],
+        cache_dir=web_plan["cache"],
+        scenario=None,  # the embedded reference, which did not write that folder
+        registry_url=f"sqlite:///{tmp_path / 'registry.db'}",
+    )
+    with TestClient(create_web_app(settings)) as client:
+        warning = client.get("/api/plan").json()["warning"]
+    assert "small web plan" in warning and "plan_reference.yaml" in warning
+
+
+def test_requests_that_would_start_heavy_work_are_refused_at_once(web):
+    empty = web.post(
+        "/api/study",
+        json={
+            "lat_deg": -89.45,
+            "lon_deg": 222.69,
+            "start": "2026-03-01T00:00:00Z",
+            "end": "2026-03-01T00:00:00Z",
+        },
+    )
+    assert empty.status_code == 422 and "must end after it starts" in empty.json()["detail"]
+    fine = web.post(
+        "/api/study",
+        json={
+            "lat_deg": -89.45,
+            "lon_deg": 222.69,
+            "start": "2026-03-01T00:00:00Z",
+            "end": "2026-05-01T00:00:00Z",
+            "step": "1s",
+        },
+    )
+    assert fine.status_code == 422 and "more than 20,000" in fine.json()["detail"]
+    form = web.post(
+        "/api/plan/run", data={}, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert form.status_code == 422  # another site's form cannot start a run

@@ -95,13 +95,6 @@ class Jobs:
     def all(self) -> list[Job]:
         return list(self._jobs.values())
 
-    def forget(self, kind: str) -> None:
-        """Forget the finished jobs of a kind (their inputs changed: a new plan was run)."""
-        with self._lock:
-            for key, job in list(self._by_key.items()):
-                if job.kind == kind and job.state in ("done", "failed"):
-                    del self._by_key[key]
-
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 

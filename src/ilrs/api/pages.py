@@ -55,7 +55,7 @@ BODIES = {
     <output id="time-label"></output></label>
 </section>
 <section>
-  <h3>Power and state of charge (the plan's station set down here)</h3>
+  <h3>Power and state of charge: <span id="power-caption"></span></h3>
   <svg id="power" class="chart" viewBox="0 0 1000 260" role="img"
        aria-label="power and state of charge"></svg>
 </section>
@@ -168,6 +168,7 @@ def page(name: str, body: str | None = None) -> str:
 <header><strong>ILRS Planner</strong><nav>{links}</nav></header>
 <main>
 <div id="error" class="errors" role="alert" hidden></div>
+<div id="warning" class="warning" role="status" hidden></div>
 <div id="jobs" class="jobs" aria-live="polite"></div>
 {BODIES[name] if body is None else body}
 </main>

@@ -18,12 +18,13 @@ from ilrs.report.layers import MAP_LAYERS, layer_rgba, legend_colors
 __all__ = ["PlanFolder"]
 
 LAYER_PIXELS = 1000  # the map's pictures: at most this many pixels a side
+MAX_TRACK_POINTS = 10_000  # the Sun's and Earth's tracks sent to a page (every n-th beyond)
 
 
 class PlanFolder:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
-        self._pictures: dict[tuple[str, int], bytes] = {}
+        self._pictures: dict[str, tuple[tuple, bytes]] = {}  # layer -> (file version, PNG)
         self._lock = threading.Lock()
 
     def exists(self) -> bool:
@@ -41,7 +42,23 @@ class PlanFolder:
             return list(csv.DictReader(stream))
 
     def dem_path(self) -> Path:
-        return self.folder / "terrain.tif"
+        """The plan's terrain: ``terrain.tif`` in the folder (a synthetic one), or the DEM
+        file the plan named (``dem_file`` in ``plan.json``)."""
+        summary = self.summary() or {}
+        path = self.folder / summary.get("dem_file", "terrain.tif")  # an absolute one wins
+        if not path.is_file():
+            raise UnknownNameError(f"the plan's terrain {path} is not there any more")
+        return path
+
+    def layer_path(self, name: str) -> Path:
+        if name not in MAP_LAYERS:
+            raise UnknownNameError(f"no map layer {name!r}; the layers: {', '.join(MAP_LAYERS)}")
+        if name == "terrain":
+            return self.dem_path()
+        path = self.folder / MAP_LAYERS[name].file
+        if not path.is_file():
+            raise UnknownNameError(f"the plan has no {name} layer (it ran with maps: false)")
+        return path
 
     def map(self) -> dict:
         """The map's extent [m], its layers with their legends, the graticule, the
@@ -58,7 +75,7 @@ class PlanFolder:
                     "name": layer.name,
                     "title": layer.title,
                     "units": layer.units,
-                    "available": (self.folder / layer.file).is_file(),
+                    "available": layer.name == "terrain" or (self.folder / layer.file).is_file(),
                     "colors": legend_colors(layer),
                     "vmin": layer.vmin,
                     "vmax": layer.vmax,
@@ -117,19 +134,15 @@ class PlanFolder:
 
         from ilrs.terrain.sources import open_dem, read_overview
 
-        if name not in MAP_LAYERS:
-            raise UnknownNameError(f"no map layer {name!r}; the layers: {', '.join(MAP_LAYERS)}")
-        path = self.folder / MAP_LAYERS[name].file
-        if not path.is_file():
-            raise UnknownNameError(f"the plan has no {name} layer (it ran with maps: false)")
-        key = (name, path.stat().st_mtime_ns)
+        path = self.layer_path(name)
+        stamp = (str(path), path.stat().st_mtime_ns)
         with self._lock:
-            if key not in self._pictures:
+            if self._pictures.get(name, (None, b""))[0] != stamp:  # one version kept a layer
                 dem = read_overview(open_dem(path), LAYER_PIXELS)
                 buffer = io.BytesIO()
                 plt.imsave(buffer, layer_rgba(MAP_LAYERS[name], dem), format="png")
-                self._pictures[key] = buffer.getvalue()
-            return self._pictures[key]
+                self._pictures[name] = (stamp, buffer.getvalue())
+            return self._pictures[name][1]
 
     def point(self, x_m: float, y_m: float) -> dict:
         """Latitude, longitude and every layer's value at a map point."""
@@ -141,10 +154,10 @@ class PlanFolder:
         lat_deg, lon_deg = (float(v) for v in latlon_from_polar_xy(x_m, y_m))
         answer = {"x_m": x_m, "y_m": y_m, "lat_deg": lat_deg, "lon_deg": lon_deg, "values": {}}
         for layer in MAP_LAYERS.values():
-            path = self.folder / layer.file
-            if not path.is_file():
+            try:
+                source = open_dem(self.layer_path(layer.name))
+            except UnknownNameError:  # a plan without maps: the terrain only
                 continue
-            source = open_dem(path)
             t, (rows, cols) = source.transform, source.shape
             row, col = int((y_m - t.f) // t.e), int((x_m - t.c) // t.a)
             if not (0 <= row < rows and 0 <= col < cols):
@@ -156,8 +169,15 @@ class PlanFolder:
         return answer
 
     def site_files(self) -> dict:
-        """The plan's site, read back as the site page draws it."""
-        return study_files(self.folder, PLAN_SITE_FILES)
+        """The plan's site, read back as the site page draws it. Its station series is
+        the station file's own run (at that file's site, on its terrain, over its period)."""
+        answer = study_files(self.folder, PLAN_SITE_FILES)
+        if answer["station"] is not None:
+            times = answer["station"]["time_utc"]
+            answer["station_caption"] = (
+                f"the station file's own run, at its own site and terrain, {times[0]} – {times[-1]}"
+            )
+        return answer
 
     def campaign(self) -> dict:
         return {
@@ -208,10 +228,13 @@ def study_files(folder: Path, names: dict[str, str] = STUDY_SITE_FILES) -> dict:
         "spells": read_csv(names["spells"]),
         "tracks": None,
         "station": None,
+        "station_caption": "the plan's station set down here, over the same period",
     }
     if (folder / tracks_file).is_file():
+        rows = read_csv(tracks_file)
+        every = max(1, -(-len(rows) // MAX_TRACK_POINTS))
         answer["tracks"] = columns(
-            read_csv(tracks_file),
+            rows[::every],
             [
                 "time_utc",
                 "sun_azimuth_deg",

@@ -69,6 +69,13 @@ class StudyIn(BaseModel):
     label: str | None = Field(None, max_length=200)
 
 
+class RunPlanIn(BaseModel):
+    text: str | None = Field(
+        None, max_length=MAX_PLAN_BYTES, description="a plan file (YAML); none: the one served"
+    )
+    name: str = Field("plan.yaml", max_length=100, pattern=r"^[\w.-]+\.ya?ml$")
+
+
 class PlanText(BaseModel):
     text: str = Field(max_length=MAX_PLAN_BYTES, description="a plan file (YAML)")
     name: str = Field("plan.yaml", max_length=100, pattern=r"^[\w.-]+\.ya?ml$")
@@ -91,9 +98,11 @@ def create_web_app(settings: WebSettings) -> FastAPI:
     install_error_handlers(app)
     jobs = Jobs()
     folder = PlanFolder(settings.plan_dir)
-    state = {"plan": load_plan(settings.scenario)}
+    state = {"plan": load_plan(settings.scenario), "generation": 0}  # +1 per new plan
     whatif_lock = threading.Lock()
-    whatif_base: dict = {}  # the campaign's exposure and baseline, computed once per plan
+    # The campaign's exposure and baseline, computed once per plan: plan -> (exposure,
+    # baseline); a what-if is computed on the plan served when it was asked for.
+    whatif_base: dict = {}
 
     def cache(progress) -> StepCache:
         step_cache = StepCache(settings.cache_dir, lambda line: progress(_job_line(line)))
@@ -133,12 +142,23 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         """The plan being served: its file, its summary (None before it ran), its jobs."""
         plan = state["plan"]
         running = [j.as_dict(with_result=False) for j in jobs.all() if j.kind == "plan"]
+        summary = folder.summary()
+        warning = None
+        if summary is not None and Path(summary["scenario_file"]).resolve() != (
+            plan.source.path.resolve()
+        ):
+            warning = (
+                f"The plan's folder {settings.plan_dir} was written from "
+                f"{summary['scenario_file']} ({summary['plan']}), not from the plan served "
+                f"({plan.source.path}): run it on the Plan page to see this one."
+            )
         return {
             "name": plan.scenario.name,
             "scenario_file": str(plan.source.path),
             "scenario_text": plan.source.path.read_text(encoding="utf-8"),
             "folder": str(settings.plan_dir),
-            "summary": folder.summary(),
+            "summary": summary,
+            "warning": warning,
             "jobs": running[-3:],
         }
 
@@ -149,13 +169,14 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         return {"ok": True, "name": plan.scenario.name}
 
     @app.post("/api/plan/run", status_code=202, tags=["plan"])
-    def run_plan_job(body: PlanText | None = None) -> dict:
+    def run_plan_job(body: RunPlanIn) -> dict:
         """Run a plan file (the one being served when no text is sent) in the background;
         its steps are reused from the cache while their inputs are unchanged. When it
-        finishes, the pages show it."""
+        finishes, the pages show it. (A JSON body is required, empty or not: a form
+        posted from another site cannot start a run.)"""
         from ilrs.report.plan import run_plan
 
-        plan = _load_text(body) if body is not None else state["plan"]
+        plan = _load_text(body) if body.text is not None else state["plan"]
         text = plan.source.path.read_bytes()
         key = hashlib.sha256(text + str(plan.folder).encode()).hexdigest()
 
@@ -163,9 +184,10 @@ def create_web_app(settings: WebSettings) -> FastAPI:
             summary = run_plan(
                 plan, settings.plan_dir, settings.cache_dir, lambda line: progress(_job_line(line))
             )
-            state["plan"] = plan
-            whatif_base.clear()
-            jobs.forget("whatif")
+            with whatif_lock:
+                state["plan"] = plan
+                state["generation"] += 1
+                whatif_base.clear()
             return summary
 
         title = f"plan: {plan.scenario.name}"
@@ -222,7 +244,7 @@ def create_web_app(settings: WebSettings) -> FastAPI:
             raise HTTPException(404, f"no plan file {name!r}; the files: {', '.join(PLAN_FILES)}")
         path = plan_or_404().folder / name
         if not path.is_file():
-            raise HTTPException(404, f"the plan has no {name} (it ran with maps: false?)")
+            raise HTTPException(404, f"the plan's folder has no {name}")
         return FileResponse(path)
 
     # --- a site anywhere on the map ---------------------------------------------------
@@ -232,12 +254,11 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         """Study a point of the map over a period, in the background: its horizon, the
         Sun's and the Earth's tracks, its spells, and the plan's station set down there.
         Asking again for the same study returns the same job (or the cached result)."""
-        from ilrs.report.study import site_study
-        from ilrs.sky import utc_range
+        from ilrs.report.study import site_study, study_times
         from ilrs.terrain.sources import open_dem, read_around
 
         plan_or_404()
-        utc_range(body.start, body.end, body.step)  # a bad period answers now, not later
+        study_times(body.start, body.end, body.step)  # a bad period answers now, not later
         read_around(open_dem(folder.dem_path()), [("the point", body.lat_deg, body.lon_deg)], 0)
         key = json.dumps(body.model_dump(), sort_keys=True) + str(folder.summary())
         title = f"site {body.label or f'{body.lat_deg:.4f}°, {body.lon_deg:.4f}°'}"
@@ -274,29 +295,27 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         after, the findings and the capabilities per year of the changed plan."""
         from ilrs.campaign.whatif import apply_changes, what_if
 
-        station, campaign = state["plan"].campaign
+        plan = state["plan"]
+        station, campaign = plan.campaign
         changes = [_change(each) for each in body.changes]
         apply_changes(campaign, changes)  # an unknown mission answers now
-        key = json.dumps(body.model_dump(), sort_keys=True)
+        key = json.dumps(body.model_dump(), sort_keys=True) + f"@plan {state['generation']}"
 
         def work(progress) -> dict:
             from ilrs.campaign.buildup import build_up, campaign_exposure
 
             with whatif_lock:
-                if not whatif_base:
+                if plan not in whatif_base:
                     progress("the site's sky over the campaign's years (once per plan) ...")
                     exposure = campaign_exposure(station, campaign)
                     progress("the build-up as planned ...")
-                    whatif_base["exposure"] = exposure
-                    whatif_base["baseline"] = build_up(station, campaign, exposure)
+                    base = (exposure, build_up(station, campaign, exposure))
+                    if plan is state["plan"]:  # kept only while it is the plan served
+                        whatif_base[plan] = base
+                else:
+                    base = whatif_base[plan]
             progress("the build-up with the changes ...")
-            result = what_if(
-                station,
-                campaign,
-                changes,
-                whatif_base["exposure"],
-                baseline=whatif_base["baseline"],
-            )
+            result = what_if(station, campaign, changes, base[0], baseline=base[1])
             result.pop("buildup")
             result["missions"] = _missions(result.pop("campaign"))
             return result

@@ -157,6 +157,8 @@ def run_plan(
             "milestones_passed": sum(bool(m["passed"]) for m in milestones),
             "milestones": len(milestones),
             "report": str(Path(out_dir) / "report.html"),
+            # The terrain the maps are on: terrain.tif beside it when synthetic, else the DEM.
+            "dem_file": "terrain.tif" if synthetic is not None else str(Path(dem_path).resolve()),
         }
         write_json_file(summary, staging / "plan.json")
     return summary

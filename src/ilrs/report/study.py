@@ -12,7 +12,7 @@ from ilrs.errors import InputError
 from ilrs.report.scenario import LoadedPlan
 from ilrs.report.steps import StepCache, file_identity, write_site_analysis
 
-__all__ = ["MAX_STUDY_SAMPLES", "STUDY_FILES", "site_study"]
+__all__ = ["MAX_STUDY_SAMPLES", "STUDY_FILES", "site_study", "study_times"]
 
 MAX_STUDY_SAMPLES = 20_000  # a year at 30 min; the page draws every sample
 STUDY_FILES = ("site.json", "spells.csv", "horizon.csv", "tracks.csv", "horizon.png")
@@ -32,17 +32,11 @@ def site_study(
     label: str | None = None,
 ) -> Path:
     """The folder of the study: the site's files and ``station/`` (the station run's)."""
-    from ilrs.sky import utc_range
     from ilrs.terrain.sources import open_dem, read_around
 
     if not (math.isfinite(height_m) and 0 <= height_m <= 1000):
         raise InputError(f"height {height_m} m above the ground must be within 0..1000 m")
-    times = utc_range(start, end, step)
-    if len(times) > MAX_STUDY_SAMPLES:
-        raise InputError(
-            f"{start}..{end} at {step} is {len(times):,} instants; at most "
-            f"{MAX_STUDY_SAMPLES:,}: take a longer step or a shorter period"
-        )
+    times = study_times(start, end, step)
     read_around(open_dem(dem_path), [("the point", lat_deg, lon_deg)], 0.0)  # on the map
     label = label or f"{lat_deg:.4f}°, {lon_deg:.4f}°"
     station = _station_at(plan, dem_path, lat_deg, lon_deg, start, end, step)
@@ -69,6 +63,17 @@ def site_study(
         )
 
     return cache.run("study", inputs, compute)
+
+
+def study_times(start: str, end: str, step: str):
+    """The study's instants: a period that ends after it starts, at most
+    MAX_STUDY_SAMPLES of them (refused before they are made)."""
+    from ilrs.sky import utc_range
+
+    times = utc_range(start, end, step, max_instants=MAX_STUDY_SAMPLES)
+    if len(times) < 2:
+        raise InputError(f"the period {start}..{end} must end after it starts")
+    return times
 
 
 def _station_at(plan: LoadedPlan, dem_path: Path, lat_deg, lon_deg, start, end, step):

@@ -127,12 +127,13 @@ def parse_utc(
     return Times(_utc_jd_to_tdb_s(*_parse_utc_jd(texts, source, line_numbers)))
 
 
-def utc_range(start: str, end: str, step: str | float) -> Times:
+def utc_range(start: str, end: str, step: str | float, *, max_instants: int = 50_000_000) -> Times:
     """Instants from ``start`` to ``end`` (inclusive where a step lands on it) at ``step``.
 
     ``step`` is a duration string (``1h``, ``30min``, ``PT10M``) or seconds. Steps are
     counted on the UTC clock, so hourly instants stay on the hour across a leap second
-    (the hour that holds one lasts 3601 SI seconds).
+    (the hour that holds one lasts 3601 SI seconds). More than ``max_instants`` is an
+    :class:`InputError`, told before any is made.
     """
     step_s = parse_duration_s(step) if isinstance(step, str) else float(step)
     if not np.isfinite(step_s) or step_s <= 0:
@@ -143,10 +144,10 @@ def utc_range(start: str, end: str, step: str | float) -> Times:
     if span_s < 0:
         raise InputError(f"end {end!r} is before start {start!r}")
     count = int(np.floor(span_s / step_s * (1 + 1e-12) + 1e-9)) + 1
-    if count > 50_000_000:
+    if count > max_instants:
         raise InputError(
-            f"{start} to {end} at a step of {step_s:g} s is {count:,} instants; "
-            "choose a longer step or a shorter period"
+            f"{start} to {end} at a step of {step_s:g} s is {count:,} instants, more than "
+            f"{max_instants:,}; choose a longer step or a shorter period"
         )
     clock_s = start_clock_s + np.arange(count) * step_s
     day_offset = np.floor(clock_s / SECONDS_PER_DAY)

@@ -5,6 +5,7 @@
 (async () => {
   const { api, svg, clear, scale, ticks, fmt } = ilrs;
   const plan = await api("/api/plan");
+  ilrs.planWarning(plan);
   if (!plan.summary) {
     ilrs.showError(`No plan has been computed in ${plan.folder} yet: run it on the Plan page.`);
     return;
@@ -18,9 +19,9 @@
     clear(chart);
     const [left, right, top] = [150, 985, 20];
     const rowHeight = Math.min(30, 300 / missions.length);
-    const launches = missions.map((m) => ilrs.time(m.launch_utc));
-    const first = new Date(Math.min(...launches)).getUTCFullYear();
-    const last = Math.max(new Date(Math.max(...launches)).getUTCFullYear() + 1,
+    const [earliest, latest] = ilrs.extent(missions.map((m) => ilrs.time(m.launch_utc)));
+    const first = new Date(earliest).getUTCFullYear();
+    const last = Math.max(new Date(latest).getUTCFullYear() + 1,
       ...milestoneYears.map(([, t]) => new Date(t).getUTCFullYear() + 1));
     const x = scale(Date.UTC(first, 0, 1), Date.UTC(last, 0, 1), left, right);
     const bottom = top + rowHeight * missions.length;
@@ -81,7 +82,7 @@
     const years = campaign.timeline.map((r) => Number(r.year));
     const before = campaign.timeline.map((r) => Number(r[q]));
     const after = changedYears ? changedYears.map((r) => Number(r[`${q}_after`])) : null;
-    const high = Math.max(1e-9, ...before, ...(after || [])) * 1.08;
+    const high = Math.max(1e-9, ilrs.extent(before, after || [])[1]) * 1.08;
     const x = scale(years[0], years[years.length - 1], left, right);
     const y = scale(0, high, bottom, top);
     for (const v of ticks(0, high, 5)) {

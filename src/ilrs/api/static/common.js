@@ -45,6 +45,13 @@ const ilrs = (() => {
     return body;
   }
 
+  // The served plan and the folder's plan differ: say so on every page that shows it.
+  function planWarning(plan) {
+    const box = document.getElementById("warning");
+    box.textContent = plan.warning || "";
+    box.hidden = !plan.warning;
+  }
+
   function showError(message) {
     const box = document.getElementById("error");
     box.textContent = message;
@@ -75,7 +82,13 @@ const ilrs = (() => {
         line.appendChild(meter);
         line.append(` ${last}`);
         await new Promise((resolve) => setTimeout(resolve, 400));
-        job = await api(`/api/jobs/${job.id}`);
+        try {
+          job = await api(`/api/jobs/${job.id}`);
+        } catch (error) {  // the server went away, or restarted and forgot the job
+          showError(`${job.title}: ${error.message}`);
+          line.remove();
+          return null;
+        }
         continue;
       }
       break;
@@ -141,5 +154,18 @@ const ilrs = (() => {
   }
   const time = (iso) => Date.parse(iso);
 
-  return { api, runJob, showError, token, setToken, svg, clear, scale, ticks, fmt, table, time };
+  // Smallest and largest of long arrays (spreading them into Math.min overflows the stack).
+  function extent(...arrays) {
+    let low = Infinity;
+    let high = -Infinity;
+    for (const values of arrays) {
+      for (const v of values) {
+        if (v < low) low = v;
+        if (v > high) high = v;
+      }
+    }
+    return [low, high];
+  }
+
+  return { api, runJob, showError, planWarning, extent, token, setToken, svg, clear, scale, ticks, fmt, table, time };
 })();

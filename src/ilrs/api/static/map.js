@@ -7,10 +7,14 @@
   const mapBox = document.getElementById("map");
   const panel = document.getElementById("panel");
   const plan = await api("/api/plan");
+  ilrs.planWarning(plan);
   if (!plan.summary) {
-    document.getElementById("map-note").innerHTML =
-      `No plan has been computed in ${plan.folder} yet: run it on the <a href="/plan">Plan page</a> ` +
-      "(or <code>ilrs plan</code>), and the map shows its layers.";
+    const note = document.getElementById("map-note");
+    const link = document.createElement("a");
+    link.href = "/plan";
+    link.textContent = "Plan page";
+    note.append(`No plan has been computed in ${plan.folder} yet: run it on the `, link,
+      " (or with ilrs plan), and the map shows its layers.");
     return;
   }
   const map = await api("/api/plan/map");

@@ -8,6 +8,7 @@
 
   async function summary() {
     const plan = await api("/api/plan");
+    ilrs.planWarning(plan);
     const box = document.getElementById("plan-summary");
     box.innerHTML = "";
     const s = plan.summary;

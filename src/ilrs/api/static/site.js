@@ -7,6 +7,9 @@
   const form = document.getElementById("study");
   const params = new URLSearchParams(window.location.search);
   const plan = await api("/api/plan");
+  ilrs.planWarning(plan);
+  // The label a link gave (a named site) holds while its coordinates are not changed.
+  const given = { label: params.get("label"), lat: params.get("lat"), lon: params.get("lon") };
 
   for (const name of ["height", "start", "end", "step"]) {
     if (params.has(name)) form.elements[name === "height" ? "height_m" : name].value = params.get(name);
@@ -17,7 +20,7 @@
     const body = {
       lat_deg: Number(values.lat_deg), lon_deg: Number(values.lon_deg),
       height_m: Number(values.height_m || 2), start: values.start, end: values.end, step: values.step,
-      label: params.get("label") || null,
+      label: given.label && values.lat_deg === given.lat && values.lon_deg === given.lon ? given.label : null,
     };
     const query = new URLSearchParams({ lat: values.lat_deg, lon: values.lon_deg, height: body.height_m,
       start: body.start, end: body.end, step: body.step });
@@ -37,6 +40,11 @@
     }
     const site = await api("/api/plan/site");
     for (const name of ["lat_deg", "lon_deg", "start", "end"]) form.elements[name].value = site.summary[name];
+    form.elements.step.value = `${site.summary.step_s}s`;
+    form.elements.height_m.value = site.summary.height_above_ground_m;
+    given.label = site.summary.site;
+    given.lat = form.elements.lat_deg.value;
+    given.lon = form.elements.lon_deg.value;
     draw(site);
   }
   if (params.has("lat") && params.has("lon")) {
@@ -87,11 +95,13 @@
     const [left, right, top, bottom] = [50, 985, 15, 295];
     const horizon = site.horizon;
     const tracks = site.tracks;
-    let low = Math.min(-1, ...horizon.elevation_deg);
-    let high = Math.max(2, ...horizon.elevation_deg);
+    let [low, high] = ilrs.extent(horizon.elevation_deg);
+    low = Math.min(-1, low);
+    high = Math.max(2, high);
     if (tracks) {
-      high = Math.max(high, ...tracks.sun_elevation_deg, ...tracks.earth_elevation_deg) + 0.5;
-      low = Math.min(low, Math.max(-3, Math.min(...tracks.sun_elevation_deg, ...tracks.earth_elevation_deg)));
+      const [trackLow, trackHigh] = ilrs.extent(tracks.sun_elevation_deg, tracks.earth_elevation_deg);
+      high = Math.max(high, trackHigh) + 0.5;
+      low = Math.min(low, Math.max(-3, trackLow));
     }
     const x = scale(0, 360, left, right);
     const y = scale(low, high, bottom, top);
@@ -140,6 +150,7 @@
   function power(site) {
     const chart = document.getElementById("power");
     clear(chart);
+    document.getElementById("power-caption").textContent = site.station_caption;
     const series = site.station;
     if (!series) {
       svg("text", { x: 20, y: 30 }, chart, "no station run for this site");
@@ -148,7 +159,7 @@
     const [left, right, top, bottom] = [70, 940, 15, 225];
     const t = series.time_utc.map(ilrs.time);
     const x = scale(t[0], t[t.length - 1], left, right);
-    const high = Math.max(1, ...series.generated_w, ...series.demand_w) * 1.05;
+    const high = Math.max(1, ilrs.extent(series.generated_w, series.demand_w)[1]) * 1.05;
     const y = scale(0, high, bottom, top);
     const ySoc = scale(0, 1, bottom, top);
     for (const v of ticks(0, high, 5)) {
