@@ -228,8 +228,10 @@ def test_whatif_form_mistakes_name_the_field(web):
     assert bad_date.status_code == 422 and "someday" in bad_date.json()["detail"]
 
 
-def test_plan_check_names_line_and_field(web):
-    good = web.post("/api/plan/check", json={"text": PLAN_TEXT})
+def test_plan_check_names_line_and_field(web, web_plan):
+    plans = web_plan["cache"] / "plans"
+    kept_before = sorted(plans.iterdir()) if plans.exists() else []
+    good = web.post("/api/plan/check", json={"text": PLAN_TEXT + "# checked only\n"})
     assert good.status_code == 200 and good.json()["name"] == "small web plan"
     small = PLAN_TEXT.replace("size_px: 128", "size_px: 8")
     answer = web.post("/api/plan/check", json={"text": small, "name": "mine.yaml"})
@@ -241,6 +243,7 @@ def test_plan_check_names_line_and_field(web):
     detail = web.post("/api/plan/check", json={"text": nowhere}).json()["detail"]
     assert "plan.yaml:4: site.name: unknown site" in detail
     assert "plan.yaml:6: station: no such file" in detail
+    assert (sorted(plans.iterdir()) if plans.exists() else []) == kept_before  # none kept
     not_yaml = web.post("/api/plan/check", json={"text": "name: [unclosed\n"})
     assert (
         not_yaml.status_code == 422 and "plan.yaml:2: not valid YAML" in not_yaml.json()["detail"]

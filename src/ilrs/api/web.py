@@ -8,6 +8,9 @@ what-if) run as background jobs (:mod:`ilrs.api.jobs`) whose results are cached.
 
 import hashlib
 import json
+import os
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +33,7 @@ __all__ = ["WebSettings", "create_web_app"]
 
 STATIC = Path(__file__).parent / "static"
 MAX_PLAN_BYTES = 200_000
+KEPT_PLANS = 20  # pasted plans kept in the cache for runs (the one served is never removed)
 
 
 @dataclass
@@ -176,7 +180,7 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         posted from another site cannot start a run.)"""
         from ilrs.report.plan import run_plan
 
-        plan = _load_text(body) if body.text is not None else state["plan"]
+        plan = _load_text(body, keep=True) if body.text is not None else state["plan"]
         text = plan.source.path.read_bytes()
         key = hashlib.sha256(text + str(plan.folder).encode()).hexdigest()
 
@@ -193,17 +197,28 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         title = f"plan: {plan.scenario.name}"
         return jobs.submit("plan", key, title, work, reuse_done=False).as_dict()
 
-    def _load_text(body: PlanText):
-        """The pasted plan kept in the cache and checked; its relative paths are taken from
-        the served plan file's folder. Mistakes name the pasted file's lines."""
-        digest = hashlib.sha256(body.text.encode()).hexdigest()[:16]
-        saved = Path(settings.cache_dir) / "plans" / digest / body.name
-        saved.parent.mkdir(parents=True, exist_ok=True)
-        saved.write_text(body.text, encoding="utf-8")
-        try:
-            return load_plan(saved, folder=state["plan"].folder)
-        except InputError as error:
-            raise InputError(str(error).replace(str(saved), body.name)) from None
+    def _load_text(body: PlanText, *, keep: bool = False):
+        """The pasted plan checked; its relative paths are taken from the served plan
+        file's folder; its mistakes name the pasted file's lines. A plan to run is kept
+        in the cache (``plans/``, the last KEPT_PLANS of them), one to check is not."""
+        with tempfile.TemporaryDirectory() as scratch:
+            digest = hashlib.sha256(body.text.encode()).hexdigest()[:16]
+            plans = Path(settings.cache_dir) / "plans"
+            saved = (plans if keep else Path(scratch)) / digest / body.name
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            saved.write_text(body.text, encoding="utf-8")
+            os.utime(saved.parent)  # the newest kept, when the same text comes again
+            try:
+                plan = load_plan(saved, folder=state["plan"].folder)
+            except InputError as error:
+                raise InputError(str(error).replace(str(saved), body.name)) from None
+        if keep:
+            served = state["plan"].source.path.parent
+            kept = sorted(plans.iterdir(), key=lambda each: each.stat().st_mtime)
+            for old in kept[:-KEPT_PLANS]:
+                if old not in (served, saved.parent):
+                    shutil.rmtree(old, ignore_errors=True)
+        return plan
 
     @app.get("/api/plan/map", tags=["plan"])
     def get_map() -> dict:
