@@ -216,3 +216,43 @@ def test_plan_page_names_a_plan_files_mistakes(page, site):
     page.fill("#plan-text", PLAN_TEXT)
     page.click("#plan-check")
     page.wait_for_function("document.querySelector('#plan-errors').textContent.includes('good')")
+
+
+def test_registry_record_edited_at_its_version_and_a_concurrent_change_refused(page, site):
+    headers = {"Authorization": f"Bearer {SECRET}"}
+    found = httpx.get(
+        f"{site.url}/api/organisations", params={"q": "Hungarian"}, headers=headers
+    ).json()["items"][0]
+    page.goto(f"{site.url}/partners")
+    page.wait_for_selector("#records table")
+    page.fill("#search", "Hungarian")
+    page.wait_for_function(
+        "document.querySelector('#table-count').textContent.startsWith('1 record')"
+    )
+    page.click(f"button[data-edit='{found['id']}']")
+    assert page.input_value("#field-name") == found["name"]
+    assert page.input_value("#field-country") == "HU"
+    page.fill("#field-note", "solar physics; joined through an agreement")
+    page.click("#add-record button[type=submit]")
+    page.wait_for_function("document.querySelector('#add-result').textContent.startsWith('Saved')")
+    stored = httpx.get(f"{site.url}/api/organisations/{found['id']}", headers=headers).json()
+    assert stored["note"] == "solar physics; joined through an agreement"
+    assert stored["version"] == found["version"] + 1
+    assert "joined through an agreement" in page.inner_text("#records")
+    # Someone else changes the record while the form is open: the save is refused.
+    page.click(f"button[data-edit='{found['id']}']")
+    changed = httpx.patch(
+        f"{site.url}/api/organisations/{found['id']}",
+        json={"note": "changed elsewhere"},
+        headers=headers | {"If-Match": f'"{stored["version"]}"'},
+    )
+    assert changed.status_code == 200
+    page.expected_errors.append("status of 412")  # the browser logs the refusal it receives
+    page.fill("#field-note", "my change")
+    page.click("#add-record button[type=submit]")
+    page.wait_for_function("document.querySelector('#add-result').className === 'errors'")
+    refusal = page.inner_text("#add-result")
+    assert "changed" in refusal and str(stored["version"]) in refusal
+    after = httpx.get(f"{site.url}/api/organisations/{found['id']}", headers=headers).json()
+    assert after["note"] == "changed elsewhere"  # nothing overwritten
+    assert "changed elsewhere" in page.inner_text("#records")

@@ -123,7 +123,7 @@ BODIES = {
   <div id="records"></div>
 </section>
 <section>
-  <h3>Add a record</h3>
+  <h3 id="form-title">Add a record</h3>
   <form id="add-record" class="stacked"></form>
   <p id="add-result" role="status"></p>
 </section>

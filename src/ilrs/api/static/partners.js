@@ -91,18 +91,46 @@
     const fields = tables[table].map((f) => f.name).filter((f) => !f.startsWith("source_"));
     const box = document.getElementById("records");
     clear(box);
+    const edit = (record) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = "Edit";
+      button.dataset.edit = record.id;
+      button.addEventListener("click", () => buildForm(record));
+      return button;
+    };
     box.appendChild(ilrs.table(
       [["id", "id"], ...fields.map((f) => [(r) => {
         const v = r[f];
         return Array.isArray(v) ? v.join(", ") : v;
-      }, f.replaceAll("_", " ")])],
+      }, f.replaceAll("_", " ")]), [edit, ""]],
       page.items, (r) => ({ "data-id": r.id })));
   }
 
-  function buildForm() {
+  // A field's text in the form, and back to the value the API takes ("" clears it).
+  const shown = (value) => (value === null || value === undefined ? ""
+    : Array.isArray(value) ? value.join(", ") : String(value));
+  function parsed(field, raw) {
+    if (raw === "") return null;
+    if (field.kind === "orgs" || field.kind === "texts") {
+      return raw.split(",").map((v) => v.trim()).filter(Boolean).map((v) => (field.kind === "orgs" ? Number(v) : v));
+    }
+    if (field.kind === "org" || field.kind === "number") return Number(raw);
+    if (field.kind === "bool") return raw === "true";
+    return raw;
+  }
+
+  // The form adds a record, or (given one) changes or deletes it at the version read: a
+  // change made meanwhile by someone else is refused by the API (412), not overwritten.
+  function buildForm(record = null) {
+    const table = tableSelect.value;
     const form = document.getElementById("add-record");
+    const result = document.getElementById("add-result");
+    document.getElementById("form-title").textContent =
+      record ? `Edit ${table.replaceAll("_", " ")} #${record.id} (version ${record.version})` : "Add a record";
     clear(form);
-    for (const field of tables[tableSelect.value]) {
+    result.textContent = "";
+    for (const field of tables[table]) {
       const label = document.createElement("label");
       label.textContent = `${field.name.replaceAll("_", " ")}${field.required ? " *" : ""}`;
       label.htmlFor = `field-${field.name}`;
@@ -121,39 +149,67 @@
       }
       input.name = field.name;
       input.id = `field-${field.name}`;
+      if (record) input.value = shown(record[field.name]);
       form.append(label, input);
     }
-    const button = document.createElement("button");
-    button.type = "submit";
-    button.textContent = "Add";
-    form.appendChild(button);
-    form.onsubmit = async (event) => {
-      event.preventDefault();
-      const result = document.getElementById("add-result");
-      const body = {};
-      for (const field of tables[tableSelect.value]) {
-        const raw = form.elements[field.name].value.trim();
-        if (raw === "") continue;
-        if (field.kind === "orgs" || field.kind === "texts") {
-          body[field.name] = raw.split(",").map((v) => v.trim()).filter(Boolean)
-            .map((v) => (field.kind === "orgs" ? Number(v) : v));
-        } else if (field.kind === "org" || field.kind === "number") {
-          body[field.name] = Number(raw);
-        } else if (field.kind === "bool") {
-          body[field.name] = raw === "true";
-        } else {
-          body[field.name] = raw;
-        }
+    const buttons = document.createElement("div");
+    const submit = document.createElement("button");
+    submit.type = "submit";
+    submit.textContent = record ? "Save" : "Add";
+    buttons.appendChild(submit);
+    if (record) {
+      for (const [text, action] of [["Delete", remove], ["Cancel", () => buildForm()]]) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = text;
+        button.id = `form-${text.toLowerCase()}`;
+        button.style.marginLeft = ".6rem";
+        button.addEventListener("click", action);
+        buttons.appendChild(button);
       }
+    }
+    form.appendChild(buttons);
+
+    async function answer(call, done) {
       try {
-        const record = await api(`/api/${tableSelect.value}`, { method: "POST", json: body });
+        const written = await call();
+        buildForm();  // back to adding (it clears the message: told after)
         result.className = "";
-        result.textContent = `Added: ${tableSelect.value} #${record.id}.`;
-        form.reset();
+        result.textContent = done(written);
         await Promise.all([listRecords(), progress(), worldMap()]);
       } catch (error) {
         result.className = "errors";
         result.textContent = error.message;
+        if (error.status === 412) await listRecords();  // the table shows what is there now
+      }
+    }
+    async function remove() {
+      await answer(
+        () => api(`/api/${table}/${record.id}`, { method: "DELETE", headers: { "If-Match": `"${record.version}"` } }),
+        () => `Deleted: ${table} #${record.id} (an admin can restore it).`,
+      );
+    }
+    form.onsubmit = async (event) => {
+      event.preventDefault();
+      const body = {};
+      for (const field of tables[table]) {
+        const raw = form.elements[field.name].value.trim();
+        if (record) {
+          if (raw !== shown(record[field.name])) body[field.name] = parsed(field, raw);
+        } else if (raw !== "") {
+          body[field.name] = parsed(field, raw);
+        }
+      }
+      if (record) {
+        await answer(
+          () => api(`/api/${table}/${record.id}`, { method: "PATCH", json: body, headers: { "If-Match": `"${record.version}"` } }),
+          (written) => `Saved: ${table} #${written.id}, now version ${written.version}.`,
+        );
+      } else {
+        await answer(
+          () => api(`/api/${table}`, { method: "POST", json: body }),
+          (written) => `Added: ${table} #${written.id}.`,
+        );
       }
     };
   }
