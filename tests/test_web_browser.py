@@ -201,6 +201,23 @@ def test_whatif_form_changes_a_milestone(page, site):
     launch_after = page.get_attribute("#gantt g[data-mission='ILRS-1']", "data-launch")
     assert launch_before.startswith("2031") and launch_after.startswith("2035")
     assert page.locator("#after-changes").count() == 1
+    # Several changes at once, gathered in the list (the campaign's sky is reused).
+    page.select_option("#whatif select[name=kind]", "drop")
+    page.select_option("#whatif select[name=mission]", "ILRS-5")
+    page.click("#whatif-add")
+    page.select_option("#whatif select[name=kind]", "delay")
+    page.select_option("#whatif select[name=mission]", "ILRS-4")
+    page.fill("#whatif input[name=days]", "400")
+    page.click("#whatif-add")
+    assert page.locator("#whatif-changes li").count() == 2
+    page.click("#whatif button[type=submit]")
+    page.wait_for_function(
+        "document.querySelector('#whatif-summary').textContent"
+        ".startsWith('drop ILRS-5; delay ILRS-4 by 400 days')"
+    )
+    assert page.get_attribute("#gantt g[data-mission='ILRS-5']", "data-status") == "cancelled"
+    assert page.get_attribute("#gantt g[data-mission='ILRS-1']", "data-launch") == launch_before
+    assert page.get_attribute("#gantt g[data-mission='ILRS-4']", "data-launch").startswith("2035")
 
 
 def test_plan_page_names_a_plan_files_mistakes(page, site):

@@ -91,8 +91,10 @@ BODIES = {
     <label>Mission <select name="mission"></select></label>
     <label>Days <input name="days" type="number" step="any" value="365"></label>
     <label>New launch (UTC) <input name="launch_utc" placeholder="2034-06-01" size="12"></label>
+    <button type="button" id="whatif-add">Add to the changes</button>
     <button type="submit">Compute</button>
   </form>
+  <ul id="whatif-changes"></ul>
   <div id="whatif-result"></div>
 </section>
 """,

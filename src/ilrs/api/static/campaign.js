@@ -141,13 +141,39 @@
   const form = document.getElementById("whatif");
   for (const m of campaign.missions) form.elements.mission.add(new Option(m.name, m.name));
   form.elements.mission.value = campaign.missions.find((m) => m.name === "ILRS-1") ? "ILRS-1" : campaign.missions[0].name;
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
+  // Changes are gathered in a list ("Add to the changes"); Compute sends the list, or the
+  // change in the form when the list is empty.
+  const gathered = [];
+  const list = document.getElementById("whatif-changes");
+  function formChange() {
     const values = Object.fromEntries(new FormData(form));
     const change = { kind: values.kind, mission: values.mission };
     if (values.kind === "delay") change.days = values.days === "" ? null : Number(values.days);
     if (values.kind === "move") change.launch_utc = values.launch_utc;
-    ilrs.runJob("/api/campaign/whatif", { changes: [change] }, (result) => {
+    return change;
+  }
+  const describe = (c) => (c.kind === "delay" ? `delay ${c.mission} by ${c.days} days`
+    : c.kind === "move" ? `move ${c.mission} to launch ${c.launch_utc}` : `drop ${c.mission}`);
+  function showList() {
+    clear(list);
+    gathered.forEach((change, i) => {
+      const item = document.createElement("li");
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.textContent = "remove";
+      remove.addEventListener("click", () => { gathered.splice(i, 1); showList(); });
+      item.append(`${describe(change)} `, remove);
+      list.appendChild(item);
+    });
+  }
+  document.getElementById("whatif-add").addEventListener("click", () => {
+    gathered.push(formChange());
+    showList();
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const changes = gathered.length ? [...gathered] : [formChange()];
+    ilrs.runJob("/api/campaign/whatif", { changes }, (result) => {
       const box = document.getElementById("whatif-result");
       box.innerHTML = "";
       const heading = document.createElement("p");
