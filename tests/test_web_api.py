@@ -93,6 +93,47 @@ def test_layer_pictures_hold_the_rasters_in_their_colours(web, web_plan):
     assert missing.status_code == 404 and "terrain, illumination" in missing.json()["detail"]
 
 
+def test_a_window_of_a_layer_is_that_part_in_the_colours_of_the_whole(web, web_plan):
+    import matplotlib.image
+    import matplotlib.pyplot as plt
+    from rasterio.windows import Window
+
+    with rasterio.open(web_plan["out"] / "earth.tif") as dataset:
+        t = dataset.transform
+        part = dataset.read(1, window=Window(20, 30, 40, 50))  # cols 20..60, rows 30..80
+    # A window a little inside pixel edges: snapped out to whole pixels.
+    window = {
+        "x_min_m": t.c + 20.3 * t.a,
+        "x_max_m": t.c + 59.6 * t.a,
+        "y_min_m": t.f + 79.7 * t.e,
+        "y_max_m": t.f + 30.2 * t.e,
+    }
+    answer = web.get("/api/plan/layers/earth.png", params=window)
+    assert answer.status_code == 200
+    covered = [float(v) for v in answer.headers["X-Extent-M"].split(",")]
+    assert covered == pytest.approx(
+        [t.c + 20 * t.a, t.c + 60 * t.a, t.f + 80 * t.e, t.f + 30 * t.e]
+    )
+    rgba = matplotlib.image.imread(io.BytesIO(answer.content))
+    assert rgba.shape[:2] == part.shape == (50, 40)
+    expected = plt.get_cmap("Blues_r")(plt.Normalize(0, 1)(part))
+    assert np.abs(rgba[..., :3] - expected[..., :3]).max() <= 1 / 255 + 1e-6
+    # The terrain's part is coloured by the whole map's heights, not its own.
+    whole = matplotlib.image.imread(io.BytesIO(web.get("/api/plan/layers/terrain.png").content))
+    piece = matplotlib.image.imread(
+        io.BytesIO(web.get("/api/plan/layers/terrain.png", params=window).content)
+    )
+    inner = np.abs(piece[1:-1, 1:-1, :3] - whole[31:79, 21:59, :3])  # edges: one-sided slopes
+    assert inner.max() <= 2 / 255, inner.max()
+    half = web.get("/api/plan/layers/earth.png", params={"x_min_m": 0, "x_max_m": 1})
+    assert half.status_code == 422 and "all of x_min_m" in half.json()["detail"]
+    off = web.get(
+        "/api/plan/layers/earth.png",
+        params={"x_min_m": 9e5, "x_max_m": 9.1e5, "y_min_m": 0, "y_max_m": 1e4},
+    )
+    assert off.status_code == 422 and "off the plan's map" in off.json()["detail"]
+
+
 def test_point_values_are_the_rasters_under_it(web, web_plan):
     pyproj = pytest.importorskip("pyproj")
     row, col = 40, 70
@@ -478,3 +519,19 @@ def test_requests_that_would_start_heavy_work_are_refused_at_once(web):
         "/api/plan/run", data={}, headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
     assert form.status_code == 422  # another site's form cannot start a run
+
+
+def test_the_terrains_light_is_matplotlibs_hillshade_before_its_stretch():
+    from affine import Affine
+    from matplotlib.colors import LightSource
+
+    from ilrs.report.layers import _light
+    from ilrs.terrain import Dem
+
+    rows, cols = np.mgrid[0:60, 0:80]
+    heights = 300 * np.sin(rows / 9.0) * np.cos(cols / 13.0) + 2.0 * cols
+    dem = Dem(heights.astype(np.float32), Affine(50.0, 0, 0, 0, -50.0, 0), None, {})
+    light = _light(dem)
+    stretched = (light - light.min()) / (light.max() - light.min())
+    reference = LightSource(azdeg=315, altdeg=20).hillshade(heights, dx=50.0, dy=50.0)
+    assert np.abs(stretched - reference).max() < 1e-6

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ilrs.errors import InputError, UnknownNameError
-from ilrs.report.layers import MAP_LAYERS, layer_rgba, legend_colors
+from ilrs.report.layers import MAP_LAYERS, LayerStyle, layer_rgba, layer_style, legend_colors
 
 __all__ = ["PlanFolder"]
 
@@ -24,7 +24,8 @@ MAX_TRACK_POINTS = 10_000  # the Sun's and Earth's tracks sent to a page (every 
 class PlanFolder:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
-        self._pictures: dict[str, tuple[tuple, bytes]] = {}  # layer -> (file version, PNG)
+        # layer -> (file version, its colouring, PNG of the whole)
+        self._pictures: dict[str, tuple[tuple, LayerStyle, bytes]] = {}
         self._lock = threading.Lock()
 
     def exists(self) -> bool:
@@ -130,6 +131,10 @@ class PlanFolder:
 
     def layer_png(self, name: str) -> bytes:
         """The layer as a PNG of at most LAYER_PIXELS a side (made once per file version)."""
+        return self._overview(name)[1]
+
+    def _overview(self, name: str) -> tuple[LayerStyle, bytes]:
+        """The layer's colouring and its whole picture, made once per file version."""
         import matplotlib.pyplot as plt
 
         from ilrs.terrain.sources import open_dem, read_overview
@@ -137,12 +142,40 @@ class PlanFolder:
         path = self.layer_path(name)
         stamp = (str(path), path.stat().st_mtime_ns)
         with self._lock:
-            if self._pictures.get(name, (None, b""))[0] != stamp:  # one version kept a layer
+            if self._pictures.get(name, (None,))[0] != stamp:  # one version kept a layer
                 dem = read_overview(open_dem(path), LAYER_PIXELS)
+                style = layer_style(MAP_LAYERS[name], dem)
                 buffer = io.BytesIO()
-                plt.imsave(buffer, layer_rgba(MAP_LAYERS[name], dem), format="png")
-                self._pictures[name] = (stamp, buffer.getvalue())
-            return self._pictures[name][1]
+                plt.imsave(buffer, layer_rgba(MAP_LAYERS[name], dem, style), format="png")
+                self._pictures[name] = (stamp, style, buffer.getvalue())
+            return self._pictures[name][1:]
+
+    def layer_window_png(self, name: str, extent_m: list[float]) -> tuple[bytes, list[float]]:
+        """A part of the layer (``extent_m``: x_min, x_max, y_min, y_max) as a PNG of at
+        most LAYER_PIXELS a side, in the colours of the whole; and the extent it covers
+        (the part snapped out to whole pixels and clipped to the map)."""
+        import matplotlib.pyplot as plt
+
+        from ilrs.terrain import Window
+        from ilrs.terrain.sources import open_dem, read_overview
+
+        x_min, x_max, y_min, y_max = extent_m
+        if not (np.all(np.isfinite(extent_m)) and x_min < x_max and y_min < y_max):
+            raise InputError(f"window {extent_m}: give finite x_min < x_max, y_min < y_max [m]")
+        style, _ = self._overview(name)
+        source = open_dem(self.layer_path(name))
+        t, (rows, cols) = source.transform, source.shape
+        col0 = max(0, int(np.floor((x_min - t.c) / t.a)))
+        col1 = min(cols, int(np.ceil((x_max - t.c) / t.a)))
+        row0 = max(0, int(np.floor((y_max - t.f) / t.e)))
+        row1 = min(rows, int(np.ceil((y_min - t.f) / t.e)))
+        if col1 <= col0 or row1 <= row0:
+            raise InputError(f"window {extent_m} is off the plan's map")
+        dem = read_overview(source, LAYER_PIXELS, Window(row0, col0, row1 - row0, col1 - col0))
+        buffer = io.BytesIO()
+        plt.imsave(buffer, layer_rgba(MAP_LAYERS[name], dem, style), format="png")
+        covered = [t.c + col0 * t.a, t.c + col1 * t.a, t.f + row1 * t.e, t.f + row0 * t.e]
+        return buffer.getvalue(), covered
 
     def point(self, x_m: float, y_m: float) -> dict:
         """Latitude, longitude and every layer's value at a map point."""

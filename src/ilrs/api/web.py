@@ -232,9 +232,25 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         response_class=Response,
         responses={200: {"content": {"image/png": {}}}},
     )
-    def get_layer(name: str) -> Response:
-        """A map layer as a picture covering ``extent_m`` (north up)."""
-        return Response(plan_or_404().layer_png(name), media_type="image/png")
+    def get_layer(
+        name: str,
+        x_min_m: float | None = None,
+        x_max_m: float | None = None,
+        y_min_m: float | None = None,
+        y_max_m: float | None = None,
+    ) -> Response:
+        """A map layer as a picture covering ``extent_m`` (north up); or, given a window
+        (all four of ``x_min_m``, ``x_max_m``, ``y_min_m``, ``y_max_m``), that part of it
+        at up to 1000 pixels a side, in the colours of the whole, the extent it covers in
+        the ``X-Extent-M`` header (x_min,x_max,y_min,y_max)."""
+        window = [x_min_m, x_max_m, y_min_m, y_max_m]
+        if all(v is None for v in window):
+            return Response(plan_or_404().layer_png(name), media_type="image/png")
+        if any(v is None for v in window):
+            raise InputError("a window needs all of x_min_m, x_max_m, y_min_m, y_max_m")
+        picture, covered = plan_or_404().layer_window_png(name, window)
+        extent = ",".join(f"{v:.3f}" for v in covered)
+        return Response(picture, media_type="image/png", headers={"X-Extent-M": extent})
 
     @app.get("/api/plan/point", tags=["plan"])
     def get_point(

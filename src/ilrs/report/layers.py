@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["MAP_LAYERS", "MapLayer", "hillshade", "layer_rgba", "legend_colors"]
+__all__ = [
+    "MAP_LAYERS",
+    "LayerStyle",
+    "MapLayer",
+    "hillshade",
+    "layer_rgba",
+    "layer_style",
+    "legend_colors",
+]
 
 
 @dataclass(frozen=True)
@@ -63,29 +71,58 @@ def hillshade(dem) -> np.ndarray:
     )
 
 
-def layer_rgba(layer: MapLayer, dem) -> np.ndarray:
+@dataclass(frozen=True)
+class LayerStyle:
+    """What fixes a layer's colours: its values' range and, for the terrain, the range of
+    the light it takes. Taken from the whole map, it colours any part of it the same."""
+
+    low: float
+    high: float
+    light_low: float = 0.0
+    light_high: float = 1.0
+
+
+def _light(dem) -> np.ndarray:
+    """Cosine of the angle between each pixel's normal and the light from the north-west
+    at 20°, as matplotlib's LightSource.hillshade before it stretches the contrast."""
+    heights = np.asarray(dem.height_m, dtype=float)
+    heights = np.nan_to_num(heights, nan=float(np.nanmean(heights)))
+    pixel_m = dem.pixel_size_m
+    slope_y, slope_x = np.gradient(heights, -pixel_m, pixel_m)  # rows run south
+    normal = np.stack([-slope_x, -slope_y, np.ones_like(heights)], axis=-1)
+    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+    azimuth, altitude = np.radians(90.0 - 315.0), np.radians(20.0)
+    light = [np.cos(azimuth) * np.cos(altitude), np.sin(azimuth) * np.cos(altitude)]
+    return normal @ np.array([*light, np.sin(altitude)])
+
+
+def layer_style(layer: MapLayer, dem) -> LayerStyle:
+    values = np.asarray(dem.height_m, dtype=float)
+    style = LayerStyle(float(np.nanmin(values)), float(np.nanmax(values)))
+    if layer.name == "terrain":
+        light = _light(dem)
+        style = LayerStyle(style.low, style.high, float(light.min()), float(light.max()))
+    return style
+
+
+def layer_rgba(layer: MapLayer, dem, style: LayerStyle | None = None) -> np.ndarray:
     """The layer as an RGBA image (uint8, rows × cols × 4): the terrain hillshaded in its
     colours, the PSR opaque where shadowed and clear elsewhere, the others in their colour
-    map with gaps clear."""
+    map with gaps clear; coloured by ``style`` (default: the layer's own)."""
     import matplotlib.pyplot as plt
     from matplotlib.colors import LightSource
 
     values = np.asarray(dem.height_m, dtype=float)
     cmap = plt.get_cmap(layer.cmap)
+    style = style or layer_style(layer, dem)
     if layer.name == "terrain":
-        filled = np.nan_to_num(values, nan=float(np.nanmean(values)))
-        rgba = np.ones(values.shape + (4,))
-        rgba[..., :3] = LightSource(azdeg=315, altdeg=20).shade(
-            filled,
-            cmap=cmap,
-            vert_exag=1.0,
-            dx=dem.pixel_size_m,
-            dy=dem.pixel_size_m,
-            blend_mode="soft",
-        )[..., :3]
+        rgba = cmap(plt.Normalize(style.low, style.high)(values))
+        spread = max(style.light_high - style.light_low, 1e-9)
+        light = np.clip((_light(dem) - style.light_low) / spread, 0.0, 1.0)
+        rgba[..., :3] = LightSource().blend_soft_light(rgba[..., :3], light[..., None])
     else:
-        vmin = np.nanmin(values) if layer.vmin is None else layer.vmin
-        vmax = np.nanmax(values) if layer.vmax is None else layer.vmax
+        vmin = style.low if layer.vmin is None else layer.vmin
+        vmax = style.high if layer.vmax is None else layer.vmax
         rgba = cmap(plt.Normalize(vmin, vmax)(values))
         if layer.name == "psr":
             rgba[..., 3] = np.where(values == 1, 0.85, 0.0)

@@ -64,25 +64,27 @@ def read_around(source, points: list[tuple[str, float, float]], margin_m: float)
     return source.read(Window(top, left, bottom - top, right - left))
 
 
-def read_overview(source, max_pixels: int):
-    """The DEM at every n-th pixel, at most about ``max_pixels`` rows and columns, read in
-    blocks of rows: a polar DEM of many gigabytes is never read whole. Returns a ``Dem``
-    whose transform has the coarser pixels."""
+def read_overview(source, max_pixels: int, window=None):
+    """The DEM (or a ``Window`` of it) at every n-th pixel, at most about ``max_pixels``
+    rows and columns, read in blocks of rows: a polar DEM of many gigabytes is never read
+    whole. Returns a ``Dem`` whose transform has the coarser pixels."""
     import numpy as np
     from affine import Affine
 
     from ilrs.terrain.grid import Dem, Window
 
-    rows, cols = source.shape
+    window = window or Window(0, 0, *source.shape)
+    if not window.inside(source.shape):
+        raise InputError(f"window {window} is not inside the DEM's {source.shape} pixels")
+    rows, cols = window.height, window.width
     every = max(1, int(np.ceil(max(rows, cols) / max_pixels)))
-    if every == 1:
-        return source.read()
     # Blocks of whole rows of about 32 M cells, a multiple of the stride high.
     block = max(every, (32_000_000 // cols) // every * every)
     parts = []
     for top in range(0, rows, block):
-        window = Window(top, 0, min(block, rows - top), cols)
-        parts.append(source.read(window).height_m[::every, ::every])
+        part = Window(window.row_off + top, window.col_off, min(block, rows - top), cols)
+        parts.append(source.read(part).height_m[::every, ::every])
     sampled = np.concatenate(parts)
-    transform = source.transform @ Affine.scale(every)
+    corner = Affine.translation(window.col_off, window.row_off)
+    transform = source.transform @ corner @ Affine.scale(every)
     return Dem(sampled, transform, source.crs, dict(source.metadata))
