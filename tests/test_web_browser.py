@@ -36,7 +36,7 @@ SECRET = "ilrs_web_browser-test-secret"
 ARTIFACTS = Path(os.environ.get("ILRS_TEST_ARTIFACTS", "build/test-artifacts")) / "web"
 # What shows that each page has drawn what it is for.
 READY = {
-    "/": "img[data-layer=illumination]",
+    "/": "image[data-layer=illumination][data-loaded=true]",
     "/site": "#horizon-line",
     "/campaign": "#gantt g[data-mission]",
     "/partners": "#progress .row",
@@ -79,6 +79,7 @@ def site(web_plan, tmp_path_factory):
         scenario=web_plan["file"],
         registry_url=f"sqlite:///{registry}",
         session_tokens={SECRET: ("browser test", "editor")},
+        layer_pixels=64,  # overviews coarser than the 128 px rasters: zooming fetches detail
     )
     with Served(create_web_app(settings)) as served:
         yield served
@@ -114,30 +115,39 @@ def test_each_page_loads_with_no_console_error(page, site, path):
     assert "token" not in page.url  # the token was taken out of the address
 
 
-def test_map_shows_raster_layers_and_a_sites_figures(page, site):
+def test_map_shows_raster_layers_zooms_to_detail_and_shows_a_sites_figures(page, site):
     page.goto(f"{site.url}/")
-    page.wait_for_selector("img[data-layer=illumination]")
-    page.wait_for_function(
-        "[...document.querySelectorAll('#map img:not([hidden])')]"
-        ".every(i => i.complete && i.naturalWidth > 0)"
-    )
-    widths = page.eval_on_selector_all(
-        "#map img:not([hidden])", "imgs => imgs.map(i => i.naturalWidth)"
-    )
-    assert widths == [128, 128]  # the hillshade and the illumination, at full resolution
+    page.wait_for_selector(READY["/"])
+    page.wait_for_selector("image[data-layer=terrain][data-loaded=true]")
     page.check("input[name=layer][value=psr]")
-    page.wait_for_function(
-        "(() => { const i = document.querySelector('#map img[data-layer=psr]');"
-        " return i && i.complete && i.naturalWidth === 128; })()"
-    )
+    page.wait_for_selector("image[data-layer=psr][data-loaded=true]")
+    assert page.locator("image[data-layer=illumination]").count() == 0  # one layer at a time
     assert "permanently shadowed" in page.inner_text("#legend")
+    # Zoomed in past the 64 px overview, the part in view comes at the rasters' 128 px.
+    box = page.locator("#map svg").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    for _ in range(6):
+        page.mouse.wheel(0, -100)
+    page.wait_for_selector("image[data-layer=terrain-detail][data-loaded=true]")
+    page.wait_for_selector("image[data-layer=psr-detail][data-loaded=true]")
+    view = [float(v) for v in page.get_attribute("#map svg", "viewBox").split()]
+    detail = page.locator("image[data-layer=terrain-detail]")
+    x, width = float(detail.get_attribute("x")), float(detail.get_attribute("width"))
+    full_km = 128 * 0.24
+    assert view[2] == pytest.approx(40 * 0.24)  # the closest: 40 raster pixels across
+    assert x <= view[0] + 1e-9 and x + width >= view[0] + view[2] - 1e-9  # covers the view
+    assert width < full_km / 2  # a part, not the whole
+    assert "zoomed ×3.2" in page.inner_text("#zoom-note")
+    page.click("#zoom-reset")
+    page.wait_for_function(
+        "document.querySelector('#map svg').getAttribute('viewBox').split(' ')[2] > 30"
+    )
     page.click("circle[data-site=plan]")
     page.wait_for_selector("#panel img")
     page.wait_for_function("document.querySelector('#panel img').naturalWidth > 0")
     panel = page.inner_text("#panel")
     assert "Connecting Ridge" in panel and "-89.4500°, 222.6900°E" in panel
-    assert re.search(r"illumination \[0-1\]\s+[01]\.?\d*\n", panel), panel
-    box = page.locator("#map svg").bounding_box()
+    assert re.search(r"psr \[yes/no\]\s+[01]\n", panel), panel
     page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.25)
     page.wait_for_function(
         "document.querySelector('#panel h3').textContent === 'A point of the map'"

@@ -26,6 +26,8 @@ BODIES = {
   <label>Opacity <input id="opacity" type="range" min="0" max="100" value="85"></label>
   <label><input id="show-graticule" type="checkbox" checked> graticule</label>
   <label><input id="show-features" type="checkbox" checked> named features</label>
+  <button type="button" id="zoom-reset">Whole map</button>
+  <span id="zoom-note" class="note"></span>
 </section>
 <div class="map-and-panel">
   <div id="map" class="map" aria-label="south polar stereographic map"></div>

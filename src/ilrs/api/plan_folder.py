@@ -17,13 +17,14 @@ from ilrs.report.layers import MAP_LAYERS, LayerStyle, layer_rgba, layer_style, 
 
 __all__ = ["PlanFolder"]
 
-LAYER_PIXELS = 1000  # the map's pictures: at most this many pixels a side
+LAYER_PIXELS = 1280  # the map's pictures: at most this many pixels a side (1024 whole)
 MAX_TRACK_POINTS = 10_000  # the Sun's and Earth's tracks sent to a page (every n-th beyond)
 
 
 class PlanFolder:
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, layer_pixels: int = LAYER_PIXELS):
         self.folder = Path(folder)
+        self.layer_pixels = layer_pixels
         # layer -> (file version, its colouring, PNG of the whole)
         self._pictures: dict[str, tuple[tuple, LayerStyle, bytes]] = {}
         self._lock = threading.Lock()
@@ -82,9 +83,11 @@ class PlanFolder:
                     "vmax": layer.vmax,
                 }
             )
+        every = max(1, int(np.ceil(max(rows, cols) / self.layer_pixels)))  # read_overview's
         return {
             "extent_m": extent_m,
             "pixel_m": abs(t.a),
+            "overview_pixel_m": abs(t.a) * every,  # the whole map's pictures
             "synthetic": "synthetic" in json.dumps(source.metadata).lower(),
             "layers": layers,
             "graticule": _graticule(extent_m),
@@ -130,7 +133,8 @@ class PlanFolder:
         return kept
 
     def layer_png(self, name: str) -> bytes:
-        """The layer as a PNG of at most LAYER_PIXELS a side (made once per file version)."""
+        """The layer as a PNG of at most ``layer_pixels`` a side (made once per file
+        version)."""
         return self._overview(name)[1]
 
     def _overview(self, name: str) -> tuple[LayerStyle, bytes]:
@@ -143,7 +147,7 @@ class PlanFolder:
         stamp = (str(path), path.stat().st_mtime_ns)
         with self._lock:
             if self._pictures.get(name, (None,))[0] != stamp:  # one version kept a layer
-                dem = read_overview(open_dem(path), LAYER_PIXELS)
+                dem = read_overview(open_dem(path), self.layer_pixels)
                 style = layer_style(MAP_LAYERS[name], dem)
                 buffer = io.BytesIO()
                 plt.imsave(buffer, layer_rgba(MAP_LAYERS[name], dem, style), format="png")
@@ -152,7 +156,7 @@ class PlanFolder:
 
     def layer_window_png(self, name: str, extent_m: list[float]) -> tuple[bytes, list[float]]:
         """A part of the layer (``extent_m``: x_min, x_max, y_min, y_max) as a PNG of at
-        most LAYER_PIXELS a side, in the colours of the whole; and the extent it covers
+        most ``layer_pixels`` a side, in the colours of the whole; and the extent it covers
         (the part snapped out to whole pixels and clipped to the map)."""
         import matplotlib.pyplot as plt
 
@@ -171,7 +175,8 @@ class PlanFolder:
         row1 = min(rows, int(np.ceil((y_min - t.f) / t.e)))
         if col1 <= col0 or row1 <= row0:
             raise InputError(f"window {extent_m} is off the plan's map")
-        dem = read_overview(source, LAYER_PIXELS, Window(row0, col0, row1 - row0, col1 - col0))
+        window = Window(row0, col0, row1 - row0, col1 - col0)
+        dem = read_overview(source, self.layer_pixels, window)
         buffer = io.BytesIO()
         plt.imsave(buffer, layer_rgba(MAP_LAYERS[name], dem, style), format="png")
         covered = [t.c + col0 * t.a, t.c + col1 * t.a, t.f + row1 * t.e, t.f + row0 * t.e]

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from ilrs import __version__
 from ilrs.api import pages
 from ilrs.api.jobs import Jobs
-from ilrs.api.plan_folder import PlanFolder, study_files
+from ilrs.api.plan_folder import LAYER_PIXELS, PlanFolder, study_files
 from ilrs.api.registry import install_error_handlers, registry_router
 from ilrs.campaign.whatif import MAX_DELAY_DAYS
 from ilrs.errors import InputError
@@ -42,6 +42,7 @@ class WebSettings:
     cache_dir: Path = Path("build/cache")
     scenario: Path | None = None  # the plan file; None: the embedded reference
     registry_url: str | None = None
+    layer_pixels: int = LAYER_PIXELS  # the map's pictures: at most this many pixels a side
     # Secrets that open the registry to this server's own pages: secret -> (name, role).
     session_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -101,7 +102,7 @@ def create_web_app(settings: WebSettings) -> FastAPI:
     )
     install_error_handlers(app)
     jobs = Jobs()
-    folder = PlanFolder(settings.plan_dir)
+    folder = PlanFolder(settings.plan_dir, settings.layer_pixels)
     state = {"plan": load_plan(settings.scenario), "generation": 0}  # +1 per new plan
     whatif_lock = threading.Lock()
     # The campaign's exposure and baseline, computed once per plan: plan -> (exposure,
@@ -241,8 +242,8 @@ def create_web_app(settings: WebSettings) -> FastAPI:
     ) -> Response:
         """A map layer as a picture covering ``extent_m`` (north up); or, given a window
         (all four of ``x_min_m``, ``x_max_m``, ``y_min_m``, ``y_max_m``), that part of it
-        at up to 1000 pixels a side, in the colours of the whole, the extent it covers in
-        the ``X-Extent-M`` header (x_min,x_max,y_min,y_max)."""
+        at up to as many pixels a side as the whole's, in the colours of the whole; the
+        extent it covers is in the ``X-Extent-M`` header (x_min,x_max,y_min,y_max)."""
         window = [x_min_m, x_max_m, y_min_m, y_max_m]
         if all(v is None for v in window):
             return Response(plan_or_404().layer_png(name), media_type="image/png")

@@ -1,5 +1,7 @@
 // The south-pole map: the plan's rasters as pictures on the polar stereographic grid, the
-// graticule, named features and sites drawn over them in the grid's own metres.
+// graticule, named features and sites drawn over them in the grid's own kilometres (y up,
+// so SVG's y is -y). The wheel zooms, a drag pans; zoomed in past the overview's pixels,
+// the part in view is fetched again at full detail.
 "use strict";
 
 (async () => {
@@ -19,62 +21,151 @@
   }
   const map = await api("/api/plan/map");
   const [xMin, xMax, yMin, yMax] = map.extent_m;
-  mapBox.style.aspectRatio = `${xMax - xMin} / ${yMax - yMin}`;
-
-  // Pictures: the hillshaded terrain under the chosen layer.
-  const base = document.createElement("img");
-  base.alt = "hillshaded terrain";
-  base.src = "/api/plan/layers/terrain.png";
-  base.dataset.layer = "terrain";
-  const overlay = document.createElement("img");
-  overlay.alt = "";
-  overlay.hidden = true;
-  mapBox.append(base, overlay);
-
-  // Drawing in km, y up: SVG's y is -y.
   const km = 1000;
-  const overlaySvg = svg("svg", {
-    viewBox: `${xMin / km} ${-yMax / km} ${(xMax - xMin) / km} ${(yMax - yMin) / km}`,
-    preserveAspectRatio: "none",
-  }, mapBox);
-  const strokeKm = (xMax - xMin) / km / 600;
-  const graticule = svg("g", { id: "graticule", fill: "none", stroke: "#ffffff", "stroke-opacity": 0.45,
-    "stroke-width": strokeKm }, overlaySvg);
-  const fontKm = (xMax - xMin) / km / 55;
+  const full = [xMin / km, -yMax / km, (xMax - xMin) / km, (yMax - yMin) / km];
+  mapBox.style.aspectRatio = `${full[2]} / ${full[3]}`;
+  const chart = svg("svg", { viewBox: full.join(" "), preserveAspectRatio: "xMidYMid meet" }, mapBox);
+
+  // A picture in map coordinates; `loaded` is set once the browser has decoded it.
+  function picture(parent, href, extentM, layer) {
+    const [x0, x1, y0, y1] = extentM;
+    const image = svg("image", { x: x0 / km, y: -y1 / km, width: (x1 - x0) / km, height: (y1 - y0) / km,
+      preserveAspectRatio: "none", "data-layer": layer, style: "image-rendering: pixelated" }, parent);
+    image.addEventListener("load", () => { image.dataset.loaded = "true"; });
+    image.setAttribute("href", href);
+    return image;
+  }
+  const pictures = svg("g", { id: "pictures" }, chart);
+  picture(pictures, "/api/plan/layers/terrain.png", map.extent_m, "terrain");
+  const baseDetail = svg("g", { id: "terrain-detail" }, pictures);
+  const overlayGroup = svg("g", { id: "overlay" }, pictures);
+  let overlay = null;
+  const overlayDetail = svg("g", { id: "overlay-detail" }, overlayGroup);
+
+  const graticule = svg("g", { id: "graticule", fill: "none", stroke: "#ffffff", "stroke-opacity": 0.45 }, chart);
+  const labels = [];  // texts whose size follows the zoom: [element, size in view widths]
   for (const line of [...map.graticule.parallels, ...map.graticule.meridians]) {
     const points = line.x_m.map((x, i) => `${x / km},${-line.y_m[i] / km}`).join(" ");
-    svg("polyline", { points }, graticule);
+    svg("polyline", { points, "vector-effect": "non-scaling-stroke" }, graticule);
     const [x, y] = line.label_at_m;
-    svg("text", { x: x / km, y: -y / km, "font-size": fontKm * 0.8, fill: "#fff", stroke: "none",
-      "fill-opacity": 0.8, "text-anchor": "middle" }, graticule, line.label);
+    labels.push([svg("text", { x: x / km, y: -y / km, fill: "#fff", stroke: "none", "fill-opacity": 0.8,
+      "text-anchor": "middle" }, graticule, line.label), 0.8]);
   }
-  const features = svg("g", { id: "features" }, overlaySvg);
+  const features = svg("g", { id: "features" }, chart);
   for (const feature of map.features) {
-    svg("text", { x: feature.x_m / km, y: -feature.y_m / km, "font-size": fontKm, fill: "#fff",
-      "text-anchor": "middle", "paint-order": "stroke", stroke: "#000", "stroke-width": fontKm / 8 },
-      features, feature.name);
+    labels.push([svg("text", { x: feature.x_m / km, y: -feature.y_m / km, fill: "#fff", "text-anchor": "middle",
+      "paint-order": "stroke", stroke: "#000" }, features, feature.name), 1]);
   }
-  const sites = svg("g", { id: "sites" }, overlaySvg);
+  const sites = svg("g", { id: "sites" }, chart);
+  const markers = [];
   for (const site of [...map.sites].reverse()) {  // the plan's own site last, on top
-    const marker = svg("circle", { cx: site.x_m / km, cy: -site.y_m / km, r: fontKm * 0.45,
-      fill: site.name === "plan" ? "#ff2d2d" : "#ffd400", stroke: "#000", "stroke-width": fontKm / 10,
+    const marker = svg("circle", { cx: site.x_m / km, cy: -site.y_m / km,
+      fill: site.name === "plan" ? "#ff2d2d" : "#ffd400", stroke: "#000", "vector-effect": "non-scaling-stroke",
       "data-site": site.name, tabindex: 0 }, sites);
     svg("title", {}, marker, site.label);
     marker.addEventListener("click", (event) => { event.stopPropagation(); showSite(site); });
+    markers.push(marker);
   }
-  svg("text", { x: 0, y: 0, "font-size": fontKm, fill: "#fff", "text-anchor": "middle" }, overlaySvg, "+");
+
+  // The view: zoom and pan change the viewBox; sizes that must stay the same on screen follow.
+  let view = [...full];
+  const minWidth = (40 * map.pixel_m) / km;  // no closer than 40 pixels across
+  function setView(next) {
+    const width = Math.min(full[2], Math.max(minWidth, next[2]));
+    const height = width * (full[3] / full[2]);
+    const x = Math.min(Math.max(next[0], full[0]), full[0] + full[2] - width);
+    const y = Math.min(Math.max(next[1], full[1]), full[1] + full[3] - height);
+    view = [x, y, width, height];
+    chart.setAttribute("viewBox", view.join(" "));
+    for (const [text, size] of labels) text.setAttribute("font-size", (view[2] / 55) * size);
+    for (const text of features.children) text.setAttribute("stroke-width", view[2] / 440);
+    for (const marker of markers) marker.setAttribute("r", view[2] / 120);
+    document.getElementById("zoom-note").textContent =
+      width < full[2] ? `zoomed ×${(full[2] / width).toFixed(1)}: ${width.toFixed(2)} km across` : "";
+    scheduleDetail();
+  }
+  function toMap(event) {
+    const point = chart.createSVGPoint();
+    point.x = event.clientX;
+    point.y = event.clientY;
+    return point.matrixTransform(chart.getScreenCTM().inverse());
+  }
+  chart.addEventListener("wheel", (event) => {
+    event.preventDefault();
+    const at = toMap(event);
+    const factor = event.deltaY < 0 ? 1 / 1.25 : 1.25;
+    const width = view[2] * factor;
+    const height = view[3] * factor;
+    setView([at.x - (at.x - view[0]) * factor, at.y - (at.y - view[1]) * factor, width, height]);
+  }, { passive: false });
+  let drag = null;
+  chart.addEventListener("pointerdown", (event) => {
+    drag = { x: event.clientX, y: event.clientY, view: [...view], moved: false };
+  });
+  chart.addEventListener("pointermove", (event) => {
+    if (!drag) return;
+    const scale = view[2] / chart.getBoundingClientRect().width;
+    const dx = (event.clientX - drag.x) * scale;
+    const dy = (event.clientY - drag.y) * scale;
+    if (Math.abs(event.clientX - drag.x) + Math.abs(event.clientY - drag.y) > 4) drag.moved = true;
+    if (drag.moved) setView([drag.view[0] - dx, drag.view[1] - dy, drag.view[2], drag.view[3]]);
+  });
+  chart.addEventListener("pointerleave", () => { drag = null; });
+  chart.addEventListener("pointerup", async (event) => {
+    const click = drag && !drag.moved;
+    drag = null;
+    if (click && event.target.tagName !== "circle") {
+      const at = toMap(event);
+      await showPoint(at.x * km, -at.y * km, null);
+    }
+  });
+  document.getElementById("zoom-reset").addEventListener("click", () => setView([...full]));
+
+  // Past the overview's resolution, the part in view in full detail (the overview stays
+  // under it, so the map never goes blank while it comes).
+  const overviewPixelKm = map.overview_pixel_m / km;
+  const sharpest = map.overview_pixel_m <= map.pixel_m;  // the overview is the raster itself
+  let detailTimer = null;
+  let detailAsked = 0;
+  function scheduleDetail() {
+    clearTimeout(detailTimer);
+    detailTimer = setTimeout(loadDetail, 250);
+  }
+  async function detailPicture(layer, group, asked) {
+    const window = { x_min_m: view[0] * km, x_max_m: (view[0] + view[2]) * km,
+      y_min_m: -(view[1] + view[3]) * km, y_max_m: -view[1] * km };
+    const answer = await fetch(`/api/plan/layers/${layer}.png?${new URLSearchParams(window)}`);
+    if (!answer.ok || asked !== detailAsked) return;
+    const extent = answer.headers.get("X-Extent-M").split(",").map(Number);
+    const url = URL.createObjectURL(await answer.blob());
+    if (asked !== detailAsked) return;
+    clear(group);
+    const image = picture(group, url, extent, `${layer}-detail`);
+    image.addEventListener("load", () => URL.revokeObjectURL(url));
+  }
+  async function loadDetail() {
+    const asked = ++detailAsked;
+    const screenPixelKm = view[2] / chart.getBoundingClientRect().width;
+    clear(baseDetail);
+    clear(overlayDetail);
+    if (sharpest || screenPixelKm >= overviewPixelKm / 1.5) return;  // sharp enough as it is
+    const wanted = [detailPicture("terrain", baseDetail, asked)];
+    if (overlay) wanted.push(detailPicture(overlay.dataset.layer, overlayDetail, asked));
+    await Promise.all(wanted);
+  }
 
   // Layers: a radio button each, the legend and the opacity.
   const chooser = document.getElementById("layers");
   const legend = document.getElementById("legend");
   const opacity = document.getElementById("opacity");
   function choose(layer) {
-    overlay.hidden = layer.name === "terrain";
-    if (!overlay.hidden) {
-      overlay.src = `/api/plan/layers/${layer.name}.png`;
-      overlay.dataset.layer = layer.name;
-      overlay.alt = layer.title;
+    if (overlay) overlay.remove();
+    overlay = null;
+    if (layer.name !== "terrain") {
+      overlay = picture(overlayGroup, `/api/plan/layers/${layer.name}.png`, map.extent_m, layer.name);
+      overlayGroup.insertBefore(overlay, overlayDetail);
     }
+    scheduleDetail();
     const low = layer.vmin === null ? "low" : fmt(layer.vmin);
     const high = layer.vmax === null ? "high" : fmt(layer.vmax);
     legend.innerHTML = "";
@@ -105,8 +196,8 @@
   const first = map.layers.find((l) => l.name === "illumination" && l.available) || map.layers[0];
   chooser.querySelector(`input[value="${first.name}"]`).checked = true;
   choose(first);
-  opacity.addEventListener("input", () => { overlay.style.opacity = opacity.value / 100; });
-  overlay.style.opacity = opacity.value / 100;
+  opacity.addEventListener("input", () => { overlayGroup.style.opacity = opacity.value / 100; });
+  overlayGroup.style.opacity = opacity.value / 100;
   document.getElementById("show-graticule").addEventListener("change", (e) => {
     graticule.style.display = e.target.checked ? "" : "none";
   });
@@ -116,16 +207,9 @@
   document.getElementById("map-note").textContent =
     `${map.synthetic ? "Synthetic terrain (marked synthetic in terrain.tif), " : ""}` +
     `${((xMax - xMin) / km).toFixed(1)} × ${((yMax - yMin) / km).toFixed(1)} km, ` +
-    `${map.pixel_m} m pixels, south polar stereographic; ${plan.summary.plan}, written ${plan.summary.written_utc}.`;
-
-  // A click: the values under the point, and a way to study it.
-  overlaySvg.addEventListener("click", async (event) => {
-    const point = overlaySvg.createSVGPoint();
-    point.x = event.clientX;
-    point.y = event.clientY;
-    const at = point.matrixTransform(overlaySvg.getScreenCTM().inverse());
-    await showPoint(at.x * km, -at.y * km, null);
-  });
+    `${map.pixel_m} m pixels, south polar stereographic; ${plan.summary.plan}, written ${plan.summary.written_utc}. ` +
+    "Wheel: zoom; drag: pan.";
+  setView([...full]);
 
   async function showPoint(xM, yM, site) {
     let values;
