@@ -2,7 +2,8 @@
 ``build/plan``), over HTTP on the loopback as a browser would use it.
 
 Times each page's first answer, the map's description, a layer's picture the first time
-(read from the GeoTIFF, coloured, encoded) and again (kept), a point's values, the plan
+(read from the GeoTIFF, coloured, encoded) and again (kept), a zoomed part of the terrain
+(read and drawn each time), a point's values, the plan
 site's data, a study of another point over a month at 1 h (horizon, tracks, the station
 there), the same study asked again (the cache), the first what-if (the campaign's sky over
 twenty years, then the build-up twice) and a second one (the build-up once).
@@ -62,6 +63,19 @@ def main() -> None:
                 path = f"/api/plan/layers/{name}.png"
                 timed(f"layer {name}, first", lambda path=path: client.get(path).raise_for_status())
                 timed(f"layer {name}, again", lambda path=path: client.get(path).raise_for_status())
+            x0, x1, y0, y1 = description["extent_m"]
+            quarter = {
+                "x_min_m": x0,
+                "x_max_m": (x0 + x1) / 2,
+                "y_min_m": y0,
+                "y_max_m": (y0 + y1) / 2,
+            }
+            timed(
+                "layer terrain, a quarter of the map (zoomed)",
+                lambda: client.get(
+                    "/api/plan/layers/terrain.png", params=quarter
+                ).raise_for_status(),
+            )
             site = next(s for s in description["sites"] if s["name"] == "plan")
             point = {"x_m": site["x_m"], "y_m": site["y_m"]}
             timed("point values", lambda: client.get("/api/plan/point", params=point).json())
