@@ -3,6 +3,8 @@ pagination and filters, imports, and a fuzz of every operation from its OpenAPI 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -41,6 +43,7 @@ def test_readers_and_writers_need_their_roles(api):
     assert made.status_code == 201 and made.headers["ETag"] == '"1"'
     history = client.get(f"{made.headers['Location']}/history", headers=headers["viewer"]).json()
     assert [(h["action"], h["actor"]) for h in history] == [("create", "editor user")]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", history[0]["at"])
 
 
 def test_an_edit_must_name_the_version_it_read(api):

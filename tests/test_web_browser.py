@@ -266,6 +266,10 @@ def test_registry_record_edited_at_its_version_and_a_concurrent_change_refused(p
     assert stored["note"] == "solar physics; joined through an agreement"
     assert stored["version"] == found["version"] + 1
     assert "joined through an agreement" in page.inner_text("#records")
+    page.click(f"button[data-history='{found['id']}']")
+    page.wait_for_selector("#history tr[data-action=update]")
+    change = page.inner_text("#history tr[data-action=update]")
+    assert "browser test" in change and "note: – → solar physics" in change
     # Someone else changes the record while the form is open: the save is refused.
     page.click(f"button[data-edit='{found['id']}']")
     changed = httpx.patch(

@@ -125,6 +125,7 @@ BODIES = {
     <span id="table-count" class="note"></span>
   </div>
   <div id="records"></div>
+  <div id="history"></div>
 </section>
 <section>
   <h3 id="form-title">Add a record</h3>

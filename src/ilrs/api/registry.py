@@ -9,6 +9,7 @@ allows it (viewer reads, editor writes, admin restores and makes tokens).
 which name types local to :func:`create_app`.)
 """
 
+import datetime as dt
 import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -59,6 +60,14 @@ class RecordIn(BaseModel):
     """A record's fields; which ones a table takes is in the table's description."""
 
     model_config = ConfigDict(extra="allow")
+
+
+def _utc_text(moment: dt.datetime) -> str:
+    """A stored instant as ISO 8601 UTC with ``Z`` (SQLite gives it back without its zone,
+    PostgreSQL with it)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _etag(record) -> str:
@@ -253,7 +262,7 @@ def registry_router(
             {
                 "action": e.action,
                 "actor": e.actor,
-                "at": e.at.isoformat(),
+                "at": _utc_text(e.at),
                 "before": e.before,
                 "after": e.after,
             }

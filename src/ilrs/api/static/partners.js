@@ -92,12 +92,17 @@
     const box = document.getElementById("records");
     clear(box);
     const edit = (record) => {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.textContent = "Edit";
-      button.dataset.edit = record.id;
-      button.addEventListener("click", () => buildForm(record));
-      return button;
+      const buttons = document.createElement("span");
+      for (const [text, action] of [["Edit", () => buildForm(record)], ["History", () => history(record)]]) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = text;
+        button.dataset[text.toLowerCase()] = record.id;
+        button.style.marginRight = ".3rem";
+        button.addEventListener("click", action);
+        buttons.appendChild(button);
+      }
+      return buttons;
     };
     box.appendChild(ilrs.table(
       [["id", "id"], ...fields.map((f) => [(r) => {
@@ -105,6 +110,25 @@
         return Array.isArray(v) ? v.join(", ") : v;
       }, f.replaceAll("_", " ")]), [edit, ""]],
       page.items, (r) => ({ "data-id": r.id })));
+  }
+
+  // Every change of a record: who, when, and which fields went from what to what.
+  async function history(record) {
+    const table = tableSelect.value;
+    const box = document.getElementById("history");
+    clear(box);
+    const entries = await api(`/api/${table}/${record.id}/history`);
+    const title = document.createElement("h3");
+    title.textContent = `History of ${table.replaceAll("_", " ")} #${record.id}: ${record.name || record.title || ""}`;
+    const changed = (entry) => {
+      const before = entry.before || {};
+      const after = entry.after || {};
+      const keys = Object.keys(after).filter((k) => k !== "version" && JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+      return keys.map((k) => `${k}: ${shown(before[k]) || "–"} → ${shown(after[k]) || "–"}`).join("; ") || "–";
+    };
+    box.append(title, ilrs.table(
+      [["at", "when (UTC)"], ["actor", "who"], ["action", "what"], [changed, "changes"]],
+      entries, (entry) => ({ "data-action": entry.action })));
   }
 
   // A field's text in the form, and back to the value the API takes ("" clears it).
