@@ -81,9 +81,8 @@ class RunPlanIn(BaseModel):
     name: str = Field("plan.yaml", max_length=100, pattern=r"^[\w.-]+\.ya?ml$")
 
 
-class PlanText(BaseModel):
+class PlanText(RunPlanIn):
     text: str = Field(max_length=MAX_PLAN_BYTES, description="a plan file (YAML)")
-    name: str = Field("plan.yaml", max_length=100, pattern=r"^[\w.-]+\.ya?ml$")
 
 
 def create_web_app(settings: WebSettings) -> FastAPI:
@@ -110,7 +109,7 @@ def create_web_app(settings: WebSettings) -> FastAPI:
     whatif_base: dict = {}
 
     def cache(progress) -> StepCache:
-        step_cache = StepCache(settings.cache_dir, lambda line: progress(_job_line(line)))
+        step_cache = StepCache(settings.cache_dir, progress)
         step_cache.check()
         return step_cache
 
@@ -186,9 +185,7 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         key = hashlib.sha256(text + str(plan.folder).encode()).hexdigest()
 
         def work(progress) -> dict:
-            summary = run_plan(
-                plan, settings.plan_dir, settings.cache_dir, lambda line: progress(_job_line(line))
-            )
+            summary = run_plan(plan, settings.plan_dir, settings.cache_dir, progress)
             with whatif_lock:
                 state["plan"] = plan
                 state["generation"] += 1
@@ -384,11 +381,6 @@ def create_web_app(settings: WebSettings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.router.on_shutdown.append(jobs.shutdown)
     return app
-
-
-def _job_line(line: str) -> str:
-    """A step's progress line as a job shows it (the terminal's prefix dropped)."""
-    return line.removeprefix("ilrs plan: ").strip()
 
 
 def _missions(campaign) -> list[dict]:

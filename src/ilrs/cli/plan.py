@@ -11,22 +11,26 @@ import typer
 from ilrs.cli.output import write_json
 from ilrs.errors import InputError
 
+# Shared with `ilrs serve`, which runs plans too.
+ScenarioOption = Annotated[
+    Path | None,
+    typer.Option("--scenario", help="Plan file (YAML; default: the embedded reference)."),
+]
+CacheOption = Annotated[
+    Path, typer.Option("--cache", help="Folder of computed steps, reused while unchanged.")
+]
+
 
 def register(app: typer.Typer) -> None:
     app.command("plan")(plan_command)
 
 
 def plan_command(
-    scenario: Annotated[
-        Path | None,
-        typer.Option("--scenario", help="Plan file (YAML; default: the embedded reference)."),
-    ] = None,
+    scenario: ScenarioOption = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for report.html and the data.")] = Path(
         "build/plan"
     ),
-    cache: Annotated[
-        Path, typer.Option("--cache", help="Folder of computed steps, reused while unchanged.")
-    ] = Path("build/cache"),
+    cache: CacheOption = Path("build/cache"),
 ) -> None:
     """Terrain, the site's lighting, the station and the campaign for a plan file
     (computed, or reused from the cache), and a self-contained HTML report with its data.
@@ -40,12 +44,13 @@ def plan_command(
     plan = load_plan(scenario)
 
     def progress(line: str) -> None:
-        print(f"[{time.perf_counter() - clock:6.1f} s] {line}", file=sys.stderr, flush=True)
+        stamp = f"[{time.perf_counter() - clock:6.1f} s]"
+        print(f"{stamp} ilrs plan: {line}", file=sys.stderr, flush=True)
 
-    progress(f"ilrs plan: {plan.scenario.name} ({plan.source.path})")
+    progress(f"{plan.scenario.name} ({plan.source.path})")
     try:
         summary = run_plan(plan, out, cache, progress)
     except OSError as error:  # a disk full, a folder taken away meanwhile: one line
         raise InputError(f"{error.filename or 'ilrs plan'}: {error.strerror}") from None
-    progress(f"ilrs plan: wrote {summary['report']}")
+    progress(f"wrote {summary['report']}")
     write_json(summary)

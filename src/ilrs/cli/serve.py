@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ilrs.cli.plan import CacheOption, ScenarioOption
 from ilrs.cli.registry import DbOption, registry_sessions
 
 
@@ -16,16 +17,11 @@ def register(app: typer.Typer) -> None:
 
 
 def serve_command(
-    scenario: Annotated[
-        Path | None,
-        typer.Option("--scenario", help="Plan file (YAML; default: the embedded reference)."),
-    ] = None,
+    scenario: ScenarioOption = None,
     plan: Annotated[
         Path, typer.Option("--plan", help="The plan's folder (ilrs plan --out).")
     ] = Path("build/plan"),
-    cache: Annotated[
-        Path, typer.Option("--cache", help="Folder of computed steps, reused while unchanged.")
-    ] = Path("build/cache"),
+    cache: CacheOption = Path("build/cache"),
     db: DbOption = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,

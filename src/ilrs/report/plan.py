@@ -80,7 +80,7 @@ def run_plan(
         "station": station_step(plan, cache),
         "campaign": campaign_step(plan, cache),
     }
-    cache.progress("ilrs plan: report ...")
+    cache.progress("report ...")
     lat_deg, lon_deg, label = site_position(plan)
     scenario = plan.scenario
     synthetic = scenario.terrain.synthetic

@@ -31,11 +31,11 @@ CACHE_FORMAT = 1  # raise when a step's files change meaning
 
 class StepCache:
     """Step folders under ``root``; ``progress`` hears each step's name and whether it was
-    computed or reused."""
+    computed or reused (by default on standard error, as ``ilrs plan`` prints it)."""
 
     def __init__(self, root: Path, progress: Callable[[str], None] | None = None):
         self.root = Path(root)
-        self.progress = progress or (lambda line: print(line, file=sys.stderr))
+        self.progress = progress or (lambda line: print(f"ilrs plan: {line}", file=sys.stderr))
         self.reused: list[str] = []
         self.computed: list[str] = []
 
@@ -45,10 +45,10 @@ class StepCache:
         key = hashlib.sha256(text.encode()).hexdigest()[:16]
         folder = self.root / f"{step}-{key}"
         if folder.is_dir():
-            self.progress(f"ilrs plan: {step}: reused ({folder})")
+            self.progress(f"{step}: reused ({folder})")
             self.reused.append(step)
             return folder
-        self.progress(f"ilrs plan: {step}: computing ...")
+        self.progress(f"{step}: computing ...")
         staging = staging_folder(folder)
         try:
             compute(staging)
@@ -217,7 +217,7 @@ def maps_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
         times = utc_range(lighting.start, lighting.end, lighting.step)
 
         def tiles(what: str):
-            return lambda done, total: cache.progress(f"ilrs plan: maps: {what} {done}/{total}")
+            return lambda done, total: cache.progress(f"maps: {what} {done}/{total}")
 
         horizon = write_horizon_map(
             open_dem(dem_path),

@@ -53,7 +53,7 @@ def site_study(
         from ilrs.station.simulation import prepare, simulate
 
         write_site_analysis(dem_path, lat_deg, lon_deg, height_m, times, label, folder)
-        cache.progress(f"  the station at {label} ...")
+        cache.progress(f"study: the station at {label} ...")
         run = simulate(prepare(station, site_exposure(station)))
         write_run(
             run,
