@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ilrs.report.layers import MAP_LAYERS, hillshade  # noqa: E402
+from ilrs.report.layers import MAP_LAYERS, hillshade, layer_rgba  # noqa: E402
 from ilrs.terrain import extent_km  # noqa: E402
 
 __all__ = ["horizon_png", "lighting_png", "terrain_png"]
@@ -29,24 +29,15 @@ def _save(figure, path: Path) -> Path:
 
 def terrain_png(dem, site_xy_m: tuple[float, float], site_label: str, path: Path) -> Path:
     """Hillshaded heights on the polar stereographic grid [km], the pole and the site;
-    ``dem`` already sampled to at most about MAP_PIXELS a side."""
-    from matplotlib.colors import LightSource
-
+    ``dem`` already sampled to at most about MAP_PIXELS a side (coloured as the web map's
+    terrain layer)."""
     heights = np.asarray(dem.height_m, dtype=float)
-    pixel_m = dem.pixel_size_m
     extent = extent_km(dem.transform, dem.shape)
-    shaded = LightSource(azdeg=315, altdeg=20).shade(
-        np.nan_to_num(heights, nan=float(np.nanmean(heights))),
-        cmap=plt.get_cmap("gist_earth"),
-        vert_exag=1.0,
-        dx=pixel_m,
-        dy=pixel_m,
-        blend_mode="soft",
-    )
+    shaded = layer_rgba(MAP_LAYERS["terrain"], dem)
     figure, axes = plt.subplots(figsize=(7.5, 6.5))
     axes.imshow(shaded, extent=extent, interpolation="bilinear")
     mappable = plt.cm.ScalarMappable(
-        cmap="gist_earth", norm=plt.Normalize(np.nanmin(heights), np.nanmax(heights))
+        cmap=MAP_LAYERS["terrain"].cmap, norm=plt.Normalize(np.nanmin(heights), np.nanmax(heights))
     )
     figure.colorbar(mappable, ax=axes, shrink=0.8, label="height [m]")
     _graticule(axes, extent)

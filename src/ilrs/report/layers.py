@@ -60,15 +60,10 @@ MAP_LAYERS = {
 
 
 def hillshade(dem) -> np.ndarray:
-    """Shade in 0..1 lit from the north-west at 20° (gaps filled with the mean height)."""
-    from matplotlib.colors import LightSource
-
-    heights = np.asarray(dem.height_m, dtype=float)
-    heights = np.nan_to_num(heights, nan=float(np.nanmean(heights)))
-    pixel_m = dem.pixel_size_m
-    return LightSource(azdeg=315, altdeg=20).hillshade(
-        heights, vert_exag=1.0, dx=pixel_m, dy=pixel_m
-    )
+    """Shade in 0..1 lit from the north-west at 20° (gaps filled with the mean height),
+    the light stretched to the whole range as matplotlib's LightSource.hillshade does."""
+    light = _light(dem)
+    return (light - light.min()) / max(float(light.max() - light.min()), 1e-12)
 
 
 @dataclass(frozen=True)
