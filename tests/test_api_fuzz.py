@@ -37,16 +37,10 @@ def test_no_request_makes_a_server_error(case):
 def web_app_schema(web_plan, tmp_path_factory):
     """The web application's own routes on a computed plan (those that start background
     computations are left out: a valid random request would start a real one)."""
-    from ilrs.api.web import WebSettings, create_web_app
+    from ilrs.api.web import create_web_app
+    from web_fixtures import web_settings
 
-    registry = tmp_path_factory.mktemp("fuzz") / "registry.db"
-    settings = WebSettings(
-        plan_dir=web_plan["out"],
-        cache_dir=web_plan["cache"],
-        scenario=web_plan["file"],
-        registry_url=f"sqlite:///{registry}",
-    )
-    app = create_web_app(settings)
+    app = create_web_app(web_settings(web_plan, tmp_path_factory.mktemp("fuzz")))
     loaded = schemathesis.openapi.from_asgi("/openapi.json", app)
     return loaded.include(tag_regex="^(plan|site|campaign|jobs|partners)$").exclude(
         path_regex="^/api/(study|campaign/whatif|plan/run)$"

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ilrs.api.web import WebSettings, create_web_app
-from web_fixtures import PLAN_TEXT, Served
+from ilrs.api.web import create_web_app
+from web_fixtures import PLAN_TEXT, Served, web_settings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Headless on a machine with no outside network: no background connections at all.
@@ -72,12 +72,9 @@ def browser():
 
 @pytest.fixture(scope="module")
 def site(web_plan, tmp_path_factory):
-    registry = tmp_path_factory.mktemp("registry") / "registry.db"
-    settings = WebSettings(
-        plan_dir=web_plan["out"],
-        cache_dir=web_plan["cache"],
-        scenario=web_plan["file"],
-        registry_url=f"sqlite:///{registry}",
+    settings = web_settings(
+        web_plan,
+        tmp_path_factory.mktemp("registry"),
         session_tokens={SECRET: ("browser test", "editor")},
         layer_pixels=64,  # overviews coarser than the 128 px rasters: zooming fetches detail
     )

@@ -28,6 +28,20 @@ def write_small_plan(folder):
     return folder / "plan.yaml"
 
 
+def web_settings(web_plan: dict, registry_folder, **changes):
+    """WebSettings serving the small plan (``conftest.web_plan``) with a registry of its
+    own in ``registry_folder``; ``changes`` replace any field."""
+    from ilrs.api.web import WebSettings
+
+    fields = {
+        "plan_dir": web_plan["out"],
+        "cache_dir": web_plan["cache"],
+        "scenario": web_plan["file"],
+        "registry_url": f"sqlite:///{registry_folder / 'registry.db'}",
+    }
+    return WebSettings(**(fields | changes))
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
