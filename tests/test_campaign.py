@@ -20,6 +20,7 @@ from ilrs.campaign.whatif import Change, apply_changes, parse_change, what_if
 from ilrs.cli import main
 from ilrs.data import data_path
 from ilrs.errors import InputError
+from ilrs.outfolder import MARKER
 from ilrs.station.simulation import prepare
 from test_station_simulation import ARRAY, battery, exposure, scenario
 
@@ -266,7 +267,8 @@ def test_the_cli_timeline_and_whatif_write_their_folders(small, tmp_path, capsys
     assert main(["campaign", "timeline", str(path), "--out", str(out)]) == 0
     milestones = json.loads(capsys.readouterr().out)
     assert milestones[0]["milestone"] == "basic" and milestones[0]["passed"]
-    written = sorted(p.name for p in out.iterdir())
+    written = sorted(p.name for p in out.iterdir() if p.name != MARKER)
+    assert json.loads((out / MARKER).read_text())["files"] == written
     assert written == sorted(
         ["timeline.csv", "milestones.json", "findings.json", "gantt.png", "capability.png"]
     )
@@ -308,7 +310,7 @@ def test_the_cli_finds_landing_windows(small, tmp_path, capsys):
     assert table[0].startswith("landing_utc,feasible")
     assert len(table) == 1 + 61  # the 30-day launch window at 12 h, both ends
     assert {"True", "False"} <= {line.split(",")[1] for line in table[1:]}
-    assert sorted(p.name for p in out.iterdir()) == ["calendar.csv", "calendar.ics"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "calendar.csv", "calendar.ics"]
 
 
 def test_a_payload_makes_data_only_once_it_runs(small_buildup):

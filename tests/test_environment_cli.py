@@ -160,7 +160,7 @@ def test_maps_refuse_to_overwrite_or_misread_their_input(capsys, tmp_path):
     period = ("--start", "2026-01-01", "--end", "2026-01-03", "--step", "6h")
     before = dem.read_bytes()
     cases = [
-        (("psr", dem, "--out", dem), "is the input itself"),
+        (("psr", dem, "--out", dem), "is the input"),
         (("psr", dem, "--out", tmp_path / "dem.tif.tif"), None),  # a fine name: works
         (("illumination", tmp_path / "dem.tif.tif", "--out", tmp_path / "again.tif"),
          "neither a horizon map nor a DEM"),

@@ -201,7 +201,14 @@ def test_a_site_off_the_terrain_names_the_plans_line(capsys, station_week, tmp_p
     )
     out = tmp_path / "report"
     status, _, err = run(
-        capsys, "plan", "--scenario", tmp_path / "plan.yaml", "--out", out, "--cache", tmp_path
+        capsys,
+        "plan",
+        "--scenario",
+        tmp_path / "plan.yaml",
+        "--out",
+        out,
+        "--cache",
+        tmp_path / "c",
     )
     assert status == 1 and "Traceback" not in err
     assert "plan.yaml:3: site: the site (-85.0°, 0.0°) is off the map" in err, err

@@ -1,24 +1,52 @@
-"""An output folder that appears whole or not at all: the files are written in a staging
-folder beside it and moved in at the end; a failure leaves the folder as it was."""
+"""Where a run writes, without ever destroying what it did not write.
+
+- An **output folder** (:class:`OutputFolder`) is new, empty, or one that ILRS Planner
+  wrote before: such a folder holds :data:`MARKER`, which lists the files written there.
+  Anything else is refused before any work is done. The new contents are written in a
+  staging folder beside it and swapped in whole at the end (one atomic exchange where the
+  system has one, ``renameat2``), so a reader sees the old folder or the new one, never a
+  mix, and a failed run leaves the old one as it was. Files in a marked folder that the
+  marker does not list are someone else's: a run refuses them unless ``force``, and then
+  keeps them (moved into the new folder), replacing only what the marker lists.
+- An **output file** (:func:`check_output_file`) may not be an input (the same file under
+  any name), and is replaced only when the user said so (``force``); it is written under a
+  unique temporary name beside it and renamed (:func:`atomic_path`), so nothing half
+  written is ever seen under the final name and no other file is touched.
+- No output may equal or hold one of the run's inputs, even with ``force``.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ilrs.errors import InputError
 
-__all__ = ["staged_folder", "staging_folder"]
+__all__ = [
+    "MARKER",
+    "OutputFolder",
+    "atomic_path",
+    "check_output_file",
+    "staging_folder",
+]
+
+MARKER = ".ilrs-output.json"
+_SIGNATURE = "ILRS Planner output folder"
+_SHOWN = 5  # foreign entries named in a refusal
 
 
 def staging_folder(final: Path) -> Path:
     """A new empty folder beside ``final`` to be renamed to it, with the permissions a
     folder made by the user would have (mkdtemp's are private)."""
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".staging", dir=final.parent))
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(staging, 0o777 & ~umask)
@@ -26,27 +54,250 @@ def staging_folder(final: Path) -> Path:
 
 
 @contextmanager
-def staged_folder(out_dir: str | Path, owned: tuple[str, ...]) -> Iterator[Path]:
-    """Yield a staging folder to write into; then move its files into ``out_dir``. Files
-    named in ``owned`` (what such a run writes) that this run did not write are removed
-    from ``out_dir``, so no earlier run's file is left beside the new ones; other files
-    there are the user's and stay."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"{out_dir} exists and is not a folder")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = staging_folder(out_dir)
+def atomic_path(final: str | Path) -> Iterator[Path]:
+    """A unique temporary path beside ``final`` to write; renamed to ``final`` when the
+    block ends without error, removed otherwise. (A fixed name such as ``final.partial``
+    could be a user's file.)"""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent)
+    os.close(handle)
+    partial = Path(name)
     try:
-        yield staging
-        if out_dir.exists():
-            for name in owned:
-                if not (staging / name).exists():
-                    (out_dir / name).unlink(missing_ok=True)
-            for item in staging.iterdir():
-                item.replace(out_dir / item.name)
-            staging.rmdir()
-        else:
-            staging.rename(out_dir)
+        yield partial
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(partial, 0o666 & ~umask)  # mkstemp's files are private
+        os.replace(partial, final)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        partial.unlink(missing_ok=True)
         raise
+
+
+def _real(path: str | Path) -> Path:
+    return Path(os.path.realpath(os.path.expanduser(str(path))))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return _real(a) == _real(b)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def check_output_file(
+    path: str | Path,
+    *,
+    inputs: Iterable[str | Path | None] = (),
+    force: bool = False,
+    option: str = "--out",
+) -> Path:
+    """``path`` if a command may write it: not a folder, not one of ``inputs`` (under any
+    name: links included), and, if it exists, replaced only with ``force``. Raises
+    :class:`InputError` naming the option and what to do; nothing is touched."""
+    path = Path(path)
+    for source in inputs:
+        if source is not None and path.exists() and _same_file(path, Path(source)):
+            raise InputError(
+                f"{option} {path} is the input {source} itself; write the result to another file"
+            )
+    if path.is_dir():
+        raise InputError(f"{option} {path} is a folder; give a file name")
+    if path.exists() or path.is_symlink():
+        if not force:
+            raise InputError(
+                f"{option} {path} exists; give --force to replace it, or another file name"
+            )
+        if path.is_symlink():
+            raise InputError(
+                f"{option} {path} is a symbolic link; give the file it points to, or another name"
+            )
+    return path
+
+
+class OutputFolder:
+    """A folder a command writes whole (``command`` names it in the marker and messages).
+
+    Checked at once (before any work) and again when written: see the module's rules.
+    ``inputs``: files and folders the run reads, which the folder may not hold.
+    ``legacy``: tells whether an unmarked folder is one an earlier version wrote (its
+    files all this command's, with its own summary), which is then taken as marked.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        command: str,
+        inputs: Iterable[str | Path | None] = (),
+        force: bool = False,
+        option: str = "--out",
+        legacy: Callable[[Path, list[str]], bool] | None = None,
+    ):
+        self.given = Path(path)
+        self.path = _real(path)  # a link to a folder: the folder it names
+        self.command = command
+        self.inputs = [Path(each) for each in inputs if each is not None]
+        self.force = force
+        self.option = option
+        self.legacy = legacy
+        self.check()
+
+    # --- the rules ------------------------------------------------------------------
+
+    def check(self) -> list[str]:
+        """The names in the folder now that the run may replace (those the marker lists);
+        raises :class:`InputError` when the folder may not be written."""
+        where = f"{self.option} {self.given}"
+        for source in self.inputs:
+            if _inside(_real(source), self.path):
+                raise InputError(
+                    f"{where} holds the input {source}: a run replaces the whole folder; "
+                    "write the results to another folder"
+                )
+        for parent in [self.path, *self.path.parents]:
+            if parent.exists() and not parent.is_dir():
+                raise InputError(f"{where}: {parent} exists and is not a folder")
+            if parent.exists():
+                break
+        if not self.path.exists():
+            return []
+        try:
+            entries = sorted(os.listdir(self.path))
+        except OSError as error:
+            raise InputError(f"{where}: {error.strerror}") from None
+        if not entries:
+            return []
+        owned = self._owned(entries)
+        if owned is None:
+            shown = ", ".join(entries[:_SHOWN]) + (", …" if len(entries) > _SHOWN else "")
+            raise InputError(
+                f"{where} holds {len(entries)} entr{'y' if len(entries) == 1 else 'ies'} that "
+                f"ILRS Planner did not write ({shown}); give a new or empty folder (a folder "
+                f"it wrote before, marked by {MARKER}, is replaced)"
+            )
+        foreign = [name for name in entries if name not in owned and name != MARKER]
+        if foreign and not self.force:
+            shown = ", ".join(foreign[:_SHOWN]) + (", …" if len(foreign) > _SHOWN else "")
+            raise InputError(
+                f"{where} also holds files ILRS Planner did not write there ({shown}); move "
+                "them away, or give --force to keep them and replace only its own files"
+            )
+        return [name for name in entries if name in owned]
+
+    def _owned(self, entries: list[str]) -> set[str] | None:
+        """The names the marker lists (None: not a folder of ours)."""
+        marker = self.path / MARKER
+        if marker.is_file() and not marker.is_symlink():
+            try:
+                record = json.loads(marker.read_text(encoding="utf-8"))
+                if record.get("written_by") == _SIGNATURE and isinstance(record["files"], list):
+                    return {str(name) for name in record["files"]}
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                pass
+            return None
+        if self.legacy is not None and self.legacy(self.path, entries):
+            return set(entries)
+        return None
+
+    # --- writing ----------------------------------------------------------------------
+
+    @contextmanager
+    def staged(self) -> Iterator[Path]:
+        """A staging folder to write the results into; swapped in for the folder when the
+        block ends without error (the marker added), removed otherwise."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            staging = staging_folder(self.path)
+        except OSError as error:
+            raise InputError(f"{self.option} {self.given}: {error.strerror}") from None
+        try:
+            yield staging
+            self._mark(staging)
+            owned = self.check()  # again: the folder may have changed during the run
+            if not self.path.exists():
+                try:
+                    staging.rename(self.path)
+                    return
+                except OSError as error:
+                    if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                        raise
+                    owned = self.check()  # made meanwhile: replace it as any other
+            old = _swap(staging, self.path)
+            _discard_old(old, set(owned), self.path)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+    def _mark(self, staging: Path) -> None:
+        record = {
+            "written_by": _SIGNATURE,
+            "command": self.command,
+            "written_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "files": sorted(name for name in os.listdir(staging) if name != MARKER),
+            "note": "ILRS Planner replaces this folder's listed files when it writes here "
+            "again; other files are refused (or kept, with --force). Delete this file to "
+            "keep the folder as it is.",
+        }
+        (staging / MARKER).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+
+
+def _swap(staging: Path, final: Path) -> Path:
+    """Put ``staging`` in ``final``'s place; returns where the old folder now is."""
+    if _exchange(staging, final):
+        return staging
+    old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
+    os.rmdir(old)
+    os.rename(final, old)
+    try:
+        os.rename(staging, final)
+    except OSError:
+        os.rename(old, final)  # put it back as it was
+        raise
+    return old
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where the
+    system or the file system has no such call."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    renameat2.argtypes += [ctypes.c_uint]
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _discard_old(old: Path, owned: set[str], final: Path) -> None:
+    """Remove from the old folder what the run replaced; anything else there (kept with
+    --force, or put there during the run) is moved into the new folder, never deleted."""
+    for name in sorted(os.listdir(old)):
+        entry = old / name
+        if name in owned or name == MARKER:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        elif not (final / name).exists():
+            os.rename(entry, final / name)
+    try:
+        old.rmdir()
+    except OSError:  # a name taken in both: the user's file is kept beside, in plain sight
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        os.rename(old, final.with_name(f"{final.name}.kept-{stamp}"))

@@ -9,16 +9,19 @@ from typing import Annotated
 
 import typer
 
-from ilrs.cli.output import FormatOption, OutputFormat, write_json, write_table
+from ilrs.cli.output import (
+    ForceFolderOption,
+    FormatOption,
+    OutputFormat,
+    write_json,
+    write_table,
+)
 from ilrs.errors import InputError
+from ilrs.outfolder import OutputFolder
 
 campaign_app = typer.Typer(
     help="The campaign: missions, launch windows and the station's build-up to 2045."
 )
-
-TIMELINE_FILES = ("timeline.csv", "milestones.json", "findings.json", "gantt.png", "capability.png")
-WINDOW_FILES = ("calendar.csv", "calendar.ics")
-WHATIF_FILES = ("whatif.json", "timeline.csv", "gantt.png", "capability.png")
 
 CampaignArgument = Annotated[
     Path | None,
@@ -37,6 +40,16 @@ def _load(path: Path | None):
     path = path if path is not None else data_path("campaign_reference.yaml")
     station, campaign = load_campaign(path)
     return path, station, campaign
+
+
+def _output(out: Path, command: str, path: Path, station, force: bool) -> OutputFolder:
+    """The command's output folder, checked before anything is computed."""
+    return OutputFolder(
+        out,
+        command=f"ilrs campaign {command}",
+        inputs=[path, *station.referenced_files()],
+        force=force,
+    )
 
 
 def _simulated(station, campaign):
@@ -104,16 +117,17 @@ def _write_timeline(staging: Path, campaign, buildup) -> None:
 def timeline_command(
     campaign_file: CampaignArgument = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("build/campaign"),
+    force: ForceFolderOption = False,
 ) -> None:
     """The build-up simulated over the timeline: capabilities per year, milestones judged,
     findings, the Gantt and capability charts. Prints the milestones (JSON)."""
     from ilrs.campaign.checks import build_up_findings, plan_findings
-    from ilrs.outfolder import staged_folder
 
-    _, station, campaign = _load(campaign_file)
+    path, station, campaign = _load(campaign_file)
+    output = _output(out, "timeline", path, station, force)
     _, buildup = _simulated(station, campaign)
     findings = plan_findings(station, campaign) + build_up_findings(buildup, campaign)
-    with staged_folder(out, TIMELINE_FILES) as staging:
+    with output.staged() as staging:
         _write_timeline(staging, campaign, buildup)
         write_json(buildup.milestones, staging / "milestones.json")
         write_json([finding.as_dict() for finding in findings], staging / "findings.json")
@@ -148,6 +162,7 @@ def windows_command(
     step: Annotated[str, typer.Option("--step", help="Between candidate landings.")] = "6h",
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("build/windows"),
     output_format: FormatOption = OutputFormat.csv,
+    force: ForceFolderOption = False,
 ) -> None:
     """Landing dates for a mission whose surface stay meets its profile; a feasibility
     calendar (CSV, iCalendar) and the table on stdout."""
@@ -159,11 +174,11 @@ def windows_command(
         write_calendar_ics,
     )
     from ilrs.data import named_site
-    from ilrs.outfolder import staged_folder
     from ilrs.sky import Times
     from ilrs.station.exposure import site_horizons, site_position
 
-    _, station, campaign = _load(campaign_file)
+    path, station, campaign = _load(campaign_file)
+    output = _output(out, "windows", path, station, force)
     try:
         chosen = campaign.mission(mission)
     except KeyError:
@@ -211,7 +226,7 @@ def windows_command(
         height_m=ground_m + 2.0,
         stations=[],
     )
-    with staged_folder(out, WINDOW_FILES) as staging:
+    with output.staged() as staging:
         write_calendar_csv(staging / "calendar.csv", options)
         write_calendar_ics(
             staging / "calendar.ics",
@@ -242,22 +257,23 @@ def whatif_command(
         list[str] | None, typer.Option("--move", help="MISSION:LAUNCH_DATE (repeatable).")
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("build/whatif"),
+    force: ForceFolderOption = False,
 ) -> None:
     """The build-up with missions delayed, dropped or moved, against the plan as written:
     which milestones change and why. Prints the comparison (JSON)."""
     from ilrs.campaign.whatif import parse_change, what_if
-    from ilrs.outfolder import staged_folder
 
     changes = [parse_change("delay", text) for text in delay or []]
     changes += [parse_change("drop", text) for text in drop or []]
     changes += [parse_change("move", text) for text in move or []]
     if not changes:
         raise InputError("give at least one change: --delay, --drop or --move")
-    _, station, campaign = _load(campaign_file)
+    path, station, campaign = _load(campaign_file)
+    output = _output(out, "whatif", path, station, force)
     exposure, baseline = _simulated(station, campaign)
     result = what_if(station, campaign, changes, exposure, baseline=baseline)
     changed, changed_campaign = result.pop("buildup"), result.pop("campaign")
-    with staged_folder(out, WHATIF_FILES) as staging:
+    with output.staged() as staging:
         write_json(result, staging / "whatif.json")
         _write_timeline(staging, changed_campaign, changed)
     report = {key: result[key] for key in ("changes", "milestones", "findings")}

@@ -10,8 +10,16 @@ from typing import Annotated
 
 import typer
 
-from ilrs.cli.output import FormatOption, OutputFormat, SiteOption, resolve_site, write_json
+from ilrs.cli.output import (
+    ForceFolderOption,
+    FormatOption,
+    OutputFormat,
+    SiteOption,
+    resolve_site,
+    write_json,
+)
 from ilrs.errors import InputError
+from ilrs.outfolder import OutputFolder
 
 explore_app = typer.Typer(
     help="Exploration: where water ice can last, and how a rover or a hopper gets there.",
@@ -65,6 +73,11 @@ def _dem(path: Path | None, points=None, margin_m: float = 0.0):
     return source.read() if points is None else read_around(source, points, margin_m)
 
 
+def _output(out: Path, command: str, inputs: list, force: bool) -> OutputFolder:
+    """The command's output folder, checked before anything is computed."""
+    return OutputFolder(out, command=f"ilrs explore {command}", inputs=inputs, force=force)
+
+
 def _progress(label: str):
     last = [-1]
 
@@ -105,14 +118,15 @@ def thermal_command(
         bool,
         typer.Option("--flat", help="A flat open surface at --lat (no DEM): its diurnal curve."),
     ] = False,
+    force: ForceFolderOption = False,
 ) -> None:
     """Regolith temperatures (Hayne et al. 2017) over a period: maximum, mean, minimum,
     and the depth below which water ice is stable (110 K). With --flat, the diurnal curve
     of a flat surface at a latitude."""
-    from ilrs.outfolder import staged_folder
 
+    output = _output(out, "thermal", [] if flat else [dem], force)
     if flat:
-        _flat_curve(out, lat if lat is not None else 0.0)
+        _flat_curve(output, lat if lat is not None else 0.0)
         return
     import numpy as np
 
@@ -179,8 +193,7 @@ def thermal_command(
         "terrain": result.provenance["TERRAIN_SOURCE"],
         "synthetic": terrain.synthetic,
     }
-    owned = ("thermal.tif", "thermal.png", "summary.json", "centre_series.csv")
-    with staged_folder(out, owned) as staging:
+    with output.staged() as staging:
         result.write_geotiff(staging / "thermal.tif")
         x, y = terrain.xy(centre_row, centre_col)
         charts.thermal_png(
@@ -209,13 +222,12 @@ def _warn_truncated(truncated_m: float, max_distance_m: float) -> None:
         )
 
 
-def _flat_curve(out: Path, lat_deg: float) -> None:
+def _flat_curve(output: OutputFolder, lat_deg: float) -> None:
     import numpy as np
 
     from ilrs.environment.export import write_table_csv
     from ilrs.exploration import charts
     from ilrs.exploration.regolith import flat_surface_run
-    from ilrs.outfolder import staged_folder
 
     curve = flat_surface_run(lat_deg)
     local_h = np.asarray(curve.local_time_h)
@@ -230,7 +242,7 @@ def _flat_curve(out: Path, lat_deg: float) -> None:
         "min_k": float(surface.min()),
         "model": "Hayne et al. 2017, doi:10.1002/2017JE005387; flat open surface",
     }
-    with staged_folder(out, ("diurnal.csv", "diurnal.png", "summary.json")) as staging:
+    with output.staged() as staging:
         write_table_csv(
             staging / "diurnal.csv",
             {
@@ -263,6 +275,7 @@ def targets_command(
         str, typer.Option("--rank-by", help="area | depth | distance (from the landing site).")
     ] = "area",
     output_format: FormatOption = OutputFormat.csv,
+    force: ForceFolderOption = False,
 ) -> None:
     """Candidate ice sites: the cold traps of a thermal map, ranked; a table (CSV), the
     regions as a GeoTIFF (band 1: rank), and a map."""
@@ -270,7 +283,6 @@ def targets_command(
     from ilrs.environment.export import write_table_csv
     from ilrs.exploration import charts
     from ilrs.exploration.targets import ThermalLayers, find_targets
-    from ilrs.outfolder import staged_folder
     from ilrs.terrain import polar_xy_from_latlon
     from ilrs.terrain.geotiff import write_geotiff
 
@@ -283,6 +295,7 @@ def targets_command(
         where = resolve_site(landing_site, None, None)
     if min_cells < 1:
         raise InputError(f"--min-cells must be at least 1, got {min_cells}")
+    output = _output(out, "targets", [thermal], force)
     layers = ThermalLayers.read(thermal)
     targets, labels = find_targets(
         layers,
@@ -295,7 +308,7 @@ def targets_command(
     rows = [target.to_dict() for target in targets]
     names = list(rows[0]) if rows else ["rank"]
     columns = {name: [row[name] for row in rows] for name in names}
-    with staged_folder(out, ("targets.csv", "targets.tif", "targets.png")) as staging:
+    with output.staged() as staging:
         write_table_csv(staging / "targets.csv", columns)
         write_geotiff(
             staging / "targets.tif",
@@ -369,6 +382,7 @@ def traverse_command(
             help="Charges this close count as equal (20 min of array, <= 5 % of battery).",
         ),
     ] = None,
+    force: ForceFolderOption = False,
 ) -> None:
     """The earliest-arriving rover route from start to goal while the shadows move,
     honouring the slope limit, the battery (sunlight to recharge) and Earth contact;
@@ -377,11 +391,11 @@ def traverse_command(
     from ilrs.exploration import charts
     from ilrs.exploration.routes import Rover
     from ilrs.exploration.traverse import plan_traverse
-    from ilrs.outfolder import staged_folder
     from ilrs.sky import Times, parse_utc, utc_range
 
     start_ll = parse_latlon(start, "--start")
     goal_ll = parse_latlon(goal, "--goal")
+    output = _output(out, "traverse", [dem], force)
     if not (math.isfinite(days) and days > 0):
         raise InputError(f"--days must be positive, got {days}")
     first = parse_utc(depart, source="--depart").tdb_s[0]
@@ -414,8 +428,7 @@ def traverse_command(
         energy_tolerance_wh=energy_tolerance_wh,
     )
     summary = traverse.summary() | {"timings_s": traverse.timings_s}
-    owned = ("route.csv", "route.geojson", "route.png", "summary.json")
-    with staged_folder(out, owned) as staging:
+    with output.staged() as staging:
         if traverse.found:
             write_table_csv(staging / "route.csv", traverse.timeline())
             write_json(_geojson(traverse), staging / "route.geojson")
@@ -467,15 +480,16 @@ def hop_command(
         str, typer.Option("--light-end", help="... and last UTC (at 2 h steps).")
     ] = "2026-12-31T00:00:00Z",
     output_format: FormatOption = OutputFormat.json,
+    force: ForceFolderOption = False,
 ) -> None:
     """Ballistic hops between landing spots (e.g. sunlit spots, then into a PSR): launch
     angle and speed clearing the terrain, delta-v and propellant per hop."""
     from ilrs.environment.export import write_table_csv
     from ilrs.exploration import charts
     from ilrs.exploration.hops import Hopper, plan_hops
-    from ilrs.outfolder import staged_folder
 
     points = [parse_latlon(text, f"--waypoint {n}") for n, text in enumerate(waypoint, 1)]
+    output = _output(out, "hop", [dem], force)
     hopper = Hopper(
         dry_mass_kg=dry_mass_kg,
         propellant_kg=propellant_kg,
@@ -502,7 +516,7 @@ def hop_command(
             file=sys.stderr,
         )
     rows = plan.rows()
-    with staged_folder(out, ("hops.csv", "hops.json", "hops.png")) as staging:
+    with output.staged() as staging:
         if rows:
             write_table_csv(staging / "hops.csv", {k: [r[k] for r in rows] for k in rows[0]})
         write_json(

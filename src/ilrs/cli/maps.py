@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from ilrs.cli.output import EndOption, StartOption, StepOption
+from ilrs.cli.output import EndOption, ForceFileOption, StartOption, StepOption
 from ilrs.errors import InputError
+from ilrs.outfolder import check_output_file
 
 map_app = typer.Typer(
     help="Lighting maps from a horizon map ('ilrs terrain horizon'): GeoTIFFs with provenance.",
@@ -92,24 +93,20 @@ def _check_dem(path: Path) -> None:
         )
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    return a.resolve() == b.resolve()
-
-
 def _horizon_for(source_path: Path, out: Path, options: dict) -> Path:
     """The horizon map to light: the input itself, or one computed from a DEM beside the
     output (the sweep on grid bearings) and kept for the next map."""
-    if _same_file(source_path, out):
-        raise InputError(f"--out {out} is the input itself; choose another file")
+    check_output_file(out, inputs=[source_path], force=options["force"])
     if _is_horizon_map(source_path):
         return source_path
     _check_dem(source_path)
     horizon_path = out.with_name(out.stem + ".horizon.tif")
-    if _same_file(source_path, horizon_path):
-        raise InputError(
-            f"the horizon map of {source_path} would be written over it ({horizon_path}); "
-            "choose another --out"
-        )
+    check_output_file(
+        horizon_path,
+        inputs=[source_path, out],
+        force=options["force"],
+        option="the horizon map kept beside --out,",
+    )
     if options["azimuths"] < 2:
         raise InputError(f"--azimuths must be at least 2, got {options['azimuths']}")
     from ilrs.terrain.horizon import write_horizon_map
@@ -180,8 +177,10 @@ def _command(product: str):
         azimuths: AzimuthsOption = 36,
         max_distance_m: DistanceOption = 50_000.0,
         height_m: HeightOption = 0.0,
+        force: ForceFileOption = False,
     ) -> None:
         options = dict(
+            force=force,
             tile_px=tile_px,
             scheduler=scheduler,
             azimuths=azimuths,

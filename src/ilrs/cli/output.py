@@ -16,6 +16,7 @@ import typer
 
 from ilrs.data import named_site
 from ilrs.errors import InputError
+from ilrs.outfolder import atomic_path
 from ilrs.sky import Times, parse_utc, utc_range
 from ilrs.textfiles import read_text
 
@@ -46,6 +47,17 @@ StepOption = Annotated[
     str | None, typer.Option("--step", help="Step of the range: 1h, 30min, 10s, 1d (default 1h).")
 ]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+ForceFolderOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Write into an output folder that also holds others' files: they are kept, "
+        "only the files ILRS Planner wrote there before are replaced.",
+    ),
+]
+ForceFileOption = Annotated[
+    bool, typer.Option("--force", help="Replace the output file if it exists.")
+]
 
 
 def collect_times(
@@ -109,7 +121,8 @@ def write_json(value, path: Path | None = None) -> None:
     if path is None:
         sys.stdout.write(text)
     else:
-        path.write_text(text, encoding="utf-8")
+        with atomic_path(path) as partial:
+            partial.write_text(text, encoding="utf-8")
 
 
 def write_table(columns: dict[str, Sequence], output_format: OutputFormat) -> None:

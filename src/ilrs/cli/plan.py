@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ilrs.cli.output import write_json
+from ilrs.cli.output import ForceFolderOption, write_json
 from ilrs.errors import InputError
 
 # Shared with `ilrs serve`, which runs plans too.
@@ -31,6 +31,7 @@ def plan_command(
         "build/plan"
     ),
     cache: CacheOption = Path("build/cache"),
+    force: ForceFolderOption = False,
 ) -> None:
     """Terrain, the site's lighting, the station and the campaign for a plan file
     (computed, or reused from the cache), and a self-contained HTML report with its data.
@@ -49,7 +50,7 @@ def plan_command(
 
     progress(f"{plan.scenario.name} ({plan.source.path})")
     try:
-        summary = run_plan(plan, out, cache, progress)
+        summary = run_plan(plan, out, cache, progress, force=force)
     except OSError as error:  # a disk full, a folder taken away meanwhile: one line
         raise InputError(f"{error.filename or 'ilrs plan'}: {error.strerror}") from None
     progress(f"wrote {summary['report']}")

@@ -10,6 +10,7 @@ import typer
 
 from ilrs.cli.output import (
     EndOption,
+    ForceFileOption,
     FormatOption,
     OutputFormat,
     SiteOption,
@@ -20,6 +21,7 @@ from ilrs.cli.output import (
     write_table,
 )
 from ilrs.errors import InputError
+from ilrs.outfolder import check_output_file
 
 site_app = typer.Typer(help="A site's sunlight, Earth visibility and contact; site ranking.")
 
@@ -81,6 +83,7 @@ def analyze(
         Path | None, typer.Option("--series-csv", help="Write the time series to this CSV.")
     ] = None,
     output_format: FormatOption = OutputFormat.json,
+    force: ForceFileOption = False,
 ) -> None:
     """Sunlight (the visible share of the Sun's disk), Earth visibility and ground-station
     contact at a site over a period, with the longest darkness, Earth loss and contact gap,
@@ -98,6 +101,11 @@ def analyze(
     if height_m < 0:
         raise InputError(f"--height-m must be at least 0, got {height_m}")
     times = utc_range(start, end, step or "1h")  # checked before any terrain is read
+    _check_outputs(
+        {"--intervals-csv": intervals_csv, "--ical": ical, "--series-csv": series_csv},
+        inputs=[dem, horizon, far_field],
+        force=force,
+    )
     ground_m = 0.0
     if dem is not None:
         from ilrs.terrain.sources import open_dem
@@ -148,6 +156,19 @@ def analyze(
     for row in rows[:1]:
         row.update({key: summary[key] for key in figures})
     write_table({key: [row[key] for row in rows] for key in rows[1]}, OutputFormat.csv)
+
+
+def _check_outputs(outputs: dict[str, Path | None], inputs: list, force: bool) -> None:
+    """The files to write: none an input, none named twice, none replaced unasked."""
+    given = {option: path for option, path in outputs.items() if path is not None}
+    for option, path in given.items():
+        check_output_file(path, inputs=inputs, force=force, option=option)
+    seen: dict[Path, str] = {}
+    for option, path in given.items():
+        key = Path(path).resolve()
+        if key in seen:
+            raise InputError(f"{option} and {seen[key]} name the same file {path}")
+        seen[key] = option
 
 
 def _write_series(path: Path, result) -> None:

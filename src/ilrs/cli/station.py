@@ -10,8 +10,16 @@ from typing import Annotated
 
 import typer
 
-from ilrs.cli.output import FormatOption, OutputFormat, write_json, write_table
+from ilrs.cli.output import (
+    ForceFileOption,
+    ForceFolderOption,
+    FormatOption,
+    OutputFormat,
+    write_json,
+    write_table,
+)
 from ilrs.errors import InputError
+from ilrs.outfolder import OutputFolder, check_output_file
 
 station_app = typer.Typer(
     help="A station scenario: power, storage, data and water over time; sizing."
@@ -46,11 +54,13 @@ def _load(path: Path | None):
     return path, load_scenario(path)
 
 
-def _prepared(path: Path | None):
+def _prepared(path: Path | None, loaded=None):
+    """The scenario's inputs to a run (its site's sky computed); ``loaded``: the
+    ``(path, scenario)`` already read."""
     from ilrs.station.exposure import site_exposure
     from ilrs.station.simulation import prepare
 
-    path, scenario = _load(path)
+    path, scenario = loaded or _load(path)
     print(f"ilrs station: {scenario.name}: computing the site's sky ...", file=sys.stderr)
     return path, scenario, prepare(scenario, site_exposure(scenario))
 
@@ -65,20 +75,30 @@ def simulate_command(
         SeriesFormat, typer.Option("--series-format", help="Time series file format.")
     ] = SeriesFormat.csv,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Draw station.png.")] = True,
+    force: ForceFolderOption = False,
 ) -> None:
     """Run the station over the scenario's period; print the summary (JSON)."""
     from ilrs.station.outputs import write_run
     from ilrs.station.simulation import simulate
 
-    path, loaded, inputs = _prepared(scenario)
-    summary = write_run(
-        simulate(inputs),
+    path, loaded = _load(scenario)
+    output = OutputFolder(
         out,
-        scenario_name=loaded.name,
-        scenario_file=str(path),
-        series_format=series_format.value,
-        plots=plots,
+        command="ilrs station simulate",
+        inputs=[path, *loaded.referenced_files()],
+        force=force,
     )
+    path, loaded, inputs = _prepared(scenario, (path, loaded))
+    run = simulate(inputs)
+    with output.staged() as staging:
+        summary = write_run(
+            run,
+            staging,
+            scenario_name=loaded.name,
+            scenario_file=str(path),
+            series_format=series_format.value,
+            plots=plots,
+        )
     write_json(summary)
 
 
@@ -128,10 +148,13 @@ def links_command(
 @station_app.command("schema")
 def schema_command(
     out: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
+    force: ForceFileOption = False,
 ) -> None:
     """The scenario file's JSON Schema (for editors' completion and checks)."""
     from ilrs.station.scenario import scenario_json_schema
 
+    if out is not None:
+        check_output_file(out, force=force)
     write_json(scenario_json_schema(), out)
 
 

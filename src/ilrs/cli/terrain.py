@@ -11,8 +11,9 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from ilrs.cli.output import FormatOption, OutputFormat, rounded, write_table
+from ilrs.cli.output import ForceFileOption, FormatOption, OutputFormat, rounded, write_table
 from ilrs.errors import InputError
+from ilrs.outfolder import check_output_file
 
 terrain_app = typer.Typer(
     help="Lunar DEMs: synthetic south pole, info, LOLA fetch, slope, horizons.",
@@ -42,6 +43,7 @@ def synth(
     size_px: Annotated[int, typer.Option("--size-px", help="Pixels on a side.")] = 1024,
     resolution_m: Annotated[float, typer.Option("--resolution-m", help="Pixel size [m].")] = 240.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same DEM).")] = 0,
+    force: ForceFileOption = False,
 ) -> None:
     """Write the deterministic synthetic south-pole DEM (marked synthetic)."""
     from ilrs.terrain.synthetic import write_synthetic_south_pole
@@ -50,8 +52,14 @@ def synth(
         raise InputError(f"--size-px must be 2..65536, got {size_px}")
     if not resolution_m > 0:
         raise InputError(f"--resolution-m must be positive, got {resolution_m}")
+    check_output_file(out, force=force)
     path = write_synthetic_south_pole(out, size_px, resolution_m, seed)
     print(f"wrote {path} ({size_px} x {size_px} px of {resolution_m:g} m, seed {seed}, synthetic)")
+
+
+def _with_image(dem: Path) -> list[Path]:
+    """A DEM and, for a PDS3 label, the image files beside it."""
+    return [dem, *dem.parent.glob(dem.stem + ".[Ii][Mm][Gg]")]
 
 
 @terrain_app.command("fetch")
@@ -198,6 +206,7 @@ def horizon(
             help="How far the sweep may move a bearing to a direction of small integer steps.",
         ),
     ] = 0.1,
+    force: ForceFileOption = False,
 ) -> None:
     """Horizon map: band i is the horizon elevation [deg] at azimuth 360*i/N from local north
     at each pixel (or grid north with --bearings grid; the sweep records each band's exact
@@ -210,6 +219,7 @@ def horizon(
     if method is HorizonMethod.auto:
         chosen = "sweep" if grid and far_field is None else "rays"
     check_method(chosen, grid, far_field)  # before any DEM is read
+    check_output_file(out, inputs=[*_with_image(dem), far_field], force=force)
     source = open_dem(dem)
     far = open_dem(far_field).read() if far_field is not None else None
 
@@ -274,11 +284,14 @@ def profile(
 def slope(
     dem: Annotated[Path, typer.Argument(help="GeoTIFF or PDS3 .LBL/.IMG.")],
     out: Annotated[Path, typer.Option("--out", help="GeoTIFF with bands slope_deg, aspect_deg.")],
+    force: ForceFileOption = False,
 ) -> None:
     """Slope and aspect on the sphere (aspect clockwise from local north, downhill)."""
     from ilrs.terrain.geotiff import write_geotiff
     from ilrs.terrain.slope import slope_aspect_deg
     from ilrs.terrain.sources import open_dem
+
+    check_output_file(out, inputs=_with_image(dem), force=force)
 
     source = open_dem(dem)
     grid = source.read()

@@ -11,6 +11,7 @@ import numpy as np
 from ilrs import __version__
 from ilrs.environment.intervals import Interval
 from ilrs.errors import DataFileError
+from ilrs.outfolder import atomic_path
 from ilrs.sky import Times
 
 __all__ = [
@@ -50,11 +51,8 @@ def interval_rows(spells: dict[str, list[Interval]]) -> list[dict]:
 def _write_text(path: Path, text: str, newline: str) -> Path:
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        with partial.open("w", encoding="utf-8", newline=newline) as stream:
-            stream.write(text)
-        partial.replace(path)
+        with atomic_path(path) as partial:
+            partial.write_text(text, encoding="utf-8", newline=newline)
     except OSError as error:
         raise DataFileError(f"cannot write {path}: {error.strerror}") from error
     return path

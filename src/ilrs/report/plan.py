@@ -4,8 +4,9 @@ The plan's steps (:mod:`ilrs.report.steps`: the terrain, the site's lighting and
 the station run, the campaign's build-up) are each computed once and reused from the
 cache while their inputs stay the same; the report folder (``report.html`` with its
 figures embedded, and the data beside it) is written in a staging folder and moved in at
-the end (:func:`ilrs.outfolder.staged_folder`), so a failed run leaves the previous
-report as it was.
+the end (:class:`ilrs.outfolder.OutputFolder`): the folder is swapped whole, so a reader
+sees the old report or the new one, a failed run leaves the previous report as it was,
+and a folder that holds anything ILRS Planner did not write there is refused.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from ilrs import __version__
 from ilrs.errors import InputError
-from ilrs.outfolder import staged_folder
+from ilrs.outfolder import OutputFolder
 from ilrs.report.scenario import LoadedPlan
 from ilrs.report.steps import (
     MAP_PRODUCTS,
@@ -62,14 +63,18 @@ def run_plan(
     out_dir: Path,
     cache_dir: Path,
     progress: Callable[[str], None] | None = None,
+    *,
+    force: bool = False,
 ) -> dict:
-    """Compute (or reuse) every step and write the report folder; returns ``plan.json``."""
+    """Compute (or reuse) every step and write the report folder; returns ``plan.json``.
+    ``out_dir`` must be new, empty or a plan folder written before (``force``: one that
+    also holds others' files, which are kept); it may not hold the plan's inputs."""
     from ilrs.report.figures import MAP_PIXELS, lighting_png, terrain_png
     from ilrs.report.html import render_report
     from ilrs.terrain import polar_xy_from_latlon
     from ilrs.terrain.sources import open_dem, read_overview
 
-    _check_out_dir(Path(out_dir))
+    output = plan_output_folder(plan, out_dir, cache_dir, force=force)
     cache = StepCache(cache_dir, progress)
     cache.check()
     dem_path = terrain_step(plan, cache)
@@ -84,7 +89,7 @@ def run_plan(
     lat_deg, lon_deg, label = site_position(plan)
     scenario = plan.scenario
     synthetic = scenario.terrain.synthetic
-    with staged_folder(out_dir, PLAN_FILES) as staging:
+    with output.staged() as staging:
         for name, step, source in _COPIED:
             shutil.copyfile(folders[step] / source, staging / name)
         source = open_dem(dem_path)
@@ -184,14 +189,35 @@ def _check_site_on(dem_path: Path, plan: LoadedPlan) -> None:
         raise plan.source.error(("site",), str(error)) from None
 
 
-def _check_out_dir(out_dir: Path) -> None:
-    """Refuse an output folder that cannot be written, before anything is computed."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"--out {out_dir} exists and is not a folder")
+def plan_output_folder(
+    plan: LoadedPlan, out_dir: Path, cache_dir: Path, *, force: bool = False
+) -> OutputFolder:
+    """The plan's report folder, checked before anything is computed: it may not hold the
+    plan's inputs nor its cache, nor anything ILRS Planner did not write there."""
+    output = OutputFolder(
+        out_dir,
+        command="ilrs plan",
+        inputs=[*plan.input_files(), cache_dir],
+        force=force,
+        legacy=_written_by_an_earlier_plan,
+    )
     try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        output.path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise InputError(f"--out {out_dir}: {error.strerror}") from None
+    return output
+
+
+def _written_by_an_earlier_plan(folder: Path, entries: list[str]) -> bool:
+    """A plan folder from before folders were marked: only a plan's files, with the
+    ``plan.json`` that ``ilrs plan`` writes."""
+    if not set(entries) <= set(PLAN_FILES) or "plan.json" not in entries:
+        return False
+    try:
+        summary = _read_json(folder / "plan.json")
+    except (OSError, ValueError):
+        return False
+    return isinstance(summary, dict) and {"ilrs_version", "plan", "steps_computed"} <= set(summary)
 
 
 def _read_json(path: Path):

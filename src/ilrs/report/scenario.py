@@ -102,6 +102,17 @@ class LoadedPlan:
         name = self.scenario.campaign
         return Path(data_path("campaign_reference.yaml")) if name is None else self.path(name)
 
+    def input_files(self) -> list[Path]:
+        """Every file the plan reads: the plan file, its DEM, the station and campaign
+        files and the terrain or horizon profile each of their stations names."""
+        files = [self.source.path, self.station_file(), self.campaign_file()]
+        if self.scenario.terrain.dem is not None:
+            files.append(self.path(self.scenario.terrain.dem))
+        for station in (self.station, self.campaign[0] if self.campaign else None):
+            if station is not None:
+                files += station.referenced_files()
+        return files
+
 
 def reference_plan_path() -> Path:
     from ilrs.data import data_path

@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import re
 import shutil
 import sys
 import tempfile
@@ -27,6 +29,13 @@ __all__ = ["CACHE_FORMAT", "StepCache", "campaign_step", "site_step", "station_s
 __all__ += ["maps_step", "terrain_step", "write_json_file"]
 
 CACHE_FORMAT = 1  # raise when a step's files change meaning
+CACHE_TAG_NAME = "CACHEDIR.TAG"
+CACHE_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"  # the Cache Directory Tagging Specification
+    "# This file is a cache directory tag created by ILRS Planner (ilrs plan --cache).\n"
+)
+# What a cache of ours holds (folders from before it was tagged are recognised by these).
+_CACHE_ENTRY = re.compile(r"^(\w+-[0-9a-f]{16}|plans|\.[\w.-]+\.staging|\.probe\.\w+)$")
 
 
 class StepCache:
@@ -64,9 +73,22 @@ class StepCache:
         return folder
 
     def check(self) -> None:
-        """Make the cache folder, or say in one line why it cannot be."""
+        """Make the cache folder, or say in one line why it cannot be. A folder holding
+        anything but a cache of ours is refused: the web application prunes old plans in
+        it, and nothing of a user's may be among them. The folder is tagged by
+        ``CACHEDIR.TAG`` (https://bford.info/cachedir/), which backup tools skip."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
+            tag = self.root / CACHE_TAG_NAME
+            if not tag.is_file():
+                foreign = [n for n in os.listdir(self.root) if not _CACHE_ENTRY.match(n)]
+                if foreign:
+                    shown = ", ".join(sorted(foreign)[:5]) + (", …" if len(foreign) > 5 else "")
+                    raise InputError(
+                        f"the cache folder {self.root} holds files that are not ILRS "
+                        f"Planner's cache ({shown}); give a new or empty folder (--cache)"
+                    )
+                tag.write_text(CACHE_TAG, encoding="utf-8")
             probe = Path(tempfile.mkdtemp(prefix=".probe.", dir=self.root))
             probe.rmdir()
         except OSError as error:

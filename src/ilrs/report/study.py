@@ -55,6 +55,7 @@ def site_study(
         write_site_analysis(dem_path, lat_deg, lon_deg, height_m, times, label, folder)
         cache.progress(f"study: the station at {label} ...")
         run = simulate(prepare(station, site_exposure(station)))
+        (folder / "station").mkdir()
         write_run(
             run,
             folder / "station",

@@ -1,5 +1,5 @@
 """A station run written out: the time series (CSV or Parquet), the JSON summary and the
-plots, all into one folder that appears whole or not at all (written aside, then renamed)."""
+plots, into a folder (the CLI's is staged and swapped in whole: :mod:`ilrs.outfolder`)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,9 @@ import numpy as np
 from ilrs import __version__
 from ilrs.environment.export import write_intervals_csv
 from ilrs.errors import InputError
-from ilrs.outfolder import staged_folder
 from ilrs.station.simulation import SERIES_COLUMNS, Simulation
 
-__all__ = ["RUN_FILES", "series_table", "write_run"]
-
-RUN_FILES = ("summary.json", "series.csv", "series.parquet", "contacts.csv", "station.png")
+__all__ = ["series_table", "write_run"]
 
 
 def series_table(run: Simulation) -> dict[str, list | np.ndarray]:
@@ -36,15 +33,15 @@ def series_table(run: Simulation) -> dict[str, list | np.ndarray]:
 
 def write_run(
     run: Simulation,
-    out_dir: Path,
+    folder: Path,
     *,
     scenario_name: str,
     scenario_file: str,
     series_format: str = "csv",
     plots: bool = True,
 ) -> dict:
-    """Write ``summary.json``, ``series.csv`` (or ``.parquet``) and the plots into
-    ``out_dir``; returns the summary written."""
+    """Write ``summary.json``, ``series.csv`` (or ``.parquet``), ``contacts.csv`` and the
+    plots into ``folder`` (which exists); returns the summary written."""
     if series_format not in ("csv", "parquet"):
         raise InputError(f"series format must be csv or parquet, not {series_format!r}")
     summary = run.summary()
@@ -54,18 +51,17 @@ def write_run(
         "ephemeris": "JPL DE421",
         "terrain": run.inputs.exposure.horizon_source,
     }
-    with staged_folder(out_dir, RUN_FILES) as staging:
-        table = series_table(run)
-        if series_format == "csv":
-            _write_csv(staging / "series.csv", table)
-        else:
-            _write_parquet(staging / "series.parquet", table)
-        write_intervals_csv(staging / "contacts.csv", run.inputs.exposure.contact_windows())
-        with (staging / "summary.json").open("w", encoding="utf-8") as stream:
-            json.dump(summary, stream, indent=1, allow_nan=False)
-            stream.write("\n")
-        if plots:
-            _plot(run, staging)
+    table = series_table(run)
+    if series_format == "csv":
+        _write_csv(folder / "series.csv", table)
+    else:
+        _write_parquet(folder / "series.parquet", table)
+    write_intervals_csv(folder / "contacts.csv", run.inputs.exposure.contact_windows())
+    with (folder / "summary.json").open("w", encoding="utf-8") as stream:
+        json.dump(summary, stream, indent=1, allow_nan=False)
+        stream.write("\n")
+    if plots:
+        _plot(run, folder)
     return summary
 
 

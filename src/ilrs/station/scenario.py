@@ -346,6 +346,11 @@ class Scenario(StrictModel):
         """A path from the file, taken relative to the file's folder."""
         return (self._base_dir / relative).resolve()
 
+    def referenced_files(self) -> list[Path]:
+        """The files the scenario names: its site's DEM or horizon profile."""
+        named = (self.site.terrain, self.site.horizon_csv)
+        return [self.path(name) for name in named if name not in (None, "synthetic")]
+
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a station scenario; every problem is reported with its line."""

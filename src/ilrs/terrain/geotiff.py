@@ -16,6 +16,7 @@ from rasterio.errors import RasterioError
 from rasterio.windows import Window as RasterioWindow
 
 from ilrs.errors import DataFileError, InputError
+from ilrs.outfolder import atomic_path
 from ilrs.terrain.grid import MOON_RADIUS_M, SOUTH_POLAR_STEREOGRAPHIC, Dem, Window
 
 __all__ = ["GeoTiffSource", "check_polar_crs", "write_geotiff"]
@@ -132,17 +133,13 @@ def write_geotiff(
     }
     if tiled:
         profile.update(tiled=True, blockxsize=256, blockysize=256)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
     try:
-        with rasterio.open(partial, "w", **profile) as dataset:
+        with atomic_path(path) as partial, rasterio.open(partial, "w", **profile) as dataset:
             dataset.write(data.astype(dtype))
             if tags:
                 dataset.update_tags(**{key.upper(): str(value) for key, value in tags.items()})
             for index, description in enumerate(band_descriptions or [], start=1):
                 dataset.set_band_description(index, description)
-        partial.replace(path)  # nothing half-written under the final name
     except (RasterioError, OSError) as error:
-        partial.unlink(missing_ok=True)
         raise DataFileError(f"cannot write {path}: {error}") from error
     return path

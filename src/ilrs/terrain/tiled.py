@@ -7,7 +7,6 @@ cluster's workers once. The file appears under its name only when complete.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from rasterio.crs import CRS
 from rasterio.windows import Window as RasterioWindow
 
 from ilrs.errors import DataFileError, InputError
+from ilrs.outfolder import atomic_path
 from ilrs.terrain.grid import Window
 
 __all__ = ["tile_results", "write_tiled_geotiff"]
@@ -88,11 +88,13 @@ def write_tiled_geotiff(
         "BIGTIFF": "IF_SAFER",
     }
     out_path = Path(out_path)
-    partial = out_path.with_name(out_path.name + ".partial")
     try:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
         # GDAL's block cache would otherwise grow to 5% of the machine's memory.
-        with rasterio.Env(GDAL_CACHEMAX=256), rasterio.open(partial, "w", **profile) as dataset:
+        with (
+            atomic_path(out_path) as partial,
+            rasterio.Env(GDAL_CACHEMAX=256),
+            rasterio.open(partial, "w", **profile) as dataset,
+        ):
             dataset.update_tags(**tags)
             for index, label in enumerate(band_labels, start=1):
                 dataset.set_band_description(index, label)
@@ -101,17 +103,6 @@ def write_tiled_geotiff(
                 dataset.write(result.astype(dtype, copy=False), window=window)
                 if progress is not None:
                     progress(done, tile_count)
-        partial.replace(out_path)  # nothing half-written under the final name
     except (rasterio.errors.RasterioError, OSError) as error:
-        _discard(partial)
         raise DataFileError(f"cannot write {out_path}: {error}") from error
-    except BaseException:
-        _discard(partial)
-        raise
     return out_path
-
-
-def _discard(partial: Path) -> None:
-    """Remove a half-written file, if there is one to remove."""
-    with contextlib.suppress(OSError):
-        partial.unlink(missing_ok=True)
