@@ -357,7 +357,7 @@ def test_jobs_join_and_retry():
     assert joined is first
     while first.state != "done":
         time.sleep(0.02)
-    assert first.result == 1 and first.lines == ["working"]
+    assert first.result == 1 and list(first.lines) == ["working"]
     assert jobs.submit("k", "a", "cached", work) is first
     fresh = jobs.submit("k", "a", "rerun", work, reuse_done=False)
     assert fresh is not first
@@ -426,10 +426,11 @@ def test_ilrs_serve_refuses_a_bad_plan_file_in_one_line(tmp_path):
 def test_a_plan_on_a_dem_file_is_mapped_and_studied(web_plan, tmp_path):
     from ilrs.terrain.synthetic import write_synthetic_south_pole
 
-    dem = write_synthetic_south_pole(tmp_path / "dem.tif", 96, 320.0, 0)
+    # A plan sent to the web names files in the served plan's folder.
+    dem = write_synthetic_south_pole(web_plan["dir"] / "dem-on-the-web.tif", 96, 320.0, 0)
     settings = web_settings(web_plan, tmp_path, plan_dir=tmp_path / "out")
     text = PLAN_TEXT.replace(
-        "  synthetic: {size_px: 128, resolution_m: 240, seed: 0}\n", f"  dem: {dem}\n"
+        "  synthetic: {size_px: 128, resolution_m: 240, seed: 0}\n", f"  dem: {dem.name}\n"
     )
     with TestClient(create_web_app(settings)) as client:
         assert client.get("/api/plan/map").status_code == 404  # nothing computed yet

@@ -31,9 +31,11 @@ def write_small_plan(folder):
 def web_settings(web_plan: dict, registry_folder, **changes):
     """WebSettings serving the small plan (``conftest.web_plan``) with a registry of its
     own in ``registry_folder``; ``changes`` replace any field."""
+    from ilrs.api.guards import LOOPBACK_HOSTS
     from ilrs.api.web import WebSettings
 
     fields = {
+        "allowed_hosts": (*LOOPBACK_HOSTS, "testserver"),  # the name TestClient gives
         "plan_dir": web_plan["out"],
         "cache_dir": web_plan["cache"],
         "scenario": web_plan["file"],

@@ -1,6 +1,12 @@
 """Scenario files: YAML read with the line of every value kept, and validation errors
 (pydantic's) told as ``file:line: field: problem``, so that a user finds the mistake at once.
 
+Any text is read in bounded time and memory: the file's size, the nesting depth and the
+number of values with aliases expanded are limited (:data:`MAX_SCENARIO_BYTES`,
+:data:`MAX_YAML_DEPTH`, :data:`MAX_YAML_VALUES`) and checked on the stream of parser events
+before anything is built, so an alias bomb or a deeply nested document is refused at
+once; a key given twice in one mapping is refused too (YAML would keep the last silently).
+
 Shared by the station and campaign scenarios; it knows nothing of what they hold.
 """
 
@@ -14,10 +20,27 @@ import yaml
 from ilrs.errors import IlrsError, InputError
 from ilrs.textfiles import read_text
 
-__all__ = ["ScenarioSource", "read_scenario_yaml"]
+__all__ = [
+    "MAX_SCENARIO_BYTES",
+    "MAX_YAML_DEPTH",
+    "MAX_YAML_VALUES",
+    "ScenarioSource",
+    "outside_folder",
+    "parse_scenario_text",
+    "read_scenario_yaml",
+]
+
+# The reference campaign (the largest scenario file) is 10 kB, 756 parser events and 6
+# levels deep; these leave a hundredfold room and keep any file under a second to read.
+MAX_SCENARIO_BYTES = 1 << 20
+MAX_YAML_DEPTH = 64
+MAX_YAML_VALUES = 200_000  # scalars and collections, each alias counted as what it repeats
+
+# libyaml's parser where PyYAML has it (20 times faster); the same results.
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(_BaseLoader):
     """Safe YAML whose dates stay text: times are read by ilrs.sky (UTC, leap seconds)."""
 
 
@@ -92,33 +115,127 @@ class ScenarioSource:
 def read_scenario_yaml(path: str | Path, kind: str = "scenario") -> ScenarioSource:
     """Parse a YAML file, keeping the line of each mapping value and list item."""
     path = Path(path)
-    text = read_text(path, kind)
+    return parse_scenario_text(read_text(path, kind, max_bytes=MAX_SCENARIO_BYTES), path, kind)
+
+
+def parse_scenario_text(text: str, path: Path, kind: str = "scenario") -> ScenarioSource:
+    """Parse YAML ``text`` (from ``path``, as messages name it) within the limits."""
+    if len(text) > MAX_SCENARIO_BYTES:
+        raise InputError(
+            f"{path}: a {kind} file may hold at most {MAX_SCENARIO_BYTES >> 10} KiB of text "
+            f"(this one {len(text) >> 10} KiB)"
+        )
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
+        _check_shape(text, path)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise InputError(f"{path}: a {kind} file must hold a mapping of fields at the top")
+            lines: dict[tuple, int] = {}
+            _collect_lines(node, (), lines, path)
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except IlrsError:
+        raise
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise InputError(f"{path}{line}: not valid YAML: {problem}") from error
+        raise _yaml_error(path, error) from None
+    except UnicodeEncodeError as error:  # text pasted into the web app: a lone surrogate
+        raise InputError(
+            f"{path}: holds a character that is not Unicode text ({error.object[error.start]!r})"
+        ) from None
+    except ValueError as error:  # a value YAML cannot make: a 5,000-digit integer
+        raise InputError(f"{path}: a value cannot be read: {str(error).split(';')[0]}") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: a {kind} file must hold a mapping of fields at the top")
-    lines: dict[tuple, int] = {}
-    _collect_lines(node, (), lines)
     return ScenarioSource(path, data, lines)
 
 
-def _collect_lines(node, location: tuple, lines: dict[tuple, int]) -> None:
+def outside_folder(name: str, folder: Path, *, scenario: bool = False) -> str | None:
+    """Why a file a scenario names may not be read when its files must stay in ``folder``
+    (a plan sent to the web application): an absolute path, a ``..``, or a link that
+    leads out; ``scenario``: it must also be a YAML file, since a scenario's mistakes
+    quote its text. None when it may be read. Says nothing of whether the file exists."""
+    given = Path(name)
+    if given.is_absolute() or name.startswith("~"):
+        return "give a path inside the plan's folder, not an absolute one"
+    if ".." in given.parts:
+        return "give a path inside the plan's folder ('..' leaves it)"
+    root = Path(folder).resolve()
+    if not (root / given).resolve().is_relative_to(root):
+        return "the path leads out of the plan's folder (a link)"
+    if scenario and given.suffix.lower() not in (".yaml", ".yml"):
+        return "a scenario file is a YAML file (.yaml, .yml)"
+    return None
+
+
+def _yaml_error(path: Path, error: yaml.YAMLError) -> InputError:
+    mark = getattr(error, "problem_mark", None)
+    line = f":{mark.line + 1}" if mark is not None else ""
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    return InputError(f"{path}{line}: not valid YAML: {problem}")
+
+
+def _check_shape(text: str, path: Path) -> None:
+    """Walk the parser's events (no value built) and stop at the first limit passed: the
+    nesting depth, and the number of values once every alias is expanded (an alias bomb
+    of a few hundred bytes stands for billions)."""
+    sizes: dict[str, int] = {}  # anchor -> the values it stands for
+    starts: list[tuple[int, str | None]] = []  # per open collection: (values before, anchor)
+    expanded = 0
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(starts) >= MAX_YAML_DEPTH:
+                raise _limit_error(path, event, f"nested more than {MAX_YAML_DEPTH} levels deep")
+            starts.append((expanded, event.anchor))
+            expanded += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            before, anchor = starts.pop()
+            if anchor is not None:
+                sizes[anchor] = expanded - before
+        elif isinstance(event, yaml.ScalarEvent):
+            expanded += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            if any(anchor == event.anchor for _, anchor in starts):
+                raise _limit_error(path, event, f"*{event.anchor} refers to itself", limit=False)
+            expanded += sizes.get(event.anchor, 1)
+        if expanded > MAX_YAML_VALUES:
+            raise _limit_error(
+                path, event, f"holds more than {MAX_YAML_VALUES:,} values once aliases are expanded"
+            )
+
+
+def _limit_error(path: Path, event, problem: str, *, limit: bool = True) -> InputError:
+    line = f":{event.start_mark.line + 1}" if event.start_mark is not None else ""
+    return InputError(f"{path}{line}: {problem}" + (" (the limit for a scenario file)" * limit))
+
+
+def _collect_lines(node, location: tuple, lines: dict[tuple, int], path: Path) -> None:
     lines[location] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value
-            lines[location + (key,)] = key_node.start_mark.line + 1
-            _collect_lines(value_node, location + (key,), lines)
-            lines[location + (key,)] = key_node.start_mark.line + 1
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                field = _dotted(location) or "the top"
+                raise InputError(f"{path}:{line}: {field}: a key must be a plain name")
+            if key != "<<":
+                if key in seen:
+                    field = _dotted(location + (key,))
+                    raise InputError(
+                        f"{path}:{line}: {field}: given twice (first on line {seen[key]})"
+                    )
+                seen[key] = line
+            lines[location + (key,)] = line
+            _collect_lines(value_node, location + (key,), lines, path)
+            lines[location + (key,)] = line
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _collect_lines(item, location + (index,), lines)
+            _collect_lines(item, location + (index,), lines, path)
 
 
 def _is_union_tag(part) -> bool:

@@ -10,11 +10,22 @@ from ilrs.errors import InputError
 __all__ = ["read_text"]
 
 
-def read_text(path: str | Path, kind: str, *, encoding: str = "utf-8-sig") -> str:
+def read_text(
+    path: str | Path, kind: str, *, encoding: str = "utf-8-sig", max_bytes: int | None = None
+) -> str:
     """The text of a ``kind`` file ("horizon", "times" ...); by default a leading byte-order
-    mark is dropped, as spreadsheets write one."""
+    mark is dropped, as spreadsheets write one. With ``max_bytes``, a longer file is
+    refused, and no more than that is ever read (a file that grows, a pipe)."""
     try:
-        return Path(path).read_text(encoding=encoding)
+        if max_bytes is None:
+            return Path(path).read_text(encoding=encoding)
+        with open(path, "rb") as stream:
+            raw = stream.read(max_bytes + 1)
+        if len(raw) > max_bytes:
+            raise InputError(
+                f"{kind} file {path} is larger than {max_bytes:,} bytes, the limit for such a file"
+            )
+        return raw.decode(encoding)
     except OSError as error:
         raise InputError(f"cannot read {kind} file {path}: {error.strerror}") from error
     except UnicodeDecodeError as error:

@@ -5,6 +5,7 @@ the graticule, and the campaign's tables."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import threading
@@ -12,13 +13,48 @@ from pathlib import Path
 
 import numpy as np
 
-from ilrs.errors import InputError, UnknownNameError
+from ilrs.errors import DataFileError, IlrsError, InputError, UnknownNameError
 from ilrs.report.layers import MAP_LAYERS, LayerStyle, layer_rgba, layer_style, legend_colors
 
 __all__ = ["PlanFolder"]
 
 LAYER_PIXELS = 1280  # the map's pictures: at most this many pixels a side (1024 whole)
 MAX_TRACK_POINTS = 10_000  # the Sun's and Earth's tracks sent to a page (every n-th beyond)
+
+
+_DAMAGE = (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, csv.Error)
+
+
+def _damage_told(method):
+    """A folder's file that cannot be read as written (half written, edited, truncated)
+    is told as the folder's damage (409 on the web), never a server error."""
+
+    @functools.wraps(method)
+    def reading(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except IlrsError:
+            raise
+        except _DAMAGE as error:
+            raise DamagedFolderError(self.folder, error) from None
+        except Exception as error:  # GDAL's and matplotlib's own errors on a damaged raster
+            if type(error).__module__.split(".")[0] in ("rasterio", "PIL", "matplotlib"):
+                raise DamagedFolderError(self.folder, error) from None
+            raise
+
+    return reading
+
+
+class DamagedFolderError(DataFileError):
+    """A file of a plan's folder cannot be read as ``ilrs plan`` wrote it."""
+
+    def __init__(self, folder: Path, error: Exception):
+        reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+        name = getattr(error, "filename", None)
+        where = f"{Path(name).name}: " if name else ""
+        super().__init__(
+            f"the plan's folder {folder} is damaged ({where}{reason}); run the plan again"
+        )
 
 
 class PlanFolder:
@@ -32,6 +68,7 @@ class PlanFolder:
     def exists(self) -> bool:
         return (self.folder / "plan.json").is_file()
 
+    @_damage_told
     def summary(self) -> dict | None:
         return self._json("plan.json") if self.exists() else None
 
@@ -43,6 +80,7 @@ class PlanFolder:
         with (self.folder / name).open(newline="", encoding="utf-8") as stream:
             return list(csv.DictReader(stream))
 
+    @_damage_told
     def dem_path(self) -> Path:
         """The plan's terrain: ``terrain.tif`` in the folder (a synthetic one), or the DEM
         file the plan named (``dem_file`` in ``plan.json``)."""
@@ -52,6 +90,7 @@ class PlanFolder:
             raise UnknownNameError(f"the plan's terrain {path} is not there any more")
         return path
 
+    @_damage_told
     def layer_path(self, name: str) -> Path:
         if name not in MAP_LAYERS:
             raise UnknownNameError(f"no map layer {name!r}; the layers: {', '.join(MAP_LAYERS)}")
@@ -62,6 +101,7 @@ class PlanFolder:
             raise UnknownNameError(f"the plan has no {name} layer (it ran with maps: false)")
         return path
 
+    @_damage_told
     def map(self) -> dict:
         """The map's extent [m], its layers with their legends, the graticule, the
         named features and the sites that fall on it."""
@@ -95,6 +135,7 @@ class PlanFolder:
             "sites": self._on_map(self.sites(), extent_m),
         }
 
+    @_damage_told
     def sites(self) -> list[dict]:
         """The reference sites and the plan's own (first)."""
         from ilrs.data import named_sites
@@ -132,6 +173,7 @@ class PlanFolder:
                 kept.append(point | {"x_m": round(x_m, 1), "y_m": round(y_m, 1)})
         return kept
 
+    @_damage_told
     def layer_png(self, name: str) -> bytes:
         """The layer as a PNG of at most ``layer_pixels`` a side (made once per file
         version)."""
@@ -154,6 +196,7 @@ class PlanFolder:
                 self._pictures[name] = (stamp, style, buffer.getvalue())
             return self._pictures[name][1:]
 
+    @_damage_told
     def layer_window_png(self, name: str, extent_m: list[float]) -> tuple[bytes, list[float]]:
         """A part of the layer (``extent_m``: x_min, x_max, y_min, y_max) as a PNG of at
         most ``layer_pixels`` a side, in the colours of the whole; and the extent it covers
@@ -182,6 +225,7 @@ class PlanFolder:
         covered = [t.c + col0 * t.a, t.c + col1 * t.a, t.f + row1 * t.e, t.f + row0 * t.e]
         return buffer.getvalue(), covered
 
+    @_damage_told
     def point(self, x_m: float, y_m: float) -> dict:
         """Latitude, longitude and every layer's value at a map point."""
         from ilrs.terrain import Window, latlon_from_polar_xy
@@ -206,6 +250,7 @@ class PlanFolder:
             answer["values"][layer.name] = None if not np.isfinite(value) else round(value, 4)
         return answer
 
+    @_damage_told
     def site_files(self) -> dict:
         """The plan's site, read back as the site page draws it. Its station series is
         the station file's own run (at that file's site, on its terrain, over its period)."""
@@ -217,6 +262,7 @@ class PlanFolder:
             )
         return answer
 
+    @_damage_told
     def campaign(self) -> dict:
         return {
             "milestones": self._json("campaign_milestones.json"),

@@ -25,20 +25,20 @@ from fastapi import (
     Request,
     Response,
 )
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ilrs import __version__
+from ilrs.api.guards import RequestGuard, install_error_handlers
 from ilrs.cooperation import records
 from ilrs.cooperation.answers import participation, progress
 from ilrs.cooperation.database import open_registry
 from ilrs.cooperation.models import AuditEntry
 from ilrs.cooperation.tokens import allows, token_for
-from ilrs.errors import InputError, UnknownNameError, VersionConflictError
+from ilrs.errors import InputError
 
-__all__ = ["create_app", "install_error_handlers", "registry_router"]
+__all__ = ["create_app", "registry_router"]
 
 TABLE_NAMES = tuple(records.TABLES)
 MAX_PAGE = 500
@@ -93,24 +93,9 @@ def create_app(url: str | None = None) -> FastAPI:
         "the International Lunar Research Station, against the 50 / 500 / 5,000 goal.",
     )
     install_error_handlers(app)
+    app.add_middleware(RequestGuard)  # body limits, strict JSON, headers (routes need tokens)
     app.include_router(registry_router(open_registry(url)))
     return app
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """The project's errors as HTTP answers with their message as ``detail``."""
-
-    @app.exception_handler(InputError)
-    def _input(_request: Request, error: InputError):
-        return JSONResponse({"detail": str(error)}, status_code=422)
-
-    @app.exception_handler(UnknownNameError)
-    def _unknown(_request: Request, error: UnknownNameError):
-        return JSONResponse({"detail": str(error)}, status_code=404)
-
-    @app.exception_handler(VersionConflictError)
-    def _conflict(_request: Request, error: VersionConflictError):
-        return JSONResponse({"detail": str(error)}, status_code=412)
 
 
 def registry_router(

@@ -16,18 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, Query
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from ilrs import __version__
 from ilrs.api import pages
+from ilrs.api.guards import LOOPBACK_HOSTS, RequestGuard, install_error_handlers
 from ilrs.api.jobs import Jobs
-from ilrs.api.plan_folder import LAYER_PIXELS, PlanFolder, study_files
-from ilrs.api.registry import install_error_handlers, registry_router
+from ilrs.api.plan_folder import LAYER_PIXELS, DamagedFolderError, PlanFolder, study_files
+from ilrs.api.registry import registry_router
 from ilrs.campaign.whatif import MAX_DELAY_DAYS
-from ilrs.errors import InputError
+from ilrs.errors import DataFileError, InputError, UnknownNameError
 
 __all__ = ["WebSettings", "create_web_app"]
 
@@ -45,6 +46,8 @@ class WebSettings:
     layer_pixels: int = LAYER_PIXELS  # the map's pictures: at most this many pixels a side
     # Secrets that open the registry to this server's own pages: secret -> (name, role).
     session_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The names a request's Host may give (DNS rebinding guard); None: any.
+    allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS
 
 
 class ChangeIn(BaseModel):
@@ -100,6 +103,7 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    app.add_middleware(RequestGuard, allowed_hosts=settings.allowed_hosts)
     jobs = Jobs()
     folder = PlanFolder(settings.plan_dir, settings.layer_pixels)
     state = {"plan": load_plan(settings.scenario), "generation": 0}  # +1 per new plan
@@ -115,8 +119,8 @@ def create_web_app(settings: WebSettings) -> FastAPI:
 
     def plan_or_404() -> PlanFolder:
         if not folder.exists():
-            raise HTTPException(
-                404, f"no plan in {settings.plan_dir} yet: run it (the Plan page, or ilrs plan)"
+            raise UnknownNameError(
+                f"no plan in {settings.plan_dir} yet: run it (the Plan page, or ilrs plan)"
             )
         return folder
 
@@ -146,11 +150,14 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         """The plan being served: its file, its summary (None before it ran), its jobs."""
         plan = state["plan"]
         running = [j.as_dict(with_result=False) for j in jobs.all() if j.kind == "plan"]
-        summary = folder.summary()
         warning = None
-        if summary is not None and Path(summary["scenario_file"]).resolve() != (
-            plan.source.path.resolve()
-        ):
+        try:
+            summary = folder.summary()
+            written_from = summary and Path(str(summary["scenario_file"])).resolve()
+        except (DamagedFolderError, KeyError, TypeError) as error:  # still served: run it again
+            summary, written_from = None, None
+            warning = str(error)
+        if written_from and written_from != plan.source.path.resolve():
             warning = (
                 f"The plan's folder {settings.plan_dir} was written from "
                 f"{summary['scenario_file']} ({summary['plan']}), not from the plan served "
@@ -159,7 +166,7 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         return {
             "name": plan.scenario.name,
             "scenario_file": str(plan.source.path),
-            "scenario_text": plan.source.path.read_text(encoding="utf-8"),
+            "scenario_text": _plan_text(plan.source.path),
             "folder": str(settings.plan_dir),
             "summary": summary,
             "warning": warning,
@@ -207,7 +214,7 @@ def create_web_app(settings: WebSettings) -> FastAPI:
             saved.write_text(body.text, encoding="utf-8")
             os.utime(saved.parent)  # the newest kept, when the same text comes again
             try:
-                plan = load_plan(saved, folder=state["plan"].folder)
+                plan = load_plan(saved, folder=state["plan"].folder, confined=True)
             except InputError as error:
                 raise InputError(str(error).replace(str(saved), body.name)) from None
         if keep:
@@ -270,10 +277,10 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         from ilrs.report.plan import PLAN_FILES
 
         if name not in PLAN_FILES:
-            raise HTTPException(404, f"no plan file {name!r}; the files: {', '.join(PLAN_FILES)}")
+            raise UnknownNameError(f"no plan file {name!r}; the files: {', '.join(PLAN_FILES)}")
         path = plan_or_404().folder / name
         if not path.is_file():
-            raise HTTPException(404, f"the plan's folder has no {name}")
+            raise UnknownNameError(f"the plan's folder has no {name}")
         return FileResponse(path)
 
     # --- a site anywhere on the map ---------------------------------------------------
@@ -364,8 +371,13 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         """A job: state, progress lines, and its result once done."""
         job = jobs.get(job_id)
         if job is None:
-            raise HTTPException(404, f"no job {job_id!r} (this server forgets old jobs)")
+            raise UnknownNameError(f"no job {job_id!r} (this server forgets old jobs)")
         return job.as_dict()
+
+    @app.delete("/api/jobs/{job_id}", tags=["jobs"], responses={404: {"description": "no job"}})
+    def cancel_job(job_id: str) -> dict:
+        """Cancel a job: a queued one never runs, a running one stops at its next step."""
+        return jobs.cancel(job_id).as_dict(with_result=False)
 
     @app.get("/api/worldmap", tags=["partners"])
     def get_worldmap() -> JSONResponse:
@@ -381,6 +393,14 @@ def create_web_app(settings: WebSettings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.router.on_shutdown.append(jobs.shutdown)
     return app
+
+
+def _plan_text(path: Path) -> str | None:
+    """The served plan file's text (None once it is gone: the page says so)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataFileError(f"the plan file {path} cannot be read: {error}") from None
 
 
 def _missions(campaign) -> list[dict]:

@@ -128,12 +128,13 @@ class Campaign(StrictModel):
         raise KeyError(name)
 
 
-def load_campaign(path: str | Path) -> tuple[Scenario, Campaign]:
-    """The station scenario and the campaign of a campaign file, both checked."""
+def load_campaign(path: str | Path, *, within: Path | None = None) -> tuple[Scenario, Campaign]:
+    """The station scenario and the campaign of a campaign file, both checked; ``within``:
+    a folder the files it names must stay in."""
     source = read_scenario_yaml(path, "campaign")
     if "campaign" not in source.data:
         raise source.error((), "no campaign: section (a station scenario alone?)")
-    station = scenario_from_source(source)
+    station = scenario_from_source(source, within=within)
     campaign = source.validate(Campaign, source.data["campaign"], ("campaign",))
     problems = campaign_checks(station, campaign)
     if problems:

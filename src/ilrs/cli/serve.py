@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +12,9 @@ import typer
 
 from ilrs.cli.plan import CacheOption, ScenarioOption
 from ilrs.cli.registry import DbOption, registry_sessions
+from ilrs.errors import InputError
+
+WILDCARDS = ("0.0.0.0", "::", "")
 
 
 def register(app: typer.Typer) -> None:
@@ -24,16 +29,32 @@ def serve_command(
     cache: CacheOption = Path("build/cache"),
     db: DbOption = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")
+    ] = 8000,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="Another name the server may be reached by (repeatable); requests naming "
+            "any other host are refused (DNS rebinding guard).",
+        ),
+    ] = None,
 ) -> None:
     """The web application: the south-pole map, sites, the campaign, the partners and the
     API (documented at /docs). Prints the address to open; it carries a token that lets
     that browser read and edit the registry while the server runs."""
     import uvicorn
 
+    from ilrs.api.guards import LOOPBACK_HOSTS
     from ilrs.api.web import WebSettings, create_web_app
 
     registry_sessions(db)  # a registry that cannot be opened is told now, in one line
+    listener = _listen(host, port)  # an address in use is told now, in one line
+    bound_host, bound_port = listener.getsockname()[:2]
+    wildcard = host in WILDCARDS
+    names = [*LOOPBACK_HOSTS, *(allow_host or [])]
+    names += _own_names() if wildcard else [host]
     secret = "ilrs_web_" + secrets.token_urlsafe(32)
     settings = WebSettings(
         plan_dir=plan,
@@ -41,9 +62,41 @@ def serve_command(
         scenario=scenario,
         registry_url=db,
         session_tokens={secret: ("web (ilrs serve)", "editor")},
+        allowed_hosts=tuple(dict.fromkeys(names)),
     )
     app = create_web_app(settings)
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    print(f"ILRS Planner: http://{shown_host}:{port}/?token={secret}", flush=True)
+    shown = "127.0.0.1" if wildcard else (f"[{host}]" if ":" in host else host)
+    print(f"ILRS Planner: http://{shown}:{bound_port}/?token={secret}", flush=True)
+    if wildcard:
+        print(
+            f"  listening on {bound_host} port {bound_port}: every network interface, so "
+            f"anyone who can reach this machine can open the pages (also as "
+            f"http://{socket.gethostname()}:{bound_port}/)",
+            flush=True,
+        )
     print("  (the token lets that browser edit the registry until the server stops)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server.run(sockets=[listener])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host``:``port``, or one line saying why it cannot be."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        listener = socket.create_server((host, port), family=family, backlog=128)
+    except socket.gaierror as error:
+        problem = f"not an address of this machine ({error.strerror})"
+        raise InputError(f"--host {host}: {problem}") from None
+    except OSError as error:
+        raise InputError(f"cannot listen on {host} port {port}: {error.strerror}") from None
+    listener.set_inheritable(True)
+    return listener
+
+
+def _own_names() -> list[str]:
+    """This machine's names and addresses, which a request may give as its host when the
+    server listens on every interface."""
+    names = [socket.gethostname(), socket.getfqdn()]
+    with contextlib.suppress(OSError):
+        names += [info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)]
+    return names

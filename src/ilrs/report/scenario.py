@@ -15,7 +15,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from ilrs.errors import InputError
-from ilrs.scenario_files import ScenarioSource, read_scenario_yaml
+from ilrs.scenario_files import ScenarioSource, outside_folder, read_scenario_yaml
 from ilrs.station.scenario import StrictModel as _Strict
 
 __all__ = ["PlanScenario", "load_plan", "reference_plan_path"]
@@ -120,10 +120,14 @@ def reference_plan_path() -> Path:
     return Path(data_path("plan_reference.yaml"))
 
 
-def load_plan(path: str | Path | None = None, *, folder: Path | None = None) -> LoadedPlan:
+def load_plan(
+    path: str | Path | None = None, *, folder: Path | None = None, confined: bool = False
+) -> LoadedPlan:
     """Read and check a plan file (the embedded reference when None): fields, the site's
     name, the period, the files it names. Every problem with its line. The files it names
-    are taken from ``folder`` (default: the plan file's own)."""
+    are taken from ``folder`` (default: the plan file's own); ``confined`` (a plan sent to
+    the web application): they, and those its scenario files name, must lie inside that
+    folder, and no file outside it is read or said to exist."""
     source = read_scenario_yaml(reference_plan_path() if path is None else path, "plan")
     scenario = source.validate(PlanScenario, source.data)
     plan = LoadedPlan(scenario, source, folder)
@@ -143,9 +147,14 @@ def load_plan(path: str | Path | None = None, *, folder: Path | None = None) -> 
     files = [("terrain", "dem", scenario.terrain.dem)]
     files += [("station", None, scenario.station), ("campaign", None, scenario.campaign)]
     for section, field, name in files:
-        if name is not None and not plan.path(name).is_file():
-            where = (section, field) if field else (section,)
-            problems.append((where, f"no such file: {plan.path(name)}"))
+        if name is None:
+            continue
+        where = (section, field) if field else (section,)
+        outside = outside_folder(name, plan.folder, scenario=field is None) if confined else None
+        if outside is not None:
+            problems.append((where, outside))
+        elif not plan.path(name).is_file():
+            problems.append((where, f"no such file: {name if confined else plan.path(name)}"))
     if problems:
         raise source.problems_error(problems)
     # The station and campaign files are read now, so that their mistakes show before
@@ -153,6 +162,9 @@ def load_plan(path: str | Path | None = None, *, folder: Path | None = None) -> 
     from ilrs.campaign.scenario import load_campaign
     from ilrs.station.scenario import load_scenario
 
-    plan.station = load_scenario(plan.station_file())
-    plan.campaign = load_campaign(plan.campaign_file())
+    def within(named: str | None) -> Path | None:  # the embedded references are trusted
+        return plan.folder if confined and named is not None else None
+
+    plan.station = load_scenario(plan.station_file(), within=within(scenario.station))
+    plan.campaign = load_campaign(plan.campaign_file(), within=within(scenario.campaign))
     return plan

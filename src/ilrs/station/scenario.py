@@ -8,6 +8,7 @@ reference scenario's comments, not here.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -20,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from ilrs.scenario_files import ScenarioSource, read_scenario_yaml
+from ilrs.scenario_files import ScenarioSource, outside_folder, read_scenario_yaml
 from ilrs.sky import parse_duration_s, parse_utc
 
 __all__ = [
@@ -352,20 +353,37 @@ class Scenario(StrictModel):
         return [self.path(name) for name in named if name not in (None, "synthetic")]
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a station scenario; every problem is reported with its line."""
-    return scenario_from_source(read_scenario_yaml(path, "scenario"))
+def load_scenario(path: str | Path, *, within: Path | None = None) -> Scenario:
+    """Read and validate a station scenario; every problem is reported with its line.
+    ``within``: a folder the files it names must stay in (see ``outside_folder``)."""
+    return scenario_from_source(read_scenario_yaml(path, "scenario"), within=within)
 
 
-def scenario_from_source(source: ScenarioSource) -> Scenario:
+def scenario_from_source(source: ScenarioSource, *, within: Path | None = None) -> Scenario:
     """The station scenario of a parsed file (a campaign file holds one, and more)."""
     data = {key: value for key, value in source.data.items() if key != "campaign"}
     scenario = source.validate(Scenario, data)
     problems = cross_checks(scenario)
+    if within is not None:
+        problems += _files_outside(scenario, source.path.resolve().parent, within.resolve())
     if problems:
         raise source.problems_error(problems)
     scenario._base_dir = source.path.resolve().parent
     return scenario
+
+
+def _files_outside(scenario: Scenario, base_dir: Path, within: Path) -> list[tuple[tuple, str]]:
+    """The files the site names that lie outside ``within`` (taken from ``base_dir``)."""
+    problems = []
+    for field in ("terrain", "horizon_csv"):
+        name = getattr(scenario.site, field)
+        if name in (None, "synthetic"):
+            continue
+        given = name if Path(name).is_absolute() else os.path.relpath(base_dir / name, within)
+        why = outside_folder(given, within)
+        if why is not None:
+            problems.append((("site", field), why))
+    return problems
 
 
 def cross_checks(scenario: Scenario) -> list[tuple[tuple, str]]:

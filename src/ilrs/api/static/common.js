@@ -80,6 +80,16 @@ const ilrs = (() => {
       if (job.state === "queued" || job.state === "running") {
         const meter = document.createElement("progress");
         line.appendChild(meter);
+        const cancel = document.createElement("button");
+        cancel.type = "button";
+        cancel.className = "cancel";
+        cancel.textContent = "Cancel";
+        const id = job.id;
+        cancel.addEventListener("click", () => {
+          cancel.disabled = true;
+          api(`/api/jobs/${id}`, { method: "DELETE" }).catch((error) => showError(error.message));
+        });
+        line.append(" ", cancel);
         line.append(` ${last}`);
         await new Promise((resolve) => setTimeout(resolve, 400));
         try {
@@ -93,8 +103,8 @@ const ilrs = (() => {
       }
       break;
     }
-    if (job.state === "failed") {
-      showError(job.error);
+    if (job.state === "failed" || job.state === "cancelled") {
+      showError(job.state === "cancelled" ? `${job.title}: cancelled` : job.error);
       line.remove();
       return null;
     }
