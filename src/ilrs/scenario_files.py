@@ -35,6 +35,7 @@ __all__ = [
 MAX_SCENARIO_BYTES = 1 << 20
 MAX_YAML_DEPTH = 64
 MAX_YAML_VALUES = 200_000  # scalars and collections, each alias counted as what it repeats
+MAX_LISTED_PROBLEMS = 20  # a message lists the first ones and counts the rest
 
 # libyaml's parser where PyYAML has it (20 times faster); the same results.
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -105,11 +106,15 @@ class ScenarioSource:
         return self.problems_error(problems)
 
     def problems_error(self, problems: list[tuple[tuple, str]]) -> InputError:
-        """One InputError listing ``(location, message)`` problems, each with its line."""
+        """One InputError listing ``(location, message)`` problems, each with its line
+        (the first :data:`MAX_LISTED_PROBLEMS` of them)."""
         lines = [f"{self.where(location)}: {message}" for location, message in problems]
         if len(lines) == 1:
             return InputError(lines[0])
-        return InputError(f"{len(lines)} problems:\n  " + "\n  ".join(lines))
+        shown = lines[:MAX_LISTED_PROBLEMS]
+        if len(lines) > len(shown):
+            shown.append(f"… and {len(lines) - len(shown)} more")
+        return InputError(f"{len(lines)} problems:\n  " + "\n  ".join(shown))
 
 
 def read_scenario_yaml(path: str | Path, kind: str = "scenario") -> ScenarioSource:

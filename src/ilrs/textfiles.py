@@ -17,6 +17,8 @@ def read_text(
     mark is dropped, as spreadsheets write one. With ``max_bytes``, a longer file is
     refused, and no more than that is ever read (a file that grows, a pipe)."""
     try:
+        if Path(path).exists() and not Path(path).is_file():  # a folder, a pipe, a device
+            raise InputError(f"{kind} file {path} is not a regular file")
         if max_bytes is None:
             return Path(path).read_text(encoding=encoding)
         with open(path, "rb") as stream:

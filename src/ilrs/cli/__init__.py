@@ -65,6 +65,8 @@ _registry.register(app)
 _serve.register(app)
 
 EXIT_INPUT_ERROR = 1
+EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE (sysexits.h)
+TRACEBACK_ENV = "ILRS_TRACEBACK"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,6 +91,16 @@ def main(argv: list[str] | None = None) -> int:
         # /dev/null so the interpreter's final flush does not complain either.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except MemoryError:
+        return _fail("out of memory: the input asks for more than this machine has", 1)
+    except Exception as error:  # a defect of ours: one line, the traceback on request
+        if os.environ.get(TRACEBACK_ENV):
+            raise
+        return _fail(
+            f"internal error ({type(error).__name__}: {str(error)[:300]}); please report it "
+            f"with the command that gave it ({TRACEBACK_ENV}=1 shows the traceback)",
+            EXIT_INTERNAL_ERROR,
+        )
     return result if isinstance(result, int) else 0
 
 

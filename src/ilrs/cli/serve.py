@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import socket
 from pathlib import Path
@@ -88,7 +89,8 @@ def _listen(host: str, port: int) -> socket.socket:
         problem = f"not an address of this machine ({error.strerror})"
         raise InputError(f"--host {host}: {problem}") from None
     except OSError as error:
-        raise InputError(f"cannot listen on {host} port {port}: {error.strerror}") from None
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise InputError(f"cannot listen on {host} port {port}: {reason}") from None
     listener.set_inheritable(True)
     return listener
 

@@ -81,9 +81,15 @@ def _light(dem) -> np.ndarray:
     """Cosine of the angle between each pixel's normal and the light from the north-west
     at 20°, as matplotlib's LightSource.hillshade before it stretches the contrast."""
     heights = np.asarray(dem.height_m, dtype=float)
-    heights = np.nan_to_num(heights, nan=float(np.nanmean(heights)))
+    finite = np.isfinite(heights)
+    heights = np.where(finite, heights, float(np.mean(heights[finite])) if finite.any() else 0.0)
+    rows, cols = heights.shape
+    # A part of one pixel's width (a window at the map's edge): flat along that axis.
+    heights = np.pad(heights, ((0, max(0, 2 - rows)), (0, max(0, 2 - cols))), mode="edge")
     pixel_m = dem.pixel_size_m
     slope_y, slope_x = np.gradient(heights, -pixel_m, pixel_m)  # rows run south
+    slope_y, slope_x = slope_y[:rows, :cols], slope_x[:rows, :cols]
+    heights = heights[:rows, :cols]
     normal = np.stack([-slope_x, -slope_y, np.ones_like(heights)], axis=-1)
     normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
     azimuth, altitude = np.radians(90.0 - 315.0), np.radians(20.0)

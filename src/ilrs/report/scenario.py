@@ -18,7 +18,11 @@ from ilrs.errors import InputError
 from ilrs.scenario_files import ScenarioSource, outside_folder, read_scenario_yaml
 from ilrs.station.scenario import StrictModel as _Strict
 
-__all__ = ["PlanScenario", "load_plan", "reference_plan_path"]
+__all__ = ["MAX_PLAN_INSTANTS", "PlanScenario", "load_plan", "reference_plan_path"]
+
+# The instants of a plan's lighting period: 114 years at 1 h (the maps light every pixel
+# at each: a million instants on the default 1024 px map is hours of work already).
+MAX_PLAN_INSTANTS = 1_000_000
 
 
 class SyntheticTerrain(_Strict):
@@ -141,7 +145,8 @@ def load_plan(
     try:
         from ilrs.sky import utc_range
 
-        utc_range(scenario.lighting.start, scenario.lighting.end, scenario.lighting.step)
+        lighting = scenario.lighting
+        utc_range(lighting.start, lighting.end, lighting.step, max_instants=MAX_PLAN_INSTANTS)
     except InputError as error:
         problems.append((("lighting",), str(error)))
     files = [("terrain", "dem", scenario.terrain.dem)]
