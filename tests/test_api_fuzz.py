@@ -4,6 +4,7 @@ requests, the server answers with no server error (5xx)."""
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,58 @@ def test_no_request_to_the_web_app_makes_a_server_error(web_app_schema):
             case.call_and_validate(checks=[not_a_server_error])
 
         no_server_error()
+
+
+@pytest.fixture(scope="module")
+def computing_app(web_plan, tmp_path_factory):
+    """The web application on its own copy of the small plan, for the routes that start
+    computations (a plan run replaces its folder)."""
+    import shutil
+
+    from ilrs.api.web import create_web_app
+    from web_fixtures import web_settings
+
+    folder = tmp_path_factory.mktemp("fuzz-compute")
+    shutil.copytree(web_plan["out"], folder / "out")
+    return create_web_app(web_settings(web_plan, folder, plan_dir=folder / "out"))
+
+
+TINY_PERIOD = {"start": "2026-03-01T00:00:00Z", "end": "2026-03-01T12:00:00Z", "step": "6h"}
+
+
+def test_no_request_to_the_computing_routes_makes_a_server_error(computing_app):
+    """Studies, what-ifs, plan runs and cancels from the schema; half the studies get a
+    tiny valid period so that their jobs really run. No answer is a 5xx, and no job ends
+    in an internal error."""
+    from fastapi.testclient import TestClient
+    from hypothesis import given
+
+    loaded = schemathesis.openapi.from_asgi("/openapi.json", computing_app)
+    routes = "^/api/(study|campaign/whatif|plan/run|jobs/\\{job_id\\})$"
+    operations = [result.ok() for result in loaded.include(path_regex=routes).get_all_operations()]
+    assert len(operations) == 5  # study, what-if, run, a job and its cancel
+    with TestClient(computing_app) as client:  # its start-up and shutdown (the jobs)
+        made = iter(range(10**6))
+        for operation in operations:
+
+            @given(case=operation.as_strategy())
+            @settings(
+                max_examples=20,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            )
+            def no_server_error(case):
+                if case.path == "/api/study" and isinstance(case.body, dict) and next(made) % 2:
+                    case.body = case.body | TINY_PERIOD
+                case.call_and_validate(checks=[not_a_server_error])
+
+            no_server_error()
+        deadline = time.monotonic() + 300
+        jobs = client.get("/api/jobs").json()
+        while any(job["state"] in ("queued", "running") for job in jobs):
+            assert time.monotonic() < deadline, "the fuzzed jobs did not end in 5 minutes"
+            time.sleep(0.5)
+            jobs = client.get("/api/jobs").json()
+    assert [job["kind"] for job in jobs if job["state"] == "done"], "no job ran to the end"
+    internal = [job for job in jobs if "internal error" in (job["error"] or "")]
+    assert internal == []

@@ -85,8 +85,13 @@ def site(web_plan, tmp_path_factory):
 @pytest.fixture
 def page(browser, site, request):
     """A fresh page holding the session token, its console errors collected; the test
-    ends with a screenshot and no error."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    ends with a screenshot and no error. The server's Content-Security-Policy holds in
+    tests marked ``csp``; the others lift it, since Playwright's ``wait_for_function``
+    evaluates its text in the page, which the policy forbids."""
+    enforce_csp = request.node.get_closest_marker("csp") is not None
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, bypass_csp=not enforce_csp
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -103,9 +108,13 @@ def page(browser, site, request):
     assert unexpected == [], f"console errors: {unexpected}"
 
 
+@pytest.mark.csp
 @pytest.mark.parametrize("path", list(READY))
 def test_each_page_loads_with_no_console_error(page, site, path):
-    page.goto(f"{site.url}{path}")
+    """Under the server's own Content-Security-Policy: a script or style it forbids would
+    be a console error."""
+    answer = page.goto(f"{site.url}{path}")
+    assert "script-src 'self'" in answer.headers["content-security-policy"]
     page.wait_for_selector(READY[path])
     page.wait_for_load_state("networkidle")
     assert page.locator("#error").is_hidden()
@@ -284,3 +293,20 @@ def test_registry_record_edited_at_its_version_and_a_concurrent_change_refused(p
     after = httpx.get(f"{site.url}/api/organisations/{found['id']}", headers=headers).json()
     assert after["note"] == "changed elsewhere"  # nothing overwritten
     assert "changed elsewhere" in page.inner_text("#records")
+
+
+def test_a_job_is_cancelled_from_the_job_bar(page, site):
+    """A long study started from the site page, cancelled by its button: it stops, and the
+    page says so."""
+    page.goto(f"{site.url}/site")
+    page.wait_for_selector("#horizon-line")
+    page.fill("input[name=lat_deg]", "-89.62")
+    page.fill("input[name=lon_deg]", "150")
+    page.fill("input[name=start]", "2026-01-01T00:00:00Z")
+    page.fill("input[name=end]", "2026-12-31T00:00:00Z")
+    page.fill("input[name=step]", "30min")
+    page.click("#study button[type=submit]")
+    page.click("#jobs button.cancel")
+    page.wait_for_function("document.querySelector('#error').textContent.includes('cancelled')")
+    jobs = httpx.get(f"{site.url}/api/jobs").json()
+    assert [job["state"] for job in jobs if job["title"].startswith("site -89.62")] == ["cancelled"]
