@@ -10,6 +10,7 @@ import pytest
 
 from ilrs.cli import main
 from ilrs.environment.disk import visible_disk_fraction
+from ilrs.outfolder import MARKER
 from ilrs.sky import topocentric, utc_range
 from ilrs.sky.stations import station_view
 from ilrs.station.exposure import (
@@ -119,7 +120,7 @@ def test_the_cli_simulates_and_writes_everything_whole(scenario_file, tmp_path, 
     summary = json.loads(capsys.readouterr().out)
     assert summary == json.loads((out / "summary.json").read_text())
     written = sorted(p.name for p in out.iterdir())
-    assert written == ["contacts.csv", "series.csv", "station.png", "summary.json"]
+    assert written == [MARKER, "contacts.csv", "series.csv", "station.png", "summary.json"]
     assert summary["survival"]["ok"] is True
     # Contact windows: one row per window in contacts.csv, their hours the time the link was up.
     rows = (out / "contacts.csv").read_text().splitlines()[1:]

@@ -275,3 +275,18 @@ def test_a_running_job_stops_at_its_next_step_when_cancelled():
 
 def test_cancel_over_http(web):
     assert web.delete("/api/jobs/12345").status_code == 404
+
+
+def test_serve_refuses_a_cache_folder_of_someone_elses_files(tmp_path):
+    """The web application prunes old pasted plans in its cache: a folder of the user's
+    own files is never taken as one."""
+    mine = tmp_path / "mine"
+    (mine / "plans" / "2019").mkdir(parents=True)
+    (mine / "plans" / "2019" / "trip.txt").write_text("kept", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "ilrs", "serve", "--cache", str(mine),
+                           "--db", f"sqlite:///{tmp_path / 'r.db'}", "--port", "0"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "not ILRS Planner's cache (plans)" in done.stderr
+    assert (mine / "plans" / "2019" / "trip.txt").read_text() == "kept"
+    assert sorted(p.name for p in mine.iterdir()) == ["plans"]

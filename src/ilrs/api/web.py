@@ -9,6 +9,7 @@ what-if) run as background jobs (:mod:`ilrs.api.jobs`) whose results are cached.
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -35,6 +36,7 @@ __all__ = ["WebSettings", "create_web_app"]
 STATIC = Path(__file__).parent / "static"
 MAX_PLAN_BYTES = 200_000
 KEPT_PLANS = 20  # pasted plans kept in the cache for runs (the one served is never removed)
+_KEPT_PLAN = re.compile(r"^[0-9a-f]{16}$")  # their folders' names: only these are pruned
 
 
 @dataclass
@@ -104,6 +106,7 @@ def create_web_app(settings: WebSettings) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(RequestGuard, allowed_hosts=settings.allowed_hosts)
+    StepCache(settings.cache_dir).check()  # a folder of others' files is refused now
     jobs = Jobs()
     folder = PlanFolder(settings.plan_dir, settings.layer_pixels)
     state = {"plan": load_plan(settings.scenario), "generation": 0}  # +1 per new plan
@@ -219,7 +222,8 @@ def create_web_app(settings: WebSettings) -> FastAPI:
                 raise InputError(str(error).replace(str(saved), body.name)) from None
         if keep:
             served = state["plan"].source.path.parent
-            kept = sorted(plans.iterdir(), key=lambda each: each.stat().st_mtime)
+            ours = [each for each in plans.iterdir() if _KEPT_PLAN.match(each.name)]
+            kept = sorted(ours, key=lambda each: each.stat().st_mtime)
             for old in kept[:-KEPT_PLANS]:
                 if old not in (served, saved.parent):
                     shutil.rmtree(old, ignore_errors=True)
@@ -279,7 +283,7 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         if name not in PLAN_FILES:
             raise UnknownNameError(f"no plan file {name!r}; the files: {', '.join(PLAN_FILES)}")
         path = plan_or_404().folder / name
-        if not path.is_file():
+        if not path.is_file() or path.is_symlink():  # only what the plan wrote there
             raise UnknownNameError(f"the plan's folder has no {name}")
         return FileResponse(path)
 

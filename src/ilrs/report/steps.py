@@ -34,8 +34,17 @@ CACHE_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"  # the Cache Directory Tagging Specification
     "# This file is a cache directory tag created by ILRS Planner (ilrs plan --cache).\n"
 )
-# What a cache of ours holds (folders from before it was tagged are recognised by these).
-_CACHE_ENTRY = re.compile(r"^(\w+-[0-9a-f]{16}|plans|\.[\w.-]+\.staging|\.probe\.\w+)$")
+# What a cache of ours holds (folders from before it was tagged are recognised by these):
+# step folders, staging folders, and the web application's plans (in folders by digest).
+_CACHE_ENTRY = re.compile(r"^(\w+-[0-9a-f]{16}|\.[\w.-]+\.staging|\.probe\.\w+)$")
+_KEPT_PLAN = re.compile(r"^[0-9a-f]{16}$")
+
+
+def _cache_entry(root: Path, name: str) -> bool:
+    """Whether ``name`` in an untagged folder is what a cache of ours holds."""
+    if name == "plans":
+        return all(_KEPT_PLAN.match(each) for each in os.listdir(root / name))
+    return bool(_CACHE_ENTRY.match(name))
 
 
 class StepCache:
@@ -81,7 +90,7 @@ class StepCache:
             self.root.mkdir(parents=True, exist_ok=True)
             tag = self.root / CACHE_TAG_NAME
             if not tag.is_file():
-                foreign = [n for n in os.listdir(self.root) if not _CACHE_ENTRY.match(n)]
+                foreign = [n for n in os.listdir(self.root) if not _cache_entry(self.root, n)]
                 if foreign:
                     shown = ", ".join(sorted(foreign)[:5]) + (", …" if len(foreign) > 5 else "")
                     raise InputError(
