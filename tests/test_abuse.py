@@ -147,6 +147,15 @@ def web_requests() -> list[Request]:
         requests.append(Request(bounded, "a body past the limit", "POST", route,
                                 {"content": b" " * (MAX_BODY_BYTES + 1), "headers": JSON},
                                 (413,)))  # fmt: skip
+        for headers in ({}, {"content-type": "Application/JSON; charset=utf-8"},
+                        {"content-type": "application/vnd.api+json"}):  # fmt: skip
+            # JSON whatever the Content-Type's spelling, or none
+            body = {"content": '{"lat_deg": NaN, "text": "' + "[" * 50 + '"}', "headers": headers}
+            requests.append(Request(bad, f"NaN, Content-Type {headers}", "POST", route, body,
+                                    (415, 422)))  # fmt: skip
+            body = {"content": nested_json(1_000), "headers": headers}
+            requests.append(Request(bounded, f"nested, Content-Type {headers}", "POST", route,
+                                    body, (415, 422)))  # fmt: skip
         for literal in ("NaN", "Infinity", "-Infinity"):
             body = f'{{"lat_deg": {literal}, "lon_deg": 0, "days": {literal}, "text": "x"}}'
             requests.append(Request(bad, f"{literal} in a body", "POST", route,

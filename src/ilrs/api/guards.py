@@ -168,8 +168,10 @@ def _replay(body: bytes):
 
 
 def _is_json(content_type: bytes) -> bool:
+    """Whether the body is to be read as JSON (no Content-Type: checked too, to be safe
+    whatever a route makes of it)."""
     kind = content_type.split(b";", 1)[0].strip().lower()
-    return kind == b"application/json" or kind.endswith(b"+json")
+    return not kind or kind == b"application/json" or kind.endswith(b"+json")
 
 
 def _json_refusal(body: bytes) -> tuple[int, str] | None:
