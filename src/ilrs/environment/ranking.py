@@ -15,7 +15,10 @@ import rasterio
 
 from ilrs.errors import DataFileError, InputError
 from ilrs.terrain import latlon_from_polar_xy
+from ilrs.terrain.geotiff import gdal_reason
 from ilrs.terrain.grid import pixel_of_latlon
+from ilrs.terrain.memory import READ_BYTES_PER_PIXEL, check_memory
+from ilrs.terrain.sources import check_dem_file
 from ilrs.textfiles import parse_number, read_text
 
 __all__ = [
@@ -65,15 +68,20 @@ class MapLayer:
     def read_all(cls, path: str | Path) -> dict[str, MapLayer]:
         """Every band of a map, by its description (``ilrs map`` names them)."""
         path = Path(path)
-        if not path.is_file():
+        if not path.exists():
             raise InputError(f"no map at {path}")
+        check_dem_file(path, "map")
         try:
             with rasterio.open(path) as dataset:
                 names = dataset.descriptions
-                data = dataset.read().astype(float)
+                what = f"reading the {dataset.count} bands of {dataset.height:,} x "
+                what += f"{dataset.width:,} px of {path}"
+                pixels = dataset.count * dataset.height * dataset.width
+                check_memory(pixels * READ_BYTES_PER_PIXEL, what, "rank on a smaller map")
+                data = dataset.read(out_dtype=np.float64)
                 nodata, transform = dataset.nodata, dataset.transform
         except rasterio.errors.RasterioError as error:
-            raise DataFileError(f"cannot read map {path}: {error}") from error
+            raise DataFileError(f"cannot read map {path}: {gdal_reason(error)}") from error
         if nodata is not None and not math.isnan(nodata):
             data[data == nodata] = np.nan
         layers = {}
