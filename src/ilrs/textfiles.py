@@ -51,20 +51,34 @@ def read_text(
 
     At most ``max_bytes`` are read (by default :data:`MAX_TEXT_BYTES` of the kind, else
     :data:`DEFAULT_MAX_TEXT_BYTES`): a larger file is refused from its size before it is
-    read, and a pipe or a file that grows while being read is cut off one byte past the
-    limit and refused too. A NUL byte or bytes that are not UTF-8 are refused with their
-    line.
+    read, and a pipe, a device or a file that grows while being read is cut off one byte
+    past the limit and refused too; a named pipe is opened without waiting for a writer
+    (with none, it reads as empty). A NUL byte or bytes that are not UTF-8 are refused
+    with their line.
     """
     path = Path(path)
     limit = max_bytes if max_bytes is not None else MAX_TEXT_BYTES.get(kind, DEFAULT_MAX_TEXT_BYTES)
     try:
-        with path.open("rb") as stream:
-            info = os.fstat(stream.fileno())
-            if stat.S_ISREG(info.st_mode) and info.st_size > limit:
-                raise _too_large(path, kind, f"{info.st_size:,}", limit)
+        # Without waiting for a writer: a named pipe that no one writes to reads as empty.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise InputError(f"cannot read {kind} file {path}: {error.strerror or error}") from error
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"{kind} file {path} is a directory")
+        if stat.S_ISREG(info.st_mode) and info.st_size > limit:
+            raise _too_large(path, kind, f"{info.st_size:,}", limit)
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)  # then read a pipe as it comes
+        with os.fdopen(fd, "rb") as stream:
+            fd = -1  # the stream closes it
             raw = stream.read(limit + 1)
     except OSError as error:
         raise InputError(f"cannot read {kind} file {path}: {error.strerror or error}") from error
+    finally:
+        if fd >= 0:
+            os.close(fd)
     if len(raw) > limit:
         raise _too_large(path, kind, f"more than {limit:,}", limit)
     nul = raw.find(b"\0")
@@ -97,6 +111,8 @@ def _line_at(raw: bytes, index: int) -> int:
 def csv_fields(line: str, where: str) -> list[str]:
     """The fields of one CSV line; a line the csv module refuses (a field over its limit of
     128 KiB, an unclosed quote at the end) is an :class:`InputError` naming ``where``."""
+    if '"' not in line:  # nothing quoted: the same fields, many times faster
+        return line.rstrip("\r\n").split(",") if line.strip("\r\n") else []
     try:
         return next(csv.reader([line]), [])
     except csv.Error as error:
@@ -109,6 +125,11 @@ def parse_number(text: str, where: str) -> float:
     more than :data:`MAX_NUMBER_CHARS` characters) is an :class:`InputError` that names
     ``where`` (the file, line and field)."""
     token = text.strip()
+    if len(token) <= MAX_NUMBER_CHARS and _DECIMAL.fullmatch(token):
+        value = float(token)
+        if math.isfinite(value):
+            return value
+        raise InputError(f"{where} must be finite, got {token!r}")
     if _NOT_FINITE.fullmatch(token):
         raise InputError(f"{where} must be finite, got {token!r}")
     if len(token) > MAX_NUMBER_CHARS:
@@ -116,9 +137,4 @@ def parse_number(text: str, where: str) -> float:
             f"{where} is not a number: {token[:20]!r}... ({len(token):,} characters; a number "
             f"has at most {MAX_NUMBER_CHARS})"
         )
-    if not _DECIMAL.fullmatch(token):
-        raise InputError(f"{where} is not a number: {token!r}")
-    value = float(token)
-    if not math.isfinite(value):
-        raise InputError(f"{where} must be finite, got {token!r}")
-    return value
+    raise InputError(f"{where} is not a number: {token!r}")
