@@ -238,5 +238,6 @@ def read_candidates(path: str | Path) -> list[Candidate]:
             name = (row["name"] or f"line-{line}").strip()
             candidates.append(Candidate(name, *values, str(path)))
     except csv.Error as error:
-        raise InputError(f"{path}:{reader.line_num}: not a CSV line: {error}") from None
+        # DictReader's own line_num lags behind on an error: its reader's does not.
+        raise InputError(f"{path}:{reader.reader.line_num}: not a CSV line: {error}") from None
     return candidates
