@@ -435,6 +435,12 @@ def test_declared_sizes_are_checked_against_memory_before_reading(tmp_path, monk
     assert "8.19 TiB" in message and "limit of 1 GiB" in message
     assert "ILRS_MAX_READ_BYTES" in message and "window" in message
     assert huge.read(Window(0, 0, 16, 16)).height_m.shape == (16, 16)  # windows still work
+    # A horizon map is refused before its output is created, from its largest tile's halo.
+    from ilrs.terrain.horizon import write_horizon_map
+
+    with pytest.raises(InputError, match=r"tile of .*huge.tif .* \(102,516 x 102,516 px\)"):
+        write_horizon_map(huge, tmp_path / "horizon.tif", max_distance_m=50_000.0)
+    assert not list(tmp_path.glob("horizon.tif*"))
     big = open_dem(sparse_pds3(tmp_path / "pds", 100_000))
     with pytest.raises(InputError, match=r"100,000 x 100,000 px of .*BIG\.IMG needs 102 GiB"):
         big.read()
