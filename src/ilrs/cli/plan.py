@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ilrs.cli.output import ForceFolderOption, write_json
-from ilrs.errors import InputError
+from ilrs.errors import IlrsError, InputError
 
 # Shared with `ilrs serve`, which runs plans too.
 ScenarioOption = Annotated[
@@ -51,7 +51,9 @@ def plan_command(
     progress(f"{plan.scenario.name} ({plan.source.path})")
     try:
         summary = run_plan(plan, out, cache, progress, force=force)
+    except IlrsError:
+        raise  # already one line naming its file (a DataFileError is an OSError too)
     except OSError as error:  # a disk full, a folder taken away meanwhile: one line
-        raise InputError(f"{error.filename or 'ilrs plan'}: {error.strerror}") from None
+        raise InputError(f"{error.filename or 'ilrs plan'}: {error.strerror or error}") from None
     progress(f"wrote {summary['report']}")
     write_json(summary)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ilrs.errors import UnknownNameError
+from ilrs.errors import DataFileError, UnknownNameError
 
 __all__ = ["NamedSite", "data_path", "named_site", "named_sites", "read_table"]
 
@@ -18,9 +18,21 @@ def data_path(name: str) -> Path:
 
 
 def read_table(name: str) -> list[dict[str, str]]:
-    """Rows of an embedded CSV table, as dicts of strings."""
-    with data_path(name).open(newline="", encoding="utf-8") as stream:
-        return list(csv.DictReader(stream))
+    """Rows of an embedded CSV table, as dicts of strings; a damaged installation (a file
+    missing, not UTF-8, not CSV) is a :class:`DataFileError` naming the file and line."""
+    path = data_path(name)
+    line = 0
+    try:
+        with path.open(newline="", encoding="utf-8") as stream:
+            reader = csv.DictReader(stream)
+            rows = []
+            for row in reader:
+                line = reader.line_num
+                rows.append(row)
+            return rows
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        where = f"{path}:{line + 1}" if line else str(path)
+        raise DataFileError(f"embedded table {where}: {error}; reinstall ilrs-planner") from None
 
 
 @dataclass(frozen=True)
@@ -36,12 +48,23 @@ class NamedSite:
 
 def named_sites() -> dict[str, NamedSite]:
     """The reference sites (``sites.csv``) by name."""
-    return {
-        row["name"]: NamedSite(
-            row["name"], row["label"], float(row["lat_deg"]), float(row["lon_deg"]), row["source"]
-        )
-        for row in read_table("sites.csv")
-    }
+    sites = {}
+    for number, row in enumerate(read_table("sites.csv"), start=2):
+        try:
+            site = NamedSite(
+                row["name"],
+                row["label"],
+                float(row["lat_deg"]),
+                float(row["lon_deg"]),
+                row["source"],
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise DataFileError(
+                f"embedded table {data_path('sites.csv')}:{number}: {error!r}; reinstall "
+                "ilrs-planner"
+            ) from None
+        sites[site.name] = site
+    return sites
 
 
 def named_site(name: str) -> NamedSite:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,11 +13,15 @@ import numpy as np
 from ilrs.errors import InputError
 from ilrs.terrain import MOON_RADIUS_M, Dem
 from ilrs.terrain.horizon import horizon_profile, horizon_profile_from_source
-from ilrs.textfiles import read_text
+from ilrs.textfiles import csv_fields, parse_number, read_text
 
-__all__ = ["HorizonLine", "bare_sphere_horizon_deg", "read_horizon_csv"]
+__all__ = ["MAX_HORIZON_ROWS", "HorizonLine", "bare_sphere_horizon_deg", "read_horizon_csv"]
 
 CSV_COLUMNS = ("azimuth_deg", "elevation_deg")
+
+# One row per 0.001 degree: finer than any DEM resolves (0.001 degree is 2.6 m at 150 km);
+# a file of more rows is not a horizon profile, and 10 million would take minutes.
+MAX_HORIZON_ROWS = 360_000
 
 
 def bare_sphere_horizon_deg(height_above_ground_m: float) -> float:
@@ -121,19 +126,22 @@ def read_horizon_csv(path: str | Path) -> HorizonLine:
     """Read a horizon profile CSV: a header with ``azimuth_deg`` and ``elevation_deg`` (other
     columns ignored), one row per azimuth; blank lines and ``#`` comments skipped.
 
-    Every fault is reported with the file, the line and the field.
+    Every fault is reported with the file, the line and the field; a file of more than
+    :data:`MAX_HORIZON_ROWS` rows is refused.
     """
     path = Path(path)
-    text = read_text(path, "horizon")
-    numbered = [
+    # Lines one at a time (universal newlines), so that a file of too many rows is
+    # refused at the first one too many, without a list of them all.
+    numbered = (
         (number, line)
-        for number, line in enumerate(text.splitlines(), start=1)
+        for number, line in enumerate(io.StringIO(read_text(path, "horizon"), None), start=1)
         if line.strip() and not line.lstrip().startswith("#")
-    ]
-    if not numbered:
+    )
+    first = next(numbered, None)
+    if first is None:
         raise InputError(f"{path}: empty; expected a header {','.join(CSV_COLUMNS)}")
-    header_line, header_text = numbered[0]
-    header = [name.strip() for name in next(csv.reader([header_text]))]
+    header_line, header_text = first
+    header = [name.strip() for name in csv_fields(header_text, f"{path}:{header_line}")]
     missing = [name for name in CSV_COLUMNS if name not in header]
     if missing:
         raise InputError(
@@ -143,20 +151,19 @@ def read_horizon_csv(path: str | Path) -> HorizonLine:
     columns = [header.index(name) for name in CSV_COLUMNS]
     azimuths, elevations = [], []
     seen: dict[float, int] = {}
-    for number, line in numbered[1:]:
-        fields = next(csv.reader([line]))
+    for number, line in numbered:
+        if len(azimuths) == MAX_HORIZON_ROWS:
+            raise InputError(
+                f"{path}:{number}: more than {MAX_HORIZON_ROWS:,} rows; a horizon profile has "
+                f"at most one per {360 / MAX_HORIZON_ROWS:g} degrees"
+            )
+        fields = csv_fields(line, f"{path}:{number}")
         values = []
         for name, column in zip(CSV_COLUMNS, columns, strict=True):
             where = f"{path}:{number}: {name}"
             if column >= len(fields) or not fields[column].strip():
                 raise InputError(f"{where} is missing")
-            try:
-                value = float(fields[column])
-            except ValueError:
-                raise InputError(f"{where} is not a number: {fields[column].strip()!r}") from None
-            if not math.isfinite(value):
-                raise InputError(f"{where} must be finite, got {fields[column].strip()!r}")
-            values.append(value)
+            values.append(parse_number(fields[column], where))
         azimuth, elevation = values
         if not 0.0 <= azimuth <= 360.0:
             raise InputError(f"{path}:{number}: azimuth_deg {azimuth:g} is outside 0..360")

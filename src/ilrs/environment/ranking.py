@@ -5,6 +5,7 @@ the nearest permanently shadowed region."""
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +15,25 @@ import rasterio
 
 from ilrs.errors import DataFileError, InputError
 from ilrs.terrain import latlon_from_polar_xy
+from ilrs.terrain.geotiff import gdal_reason
 from ilrs.terrain.grid import pixel_of_latlon
-from ilrs.textfiles import read_text
+from ilrs.terrain.memory import READ_BYTES_PER_PIXEL, check_memory
+from ilrs.terrain.sources import check_dem_file
+from ilrs.textfiles import parse_number, read_text
 
-__all__ = ["Candidate", "MapLayer", "RANK_KEYS", "best_lit_points", "rank_sites", "read_candidates"]
+__all__ = [
+    "MAX_CANDIDATES",
+    "Candidate",
+    "MapLayer",
+    "RANK_KEYS",
+    "best_lit_points",
+    "rank_sites",
+    "read_candidates",
+]
+
+# A ranking table, not a map: every candidate is looked up in every layer (and the PSR
+# distance scans the whole PSR map), so a file of more is refused before minutes of work.
+MAX_CANDIDATES = 10_000
 
 # Sort keys: True where more is better.
 RANK_KEYS = {
@@ -52,15 +68,20 @@ class MapLayer:
     def read_all(cls, path: str | Path) -> dict[str, MapLayer]:
         """Every band of a map, by its description (``ilrs map`` names them)."""
         path = Path(path)
-        if not path.is_file():
+        if not path.exists():
             raise InputError(f"no map at {path}")
+        check_dem_file(path, "map")
         try:
             with rasterio.open(path) as dataset:
                 names = dataset.descriptions
-                data = dataset.read().astype(float)
+                what = f"reading the {dataset.count} bands of {dataset.height:,} x "
+                what += f"{dataset.width:,} px of {path}"
+                pixels = dataset.count * dataset.height * dataset.width
+                check_memory(pixels * READ_BYTES_PER_PIXEL, what, "rank on a smaller map")
+                data = dataset.read(out_dtype=np.float64)
                 nodata, transform = dataset.nodata, dataset.transform
         except rasterio.errors.RasterioError as error:
-            raise DataFileError(f"cannot read map {path}: {error}") from error
+            raise DataFileError(f"cannot read map {path}: {gdal_reason(error)}") from error
         if nodata is not None and not math.isnan(nodata):
             data[data == nodata] = np.nan
         layers = {}
@@ -190,24 +211,33 @@ def rank_sites(
 
 
 def read_candidates(path: str | Path) -> list[Candidate]:
-    """Candidate sites from a CSV with columns ``name,lat_deg,lon_deg``."""
+    """Candidate sites from a CSV with columns ``name,lat_deg,lon_deg``; at most
+    :data:`MAX_CANDIDATES`, each fault named with the file and the line."""
     path = Path(path)
-    text = read_text(path, "candidates")
-    reader = csv.DictReader(text.splitlines())
-    missing = {"name", "lat_deg", "lon_deg"} - set(reader.fieldnames or [])
-    if missing:
-        raise InputError(f"{path}:1: the header lacks {', '.join(sorted(missing))}")
+    reader = csv.DictReader(io.StringIO(read_text(path, "candidates"), None))
     candidates = []
-    for line, row in enumerate(reader, start=2):
-        values = []
-        for field in ("lat_deg", "lon_deg"):
-            try:
-                values.append(float(row[field]))
-            except (TypeError, ValueError):
+    try:
+        missing = {"name", "lat_deg", "lon_deg"} - set(reader.fieldnames or [])
+        if missing:
+            raise InputError(f"{path}:1: the header lacks {', '.join(sorted(missing))}")
+        for row in reader:
+            line = reader.line_num
+            if len(candidates) == MAX_CANDIDATES:
                 raise InputError(
-                    f"{path}:{line}: {field} is not a number: {row[field]!r}"
-                ) from None
-        if not -90.0 <= values[0] <= 90.0 or not math.isfinite(values[1]):
-            raise InputError(f"{path}:{line}: {values[0]:g}, {values[1]:g} is not a place")
-        candidates.append(Candidate((row["name"] or f"line-{line}").strip(), *values, str(path)))
+                    f"{path}:{line}: more than {MAX_CANDIDATES:,} candidate sites; rank them "
+                    "in several files"
+                )
+            values = []
+            for field in ("lat_deg", "lon_deg"):
+                where = f"{path}:{line}: {field}"
+                if row[field] is None:
+                    raise InputError(f"{where} is missing")
+                values.append(parse_number(row[field], where))
+            if not -90.0 <= values[0] <= 90.0:
+                raise InputError(f"{path}:{line}: {values[0]:g}, {values[1]:g} is not a place")
+            name = (row["name"] or f"line-{line}").strip()
+            candidates.append(Candidate(name, *values, str(path)))
+    except csv.Error as error:
+        # DictReader's own line_num lags behind on an error: its reader's does not.
+        raise InputError(f"{path}:{reader.reader.line_num}: not a CSV line: {error}") from None
     return candidates

@@ -11,12 +11,13 @@ On a south polar grid, local north at a point points away from the pole: the gri
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 from affine import Affine
 
-from ilrs.errors import InputError
+from ilrs.errors import DataFileError, InputError
 
 __all__ = [
     "MOON_RADIUS_M",
@@ -98,6 +99,30 @@ def grid_bearing_deg(azimuth_deg, lon_deg) -> np.ndarray:
     return (np.asarray(azimuth_deg, dtype=float) + np.asarray(lon_deg, dtype=float)) % 360.0
 
 
+def grid_problem(transform) -> str | None:
+    """What keeps an affine transform from being a north-up grid of square pixels (finite,
+    positive size), or None: the only grids the terrain code supports."""
+    t = transform
+    numbers = tuple(t)[:6]
+    if not all(math.isfinite(value) for value in numbers):
+        return f"the grid's transform {numbers} is not finite"
+    if t.b != 0 or t.d != 0 or t.e >= 0 or t.a <= 0 or abs(abs(t.e) - t.a) > 1e-9 * t.a:
+        pixel = f"{abs(t.a):g} x {abs(t.e):g} m" if t.b == 0 and t.d == 0 else "rotated"
+        return (
+            f"only north-up grids with square pixels are supported; the pixels are {pixel} "
+            f"(transform {numbers}); resample it first (gdalwarp -tr SIZE SIZE)"
+        )
+    return None
+
+
+def check_has_heights(height_m: np.ndarray, where: str) -> None:
+    """Refuse a whole DEM that holds no height at all (every pixel nodata)."""
+    if height_m.size and not np.isfinite(height_m).any():
+        raise DataFileError(
+            f"{where}: holds no heights: all {height_m.size:,} pixels are nodata (or not finite)"
+        )
+
+
 @dataclass(frozen=True)
 class Window:
     """A block of a grid: first row and column, and its size in pixels."""
@@ -145,11 +170,9 @@ class Dem:
     def __post_init__(self) -> None:
         if self.height_m.ndim != 2:
             raise InputError(f"a DEM is a 2-D grid; got an array of shape {self.height_m.shape}")
-        t = self.transform
-        if t.b != 0 or t.d != 0 or t.e >= 0 or abs(abs(t.e) - t.a) > 1e-9 * t.a:
-            raise InputError(
-                f"only north-up grids with square pixels are supported; transform is {tuple(t)[:6]}"
-            )
+        problem = grid_problem(self.transform)
+        if problem:
+            raise InputError(problem)
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -8,7 +8,8 @@ import numpy as np
 
 from ilrs import __version__
 from ilrs.errors import InputError
-from ilrs.terrain.horizon import horizon_for_tile, horizon_tiles
+from ilrs.terrain.horizon import horizon_for_tile, horizon_tiles, reach_px
+from ilrs.terrain.memory import READ_ADVICE, READ_BYTES_PER_PIXEL, check_memory
 from ilrs.terrain.tiled import tile_results, write_tiled_geotiff
 
 __all__ = ["write_tiles"]
@@ -29,6 +30,15 @@ def write_tiles(
     """Compute every tile's horizons and write them into one multi-band GeoTIFF."""
     if tile_px < 16:
         raise InputError(f"tiles must be at least 16 pixels, got {tile_px}")
+    # Before the output is created: the largest tile with its halo must fit in memory.
+    reach = reach_px(compute["max_distance_m"], source.transform.a)
+    rows, cols = (min(size, min(tile_px, size) + 2 * reach) for size in source.shape)
+    check_memory(
+        rows * cols * READ_BYTES_PER_PIXEL,
+        f"reading a tile of {getattr(source, 'path', 'the DEM')} with the halo that "
+        f"{compute['max_distance_m']:g} m reaches ({rows:,} x {cols:,} px)",
+        READ_ADVICE,
+    )
     tiles = horizon_tiles(source.shape, tile_px)
     metadata = getattr(source, "metadata", {}) or {}
     tags = {

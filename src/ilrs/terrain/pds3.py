@@ -51,7 +51,15 @@ import numpy as np
 from affine import Affine
 
 from ilrs.errors import DataFileError, InputError
-from ilrs.terrain.grid import MOON_RADIUS_M, SOUTH_POLAR_STEREOGRAPHIC, Dem, Window
+from ilrs.terrain.grid import (
+    MOON_RADIUS_M,
+    SOUTH_POLAR_STEREOGRAPHIC,
+    Dem,
+    Window,
+    check_has_heights,
+)
+from ilrs.terrain.memory import READ_ADVICE, READ_BYTES_PER_PIXEL, check_memory
+from ilrs.terrain.sources import check_dem_file
 
 __all__ = [
     "Pds3Image",
@@ -71,7 +79,28 @@ __all__ = [
 # A label is text; anything this long is not one (the LOLA labels are about 5 kB).
 MAX_LABEL_BYTES = 1 << 20
 
+# Statements (keyword = value, OBJECT, END_OBJECT ...) in one label: the LOLA labels have
+# about 80, a PDS3 table label with hundreds of COLUMN objects a few thousand.
+MAX_LABEL_STATEMENTS = 50_000
+
+# OBJECT and GROUP blocks inside each other: the LOLA labels nest two deep, PDS3 labels
+# seldom more than four; the label's blocks are walked recursively.
+MAX_LABEL_DEPTH = 16
+
+# Sequences inside sequences: ODL values are sequences of one or two dimensions
+# (PDS3 Standards Reference, chapter 12); a little more is tolerated.
+MAX_VALUE_DEPTH = 4
+
+# Characters of one number: a 64-bit value needs at most 20 digits, a float 17 significant
+# digits with sign, point and exponent. Longer is not a label value (and Python's int()
+# refuses more than 4300 digits on its own).
+MAX_NUMBER_CHARS = 64
+
 PDS_NULL_INT16 = -32768  # the PDS3 / GDAL null for 16-bit signed integers
+
+# The largest pixel that makes sense: the projected distance from the south pole to the
+# equator, 2R tan(45°) = 2R; a larger MAP_SCALE is a broken label.
+MAX_MAP_SCALE_M = 2.0 * MOON_RADIUS_M
 
 # Extent keywords are approximate in LOLA labels (DSMAP_POLAR.CAT: the 60-degree map reaches
 # 59.996 degrees at its edges); this tolerance accepts that and still catches a wrong
@@ -130,6 +159,7 @@ class _Scanner:
         self.text = text
         self.where = where
         self.pos = 0
+        self.key = ""  # the keyword whose value is being read, for messages
 
     def line(self, pos: int | None = None) -> int:
         return self.text.count("\n", 0, self.pos if pos is None else pos) + 1
@@ -170,7 +200,7 @@ class _Scanner:
         self.pos = match.end()
         return match.group()
 
-    def value(self) -> Any:
+    def value(self, depth: int = 0) -> Any:
         start = self.pos
         char = self.peek()
         if char == '"':
@@ -180,16 +210,26 @@ class _Scanner:
         elif char == "'":
             value = self._quoted("'")
         elif char in ("(", "{"):
-            value = self._sequence(")" if char == "(" else "}")
+            if depth >= MAX_VALUE_DEPTH:
+                raise self.error(
+                    f"{self.key}: sequences nested more than {MAX_VALUE_DEPTH} deep; a PDS3 "
+                    "value is a sequence of one or two dimensions",
+                    start,
+                )
+            value = self._sequence(")" if char == "(" else "}", depth + 1)
         elif char == "" or char in ",)}=":
             raise self.error("a keyword has no value after '='", start)
         else:
-            value = _convert_bare(self._bare())
+            try:
+                value = _convert_bare(self._bare())
+            except ValueError as error:
+                raise self.error(f"{self.key} = {error}", start) from None
         save = self.pos
         self.skip_blanks()
         if self.peek() == "<":
-            end = self.text.find(">", self.pos)
-            if end < 0 or "\n" in self.text[self.pos : end]:
+            line_end = self.text.find("\n", self.pos)
+            end = self.text.find(">", self.pos, len(self.text) if line_end < 0 else line_end)
+            if end < 0:
                 raise self.error("unit '<' is not closed with '>' on the same line")
             unit = self.text[self.pos + 1 : end].strip()
             self.pos = end + 1
@@ -205,7 +245,7 @@ class _Scanner:
         self.pos = end + 1
         return self.text[start + 1 : end]
 
-    def _sequence(self, close: str) -> tuple:
+    def _sequence(self, close: str, depth: int) -> tuple:
         start = self.pos
         self.pos += 1
         items = []
@@ -217,7 +257,7 @@ class _Scanner:
             self.skip()
             if self.at_end():
                 raise self.error(f"'{self.text[start]}' is never closed with '{close}'", start)
-            items.append(self.value())
+            items.append(self.value(depth))
             self.skip()
             char = self.peek()
             if char == ",":
@@ -242,13 +282,26 @@ class _Scanner:
 
 
 def _convert_bare(token: str) -> Any:
+    """The value of a bare token: an integer, a real, a radix integer, or the text itself.
+    A number too long to be one, or a real out of the 64-bit range, is a ValueError."""
+    number = _INT.fullmatch(token) or _REAL.fullmatch(token) or _RADIX.fullmatch(token)
+    if number and len(token) > MAX_NUMBER_CHARS:
+        raise ValueError(
+            f"{token[:12]}... is a number of {len(token):,} characters; a label's numbers "
+            f"have at most {MAX_NUMBER_CHARS}"
+        )
     if _INT.fullmatch(token):
         return int(token)
     if _REAL.fullmatch(token):
-        return float(token)
+        value = float(token)
+        if not math.isfinite(value):
+            raise ValueError(f"{token} is out of the range of a 64-bit real (about 1.8e308)")
+        return value
     radix = _RADIX.fullmatch(token)
     if radix:
         sign, base, digits = radix.groups()
+        if not 2 <= int(base) <= 16:
+            raise ValueError(f"{token}: radix {base} is not 2..16")
         value = int(digits, int(base))
         return RadixInt(-value if sign == "-" else value, int(base), digits)
     return token
@@ -293,22 +346,31 @@ def parse_label(text: str, *, where: str = "<label>") -> dict[str, Any]:
     Raises
     ------
     DataFileError
-        On a syntax error, naming ``where`` and the line.
+        On a syntax error, or past the parser's limits (:data:`MAX_LABEL_STATEMENTS`,
+        :data:`MAX_LABEL_DEPTH`, :data:`MAX_VALUE_DEPTH`, :data:`MAX_NUMBER_CHARS`), naming
+        ``where`` and the line.
     """
     scanner = _Scanner(text, where)
     root: dict[str, Any] = {}
     # (block, its name, "OBJECT"/"GROUP", position where it opened)
     stack: list[tuple[dict, str, str, int]] = [(root, "", "", 0)]
+    statements = 0
     while True:
         scanner.skip()
         if scanner.at_end():
-            if len(stack) > 1:
-                _, name, kind, opened = stack[-1]
-                raise scanner.error(f"{kind} = {name} is never closed (no END_{kind})", opened)
+            _check_closed(scanner, stack)
             break  # a missing END is tolerated: the text simply ends
+        statements += 1
+        if statements > MAX_LABEL_STATEMENTS:
+            raise scanner.error(
+                f"more than {MAX_LABEL_STATEMENTS:,} statements; a PDS3 image label has a "
+                "few hundred at most"
+            )
         start = scanner.pos
         key = scanner.keyword().upper()
+        scanner.key = key
         if key == "END":
+            _check_closed(scanner, stack)
             break
         if key in ("END_OBJECT", "END_GROUP"):
             kind = key[4:]
@@ -340,6 +402,12 @@ def parse_label(text: str, *, where: str = "<label>") -> dict[str, Any]:
         if key in ("OBJECT", "GROUP"):
             if not isinstance(value, str) or not value:
                 raise scanner.error(f"{key} needs a name, found {value!r}", start)
+            if len(stack) > MAX_LABEL_DEPTH:
+                raise scanner.error(
+                    f"{key} = {value} is nested {len(stack)} deep; a label's OBJECT and GROUP "
+                    f"blocks nest at most {MAX_LABEL_DEPTH} deep",
+                    start,
+                )
             block: dict[str, Any] = {}
             _store(stack[-1][0], value.upper(), block)
             stack.append((block, value.upper(), key, start))
@@ -348,23 +416,61 @@ def parse_label(text: str, *, where: str = "<label>") -> dict[str, Any]:
     return root
 
 
+def _check_closed(scanner: _Scanner, stack: list) -> None:
+    """Refuse a label that ends (at END or at the end of its text) inside a block."""
+    if len(stack) > 1:
+        _, name, kind, opened = stack[-1]
+        raise scanner.error(f"{kind} = {name} is never closed (no END_{kind})", opened)
+
+
 def read_label(path: str | Path) -> dict[str, Any]:
-    """Read and parse a PDS3 label file (detached, or attached at the start of a file)."""
+    """Read and parse a PDS3 label file (detached, or attached at the start of a file).
+
+    At most :data:`MAX_LABEL_BYTES` are read: a label must end (``END``) within them.
+    """
     path = Path(path)
+    check_dem_file(path, "PDS3 label")
     try:
         with open(path, "rb") as stream:
-            raw = stream.read(MAX_LABEL_BYTES)
+            raw = stream.read(MAX_LABEL_BYTES + 1)
     except OSError as error:
         raise DataFileError(f"cannot read the PDS3 label {path}: {error}") from error
-    return parse_label(_decode_label(raw), where=str(path))
+    return parse_label(_decode_label(raw, str(path)), where=str(path))
 
 
-def _decode_label(raw: bytes) -> str:
-    # Labels are ASCII; an attached label is followed by binary data, which END cuts off.
-    end = re.search(rb"(?m)^\s*END\s*$", raw)
+# END alone on its line; [ \t] rather than \s, which would cross lines and make the search
+# quadratic in a label of blank lines.
+_END_LINE = re.compile(rb"(?m)^[ \t]*END[ \t]*\r?$")
+
+
+def _decode_label(raw: bytes, where: str = "<label>") -> str:
+    """The text of a label from the bytes of its file: up to ``END`` (an attached label is
+    followed by binary data), which must come within :data:`MAX_LABEL_BYTES`; a NUL byte or
+    bytes that are neither ASCII nor UTF-8 before it are refused with their line."""
+    end = _END_LINE.search(raw, 0, MAX_LABEL_BYTES)
     if end:
         raw = raw[: end.end()]
-    return raw.decode("ascii", errors="replace")
+    elif len(raw) > MAX_LABEL_BYTES:
+        raise DataFileError(
+            f"{where}: no END line within the first {MAX_LABEL_BYTES:,} bytes; a PDS3 label "
+            f"is at most {MAX_LABEL_BYTES:,} bytes (MAX_LABEL_BYTES) of text"
+        )
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        line = raw.count(b"\n", 0, nul) + 1
+        raise DataFileError(
+            f"{where}, line {line}: a NUL byte; a PDS3 label is ASCII "
+            "text (is this the image rather than its label?)"
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        byte = raw[error.start : error.start + 1].hex().upper()
+        raise DataFileError(
+            f"{where}, line {line}: the byte 0x{byte} is not text; a PDS3 label is ASCII "
+            "(UTF-8 is tolerated)"
+        ) from None
 
 
 def find_object(label: dict, name: str) -> dict | None:
@@ -609,7 +715,9 @@ class Pds3Image:
     def heights_m(self, raw: np.ndarray) -> np.ndarray:
         """Heights [m above the 1 737 400 m sphere] of raw DNs; missing DNs become NaN."""
         raw = np.asarray(raw)
-        heights = raw.astype(np.float64) * self.height_scale_m + self.height_offset_m
+        heights = raw.astype(np.float64)
+        heights *= self.height_scale_m  # in place: one float64 array, not three
+        heights += self.height_offset_m
         missing = self._missing_mask(raw)
         if missing is not None:
             heights[missing] = np.nan
@@ -667,6 +775,9 @@ def image_from_label(label: dict, *, where: str, product_name: str | None = None
     record_bytes = record_bytes if isinstance(record_bytes, int) else None
     file_records = _plain(holder.get("FILE_RECORDS", label.get("FILE_RECORDS")))
     file_records = file_records if isinstance(file_records, int) else None
+    for key, value, least in (("RECORD_BYTES", record_bytes, 1), ("FILE_RECORDS", file_records, 0)):
+        if value is not None and value < least:
+            raise DataFileError(f"{where}: {key} = {value}; it must be {least} or more")
     image_file, image_offset = _image_pointer(holder["^IMAGE"], record_bytes, where)
 
     lines = _integer(image, "LINES", where)
@@ -705,6 +816,14 @@ def image_from_label(label: dict, *, where: str, product_name: str | None = None
     if missing is not None and not isinstance(missing, int | float):
         missing = None  # e.g. 'N/A'
 
+    prefix_bytes = _integer(image, "LINE_PREFIX_BYTES", where, default=0)
+    suffix_bytes = _integer(image, "LINE_SUFFIX_BYTES", where, default=0)
+    if prefix_bytes < 0 or suffix_bytes < 0:
+        raise DataFileError(
+            f"{where}: LINE_PREFIX_BYTES = {prefix_bytes} and LINE_SUFFIX_BYTES = "
+            f"{suffix_bytes}; they must be 0 or more"
+        )
+
     scale_m, line0, sample0 = _check_projection(label, where, lines, samples)
     name = str(_plain(label.get("PRODUCT_ID", "")) or product_name or _stem(where)).upper()
     return Pds3Image(
@@ -715,8 +834,8 @@ def image_from_label(label: dict, *, where: str, product_name: str | None = None
         line_samples=samples,
         sample_type=sample_type,
         sample_bits=sample_bits,
-        line_prefix_bytes=_integer(image, "LINE_PREFIX_BYTES", where, default=0),
-        line_suffix_bytes=_integer(image, "LINE_SUFFIX_BYTES", where, default=0),
+        line_prefix_bytes=prefix_bytes,
+        line_suffix_bytes=suffix_bytes,
         unit=unit_value.upper(),
         scaling_factor=scaling,
         offset=offset,
@@ -821,8 +940,11 @@ def _check_projection(label: dict, where: str, lines: int, samples: int) -> tupl
         where,
         "MAP_SCALE",  # PDS3 default km/pixel
     )
-    if not scale_m > 0:
-        raise DataFileError(f"{where}: MAP_SCALE must be positive, got {scale_m} m")
+    if not 0 < scale_m <= MAX_MAP_SCALE_M:
+        raise DataFileError(
+            f"{where}: MAP_SCALE = {scale_m:g} m; a pixel is more than 0 and at most "
+            f"{MAX_MAP_SCALE_M / 1000:g} km (the projected distance from the pole to the equator)"
+        )
     line0 = _number(projection, "LINE_PROJECTION_OFFSET", where)
     sample0 = _number(projection, "SAMPLE_PROJECTION_OFFSET", where)
 
@@ -935,8 +1057,7 @@ def _optional_number(block: dict, key: str) -> float | None:
 def find_label(path: str | Path) -> Path:
     """The label of a product given its ``.LBL`` or its ``.IMG`` (sibling label, any case)."""
     path = Path(path)
-    if not path.exists():
-        raise DataFileError(f"no such PDS3 file: {path}")
+    check_dem_file(path, "PDS3 file")
     if path.suffix.lower() == ".lbl":
         return path
     wanted = path.stem.lower() + ".lbl"
@@ -1018,7 +1139,14 @@ class Pds3Source:
 
     def _check_size(self) -> None:
         image = self.image
+        check_dem_file(self.image_path, "PDS3 image")
         actual = self.image_path.stat().st_size
+        if image.image_offset_bytes >= actual:
+            raise DataFileError(
+                f"{self.label_path}: ^IMAGE points at byte {image.image_offset_bytes + 1:,} of "
+                f"{self.image_path.name}, which has {actual:,} bytes; the image must begin "
+                "inside its file"
+            )
         if image.image_file is None:
             ok = actual >= image.expected_file_bytes
         else:
@@ -1030,12 +1158,14 @@ class Pds3Source:
                 )
         if not ok:
             how = "truncated" if actual < image.expected_file_bytes else "longer than described"
+            framing = image.line_prefix_bytes + image.line_suffix_bytes
             raise DataFileError(
                 f"{self.image_path}: the label {self.label_path.name} describes "
-                f"{image.expected_file_bytes:,} bytes ({image.lines} lines x "
-                f"{image.row_bytes:,} bytes + {image.image_offset_bytes:,} header bytes) but "
-                f"the file has {actual:,} bytes: the file is {how}, or the label does not "
-                "belong to it"
+                f"{image.expected_file_bytes:,} bytes ({image.image_offset_bytes:,} before "
+                f"^IMAGE, then LINES = {image.lines:,} lines of LINE_SAMPLES = "
+                f"{image.line_samples:,} samples of SAMPLE_BITS = {image.sample_bits}"
+                f"{f' and {framing:,} prefix/suffix bytes' if framing else ''}) but the file "
+                f"has {actual:,} bytes: the file is {how}, or the label does not belong to it"
             )
 
     def _metadata(self) -> dict[str, str]:
@@ -1066,15 +1196,24 @@ class Pds3Source:
 
         Only the lines of the window are touched (through a read-only memory map).
         """
+        whole = window is None
         window = window or Window(0, 0, *self.shape)
         if not window.inside(self.shape):
             raise InputError(
                 f"{window} lies outside {self.label_path.name} "
                 f"({self.shape[0]} x {self.shape[1]} px)"
             )
-        raw = self.read_raw(window)
+        what = f"reading {window.height:,} x {window.width:,} px of {self.image_path}"
+        per_pixel = READ_BYTES_PER_PIXEL + self.image.sample_bytes  # and the raw copy
+        check_memory(window.height * window.width * per_pixel, what, READ_ADVICE)
+        try:
+            heights = self.image.heights_m(self.read_raw(window))
+        except MemoryError:
+            raise InputError(f"{what}: out of memory; {READ_ADVICE}") from None
+        if whole:
+            check_has_heights(heights, str(self.image_path))
         transform = self.transform @ Affine.translation(window.col_off, window.row_off)
-        return Dem(self.image.heights_m(raw), transform, self.crs, dict(self.metadata))
+        return Dem(heights, transform, self.crs, dict(self.metadata))
 
     def read_raw(self, window: Window) -> np.ndarray:
         """The stored DNs of a window, as the label's sample type (no scaling)."""

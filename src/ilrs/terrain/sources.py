@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from ilrs.errors import DataFileError, InputError
 
-__all__ = ["open_dem", "read_around", "read_overview"]
+__all__ = ["OVERVIEW_BLOCK_PIXELS", "check_dem_file", "open_dem", "read_around", "read_overview"]
+
+# read_overview reads blocks of at most this many pixels (about 290 MB of float64 heights
+# and their nodata mask), whatever the DEM's size.
+OVERVIEW_BLOCK_PIXELS = 32_000_000
+
+
+def check_dem_file(path: Path, what: str = "DEM file") -> None:
+    """Refuse, before opening it, a path that is not a regular file: missing, a directory,
+    or a pipe or a device (which GDAL and memory maps would wait on or misread)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise DataFileError(f"no such {what}: {path}") from None
+    except OSError as error:
+        raise DataFileError(f"cannot open {what} {path}: {error.strerror or error}") from None
+    if stat.S_ISDIR(mode):
+        raise DataFileError(f"{path}: a directory, not a {what}")
+    if not stat.S_ISREG(mode):
+        raise DataFileError(
+            f"{path}: not a regular file (a pipe, socket or device); a {what} is read by "
+            "windows, so it must be a file on disk"
+        )
 
 
 def open_dem(path: str | Path):
@@ -78,13 +102,36 @@ def read_overview(source, max_pixels: int, window=None):
         raise InputError(f"window {window} is not inside the DEM's {source.shape} pixels")
     rows, cols = window.height, window.width
     every = max(1, int(np.ceil(max(rows, cols) / max_pixels)))
-    # Blocks of whole rows of about 32 M cells, a multiple of the stride high.
-    block = max(every, (32_000_000 // cols) // every * every)
-    parts = []
-    for top in range(0, rows, block):
-        part = Window(window.row_off + top, window.col_off, min(block, rows - top), cols)
-        parts.append(source.read(part).height_m[::every, ::every])
-    sampled = np.concatenate(parts)
+    if every * cols <= OVERVIEW_BLOCK_PIXELS:
+        # Blocks of whole rows, a multiple of the stride high.
+        block = max(every, (OVERVIEW_BLOCK_PIXELS // cols) // every * every)
+        parts = []
+        for top in range(0, rows, block):
+            part = Window(window.row_off + top, window.col_off, min(block, rows - top), cols)
+            parts.append(source.read(part).height_m[::every, ::every])
+        sampled = np.concatenate(parts)
+    else:
+        # Rows so wide that even one stride of them is too much: only the sampled rows,
+        # each in pieces a multiple of the stride wide.
+        width = max(every, OVERVIEW_BLOCK_PIXELS // every * every)
+        sampled = np.stack(
+            [
+                np.concatenate(
+                    [
+                        source.read(
+                            Window(
+                                window.row_off + top,
+                                window.col_off + left,
+                                1,
+                                min(width, cols - left),
+                            )
+                        ).height_m[0, ::every]
+                        for left in range(0, cols, width)
+                    ]
+                )
+                for top in range(0, rows, every)
+            ]
+        )
     corner = Affine.translation(window.col_off, window.row_off)
     transform = source.transform @ corner @ Affine.scale(every)
     return Dem(sampled, transform, source.crs, dict(source.metadata))
