@@ -15,6 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ilrs.errors import InputError
@@ -320,3 +321,82 @@ def test_atomic_path_uses_a_fresh_name_and_cleans_up(tmp_path):
 def test_check_output_file_refuses_a_folder(tmp_path):
     with pytest.raises(InputError, match="is a folder"):
         check_output_file(tmp_path, force=True)
+
+
+# --- found by an independent review -------------------------------------------------------
+
+
+def test_a_folder_under_a_listed_name_is_someone_elses(tmp_path):
+    """A marked folder whose listed file became a folder of the user's: refused, and kept
+    with --force (it was deleted before)."""
+    final = tmp_path / "out"
+    with OutputFolder(final, command="test").staged() as staging:
+        (staging / "summary.json").write_text("{}", encoding="utf-8")
+    (final / "summary.json").unlink()
+    (final / "summary.json").mkdir()
+    (final / "summary.json" / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(InputError, match="did not write there .summary.json"):
+        OutputFolder(final, command="test")
+    output = OutputFolder(final, command="test", force=True)
+    with pytest.raises(InputError, match="a new result has that name"), output.staged() as new:
+        (new / "summary.json").write_text("{}", encoding="utf-8")
+    assert (final / "summary.json" / "notes.txt").read_text() == "mine"
+    with OutputFolder(final, command="test", force=True).staged() as staging:
+        (staging / "other.json").write_text("{}", encoding="utf-8")
+    assert (final / "summary.json" / "notes.txt").read_text() == "mine"
+    assert (final / "other.json").exists()
+
+
+def test_kept_files_stay_in_the_folder_whatever_fails_after_the_swap(tmp_path, monkeypatch):
+    """Others' files kept with --force are linked into the new folder before the swap: a
+    failure (or an interruption) after it never leaves them only in a hidden folder, and
+    the old folder is never deleted whole."""
+    import ilrs.outfolder as outfolder
+
+    final = tmp_path / "out"
+    with OutputFolder(final, command="test").staged() as staging:
+        (staging / "a.csv").write_text("first", encoding="utf-8")
+    (final / "mine").mkdir()
+    (final / "mine" / "notes.txt").write_text("years of notes", encoding="utf-8")
+    (final / "c.csv").write_text("a file of mine", encoding="utf-8")
+
+    def interrupted(*_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(outfolder, "_discard_old", interrupted)
+    output = OutputFolder(final, command="test", force=True)
+    with pytest.raises(KeyboardInterrupt), output.staged() as staging:
+        (staging / "a.csv").write_text("second", encoding="utf-8")
+    assert (final / "a.csv").read_text() == "second"  # the swap happened
+    assert (final / "c.csv").read_text() == "a file of mine"
+    assert (final / "mine" / "notes.txt").read_text() == "years of notes"
+    beside = sorted(p.name for p in tmp_path.iterdir())
+    assert beside[0] == "out" and all(name.startswith("out.kept-") for name in beside[1:])
+    monkeypatch.undo()
+    # Twice in the same second: each leftover gets its own name.
+    for run in range(2):
+        with OutputFolder(final, command="test", force=True).staged() as staging:
+            (staging / "a.csv").write_text(f"run {run}", encoding="utf-8")
+    assert (final / "c.csv").read_text() == "a file of mine"
+    assert (final / "mine" / "notes.txt").read_text() == "years of notes"
+
+
+def test_neither_half_of_a_pds3_dem_is_ever_an_output(tmp_path):
+    from ilrs.terrain.pds3 import write_lola_product
+
+    label = write_lola_product(tmp_path, "LDEM_T", np.zeros((40, 40)), 240.0)
+    image = label.with_suffix(".IMG")
+    before = snapshot(tmp_path)
+    period = ("--start", "2026-01-01", "--end", "2026-01-02", "--azimuths", 8)
+    for given, out in ((image, label), (label, image)):
+        refused(ilrs("terrain", "slope", given, "--out", out, "--force"), "is the input")
+        refused(ilrs("terrain", "horizon", given, "--out", out, "--force"), "is the input")
+        refused(ilrs("map", "illumination", given, "--out", out, "--force", *period),
+                "is the input")  # fmt: skip
+    assert snapshot(tmp_path) == before
+
+
+def test_an_output_folder_inside_the_cache_is_refused(user_folder, tmp_path):
+    result = ilrs("plan", "--scenario", user_folder / "plan.yaml", "--out",
+                  tmp_path / "c" / "report", "--cache", tmp_path / "c")  # fmt: skip
+    refused(result, "inside the cache")

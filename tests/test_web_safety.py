@@ -78,8 +78,40 @@ def test_a_plan_sent_to_the_web_reads_no_file_outside_the_served_folder(web, web
     text = PLAN_TEXT.replace("station: station.yaml", "station: station-out.yaml")
     detail = web.post("/api/plan/check", json={"text": text}).json()["detail"]
     assert "station-out.yaml" in detail and "site.terrain: give a path inside" in detail
+    # Through a link to a folder outside, then '..' inside a station file (the path as
+    # written stays in, the path opened does not).
+    outside = tmp_path / "outside"
+    (outside / "deeper").mkdir(parents=True)
+    (outside / "secret.csv").write_text(f"azimuth_deg,elevation_deg\n{SECRET_LINE},1\n")
+    (folder / "data").unlink(missing_ok=True)
+    (folder / "data").symlink_to(outside / "deeper")
+    for horizon in ("data/../secret.csv", "../outside/secret.csv", "data/../../x.csv"):
+        (folder / "station-link.yaml").write_text(
+            station.replace("terrain: synthetic", f"horizon_csv: {horizon}"), encoding="utf-8"
+        )
+        text = PLAN_TEXT.replace("station: station.yaml", "station: station-link.yaml")
+        answer = web.post("/api/plan/run", json={"text": text})
+        assert answer.status_code == 422, (horizon, answer.text)
+        assert "site.horizon_csv: give a path inside the plan's folder" in answer.json()["detail"]
+    for name in ('"a\\0b.yaml"', "x" * 300 + ".yaml", "/".join(["y" * 250] * 40) + ".yaml"):
+        text = PLAN_TEXT.replace("station: station.yaml", f"station: {name}")
+        answer = web.post("/api/plan/check", json={"text": text})
+        assert answer.status_code == 422, answer.text
+        assert "file name" in answer.json()["detail"], answer.text
     # The same plan file from the command line is the user's own: its paths are free.
     assert web.post("/api/plan/check", json={"text": PLAN_TEXT}).json()["ok"] is True
+
+
+def test_a_pasted_plan_is_kept_only_once_it_loads(web, web_plan):
+    """A plan that fails to load leaves nothing in the cache (a later plan could name it,
+    and a client could fill the disk with them)."""
+    plans = web_plan["cache"] / "plans"
+    before = sorted(plans.iterdir()) if plans.exists() else []
+    for number in range(5):
+        text = PLAN_TEXT.replace("station: station.yaml", f"station: none-{number}.yaml")
+        assert web.post("/api/plan/run", json={"text": text}).status_code == 422
+    after = sorted(plans.iterdir()) if plans.exists() else []
+    assert after == before
 
 
 def test_every_answer_carries_the_security_headers(web):

@@ -17,11 +17,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -75,7 +77,7 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
 
 
 def _real(path: str | Path) -> Path:
-    return Path(os.path.realpath(os.path.expanduser(str(path))))
+    return Path(os.path.realpath(path))
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -180,14 +182,16 @@ class OutputFolder:
                 f"ILRS Planner did not write ({shown}); give a new or empty folder (a folder "
                 f"it wrote before, marked by {MARKER}, is replaced)"
             )
-        foreign = [name for name in entries if name not in owned and name != MARKER]
+        # A listed name that is now a folder is not what a run wrote: someone else's.
+        replaceable = [n for n in entries if n in owned and not _is_folder(self.path / n)]
+        foreign = [name for name in entries if name not in replaceable and name != MARKER]
         if foreign and not self.force:
             shown = ", ".join(foreign[:_SHOWN]) + (", …" if len(foreign) > _SHOWN else "")
             raise InputError(
                 f"{where} also holds files ILRS Planner did not write there ({shown}); move "
                 "them away, or give --force to keep them and replace only its own files"
             )
-        return [name for name in entries if name in owned]
+        return replaceable
 
     def _owned(self, entries: list[str]) -> set[str] | None:
         """The names the marker lists (None: not a folder of ours)."""
@@ -209,12 +213,15 @@ class OutputFolder:
     @contextmanager
     def staged(self) -> Iterator[Path]:
         """A staging folder to write the results into; swapped in for the folder when the
-        block ends without error (the marker added), removed otherwise."""
+        block ends without error (the marker added), removed otherwise. Others' files kept
+        with ``force`` are linked into it before the swap, so that they are in the visible
+        folder at every moment, whatever happens."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             staging = staging_folder(self.path)
         except OSError as error:
             raise InputError(f"{self.option} {self.given}: {error.strerror}") from None
+        swapped = None
         try:
             yield staging
             self._mark(staging)
@@ -227,11 +234,31 @@ class OutputFolder:
                     if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
                         raise
                     owned = self.check()  # made meanwhile: replace it as any other
-            old = _swap(staging, self.path)
-            _discard_old(old, set(owned), self.path)
+            kept = self._link_others(staging, set(owned))
+            swapped = _swap(staging, self.path)
+            _discard_old(swapped, set(owned), kept, self.path)
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            if swapped is None:
+                shutil.rmtree(staging, ignore_errors=True)
+            else:  # the new folder is in place; the old one is never deleted whole
+                _keep_in_sight(swapped, self.path)
             raise
+
+    def _link_others(self, staging: Path, owned: set[str]) -> set[str]:
+        """Others' entries of the folder (kept with ``force``) as hard links in the
+        staging folder (folders as copies of links); their names."""
+        kept = set()
+        for name in sorted(os.listdir(self.path)):
+            if name in owned or name == MARKER:
+                continue
+            if (staging / name).exists() or (staging / name).is_symlink():
+                raise InputError(
+                    f"{self.option} {self.given} holds {name}, which ILRS Planner did not "
+                    "write, and a new result has that name; move it away and run again"
+                )
+            _link_into(self.path / name, staging / name)
+            kept.add(name)
+        return kept
 
     def _mark(self, staging: Path) -> None:
         record = {
@@ -284,20 +311,61 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
-def _discard_old(old: Path, owned: set[str], final: Path) -> None:
-    """Remove from the old folder what the run replaced; anything else there (kept with
-    --force, or put there during the run) is moved into the new folder, never deleted."""
+def _is_folder(path: Path) -> bool:
+    return stat.S_ISDIR(os.lstat(path).st_mode)
+
+
+def _link_into(source: Path, target: Path) -> None:
+    """``source`` (a file, a link or a folder) at ``target`` too, sharing its files."""
+    if _is_folder(source):
+        shutil.copytree(source, target, symlinks=True, copy_function=os.link)
+    elif source.is_symlink():
+        os.symlink(os.readlink(source), target)
+    else:
+        os.link(source, target)
+
+
+def _discard_old(old: Path, owned: set[str], kept: set[str], final: Path) -> None:
+    """Empty the old folder, now beside the new one: what the run replaced is removed (a
+    file it wrote, never a folder), others' entries already linked into the new folder
+    lose their old name only where the new one is the same file, anything else (put there
+    during the run) is moved into the new folder or, where a name is taken, kept beside it
+    in plain sight."""
+    if not _is_folder(old):
+        return  # not a folder any more (a link put in its place): left alone
     for name in sorted(os.listdir(old)):
         entry = old / name
-        if name in owned or name == MARKER:
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
-        elif not (final / name).exists():
+        if name == MARKER or (name in owned and not _is_folder(entry)):
+            entry.unlink()
+        elif name in kept:
+            _unlink_twins(entry, final / name)
+        elif not (final / name).exists() and not (final / name).is_symlink():
             os.rename(entry, final / name)
-    try:
+    if os.listdir(old):
+        _keep_in_sight(old, final)
+    else:
         old.rmdir()
-    except OSError:  # a name taken in both: the user's file is kept beside, in plain sight
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        os.rename(old, final.with_name(f"{final.name}.kept-{stamp}"))
+
+
+def _unlink_twins(old: Path, new: Path) -> None:
+    """Remove under ``old`` each file that ``new`` holds as the very same file (a hard
+    link), and the folders that leaves empty; anything else stays."""
+    if not _is_folder(old):
+        same_link = old.is_symlink() and new.is_symlink() and os.readlink(old) == os.readlink(new)
+        same_file = not old.is_symlink() and new.exists() and os.path.samefile(old, new)
+        if same_link or same_file:
+            old.unlink()
+        return
+    for name in os.listdir(old):
+        _unlink_twins(old / name, new / name)
+    with contextlib.suppress(OSError):
+        old.rmdir()
+
+
+def _keep_in_sight(old: Path, final: Path) -> None:
+    """An old folder that still holds something not ours, renamed beside the output under
+    a new visible name, never deleted."""
+    if not old.exists():
+        return
+    target = Path(tempfile.mkdtemp(prefix=f"{final.name}.kept-", dir=final.parent))
+    os.rename(old, target)  # onto the empty folder just made: a name no one else has

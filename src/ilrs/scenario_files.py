@@ -12,6 +12,7 @@ Shared by the station and campaign scenarios; it knows nothing of what they hold
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "MAX_YAML_DEPTH",
     "MAX_YAML_VALUES",
     "ScenarioSource",
+    "file_name_problem",
     "outside_folder",
     "parse_scenario_text",
     "read_scenario_yaml",
@@ -42,11 +44,27 @@ _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Loader(_BaseLoader):
-    """Safe YAML whose dates stay text: times are read by ilrs.sky (UTC, leap seconds)."""
+    """Safe YAML whose dates stay text (times are read by ilrs.sky: UTC, leap seconds) and
+    that knows no base-60 numbers (YAML 1.1's ``1:30:00``; a long one costs time growing
+    with its square, and no scenario field is written so)."""
 
 
+def _without_base_60(regexp: re.Pattern) -> re.Pattern:
+    """A YAML 1.1 int or float pattern without its sexagesimal alternatives."""
+    kept = [line for line in regexp.pattern.split("\n") if ":[0-5]?[0-9]" not in line]
+    pattern = "\n".join(kept)
+    if not pattern.rstrip().endswith(")$"):  # the last alternative was dropped: close it
+        pattern = pattern.rstrip() + ")$"
+    return re.compile(pattern, regexp.flags)
+
+
+_NUMBERS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [
+        (tag, _without_base_60(regexp) if tag in _NUMBERS else regexp)
+        for tag, regexp in resolvers
+        if tag != "tag:yaml.org,2002:timestamp"
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
@@ -157,18 +175,37 @@ def parse_scenario_text(text: str, path: Path, kind: str = "scenario") -> Scenar
     return ScenarioSource(path, data, lines)
 
 
-def outside_folder(name: str, folder: Path, *, scenario: bool = False) -> str | None:
+MAX_NAME_CHARS = 1024  # a file named in a scenario; a part of it at most 255 (the systems')
+
+
+def file_name_problem(name: str) -> str | None:
+    """Why a file name written in a scenario cannot name a file at all (None: it can)."""
+    if "\0" in name:
+        return "a file name cannot hold a NUL character"
+    if len(name) > MAX_NAME_CHARS or any(len(part) > 255 for part in Path(name).parts):
+        return f"too long for a file name (at most {MAX_NAME_CHARS} characters, 255 a part)"
+    return None
+
+
+def outside_folder(
+    name: str, folder: Path, *, base: Path | None = None, scenario: bool = False
+) -> str | None:
     """Why a file a scenario names may not be read when its files must stay in ``folder``
-    (a plan sent to the web application): an absolute path, a ``..``, or a link that
-    leads out; ``scenario``: it must also be a YAML file, since a scenario's mistakes
-    quote its text. None when it may be read. Says nothing of whether the file exists."""
+    (a plan sent to the web application): an unusable name, an absolute path, a ``..``,
+    or a path that leads out once every link on it is followed (the very path that would
+    be opened, taken from ``base``, default ``folder``); ``scenario``: it must also be a
+    YAML file, since a scenario's mistakes quote its text. None when it may be read. Says
+    nothing of whether the file exists."""
+    problem = file_name_problem(name)
+    if problem is not None:
+        return problem
     given = Path(name)
-    if given.is_absolute() or name.startswith("~"):
+    if given.is_absolute() or name.startswith("~") or "\\" in name:
         return "give a path inside the plan's folder, not an absolute one"
     if ".." in given.parts:
         return "give a path inside the plan's folder ('..' leaves it)"
     root = Path(folder).resolve()
-    if not (root / given).resolve().is_relative_to(root):
+    if not (Path(base or folder).resolve() / given).resolve().is_relative_to(root):
         return "the path leads out of the plan's folder (a link)"
     if scenario and given.suffix.lower() not in (".yaml", ".yml"):
         return "a scenario file is a YAML file (.yaml, .yml)"
@@ -184,29 +221,46 @@ def _yaml_error(path: Path, error: yaml.YAMLError) -> InputError:
 
 def _check_shape(text: str, path: Path) -> None:
     """Walk the parser's events (no value built) and stop at the first limit passed: the
-    nesting depth, and the number of values once every alias is expanded (an alias bomb
-    of a few hundred bytes stands for billions)."""
+    nesting depth and the number of values, both with every alias expanded (an alias bomb
+    of a few hundred bytes stands for billions of values; a chain of aliases each nesting
+    the last stands for thousands of levels)."""
     sizes: dict[str, int] = {}  # anchor -> the values it stands for
-    starts: list[tuple[int, str | None]] = []  # per open collection: (values before, anchor)
+    heights: dict[str, int] = {}  # anchor -> the levels it nests (a scalar: 0)
+    # Per open collection: [values before it, its anchor, its highest child].
+    open_collections: list[list] = []
     expanded = 0
     for event in yaml.parse(text, Loader=_BaseLoader):
         if isinstance(event, yaml.CollectionStartEvent):
-            if len(starts) >= MAX_YAML_DEPTH:
+            if len(open_collections) >= MAX_YAML_DEPTH:
                 raise _limit_error(path, event, f"nested more than {MAX_YAML_DEPTH} levels deep")
-            starts.append((expanded, event.anchor))
+            open_collections.append([expanded, event.anchor, 0])
             expanded += 1
-        elif isinstance(event, yaml.CollectionEndEvent):
-            before, anchor = starts.pop()
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            before, anchor, highest_child = open_collections.pop()
+            height = highest_child + 1
             if anchor is not None:
-                sizes[anchor] = expanded - before
+                sizes[anchor], heights[anchor] = expanded - before, height
         elif isinstance(event, yaml.ScalarEvent):
+            height = 0
             expanded += 1
             if event.anchor is not None:
-                sizes[event.anchor] = 1
+                sizes[event.anchor], heights[event.anchor] = 1, 0
         elif isinstance(event, yaml.AliasEvent):
-            if any(anchor == event.anchor for _, anchor in starts):
+            if any(entry[1] == event.anchor for entry in open_collections):
                 raise _limit_error(path, event, f"*{event.anchor} refers to itself", limit=False)
+            height = heights.get(event.anchor, 0)
             expanded += sizes.get(event.anchor, 1)
+        else:
+            continue
+        if open_collections:
+            open_collections[-1][2] = max(open_collections[-1][2], height)
+        if len(open_collections) + height > MAX_YAML_DEPTH:
+            raise _limit_error(
+                path,
+                event,
+                f"nested more than {MAX_YAML_DEPTH} levels deep once aliases are expanded",
+            )
         if expanded > MAX_YAML_VALUES:
             raise _limit_error(
                 path, event, f"holds more than {MAX_YAML_VALUES:,} values once aliases are expanded"
@@ -218,8 +272,16 @@ def _limit_error(path: Path, event, problem: str, *, limit: bool = True) -> Inpu
     return InputError(f"{path}{line}: {problem}" + (" (the limit for a scenario file)" * limit))
 
 
-def _collect_lines(node, location: tuple, lines: dict[tuple, int], path: Path) -> None:
+def _collect_lines(
+    node, location: tuple, lines: dict[tuple, int], path: Path, visited: set | None = None
+) -> None:
+    """The line of each value by its location; a node met again (through an alias) is not
+    walked again: the values under it keep the lines of the anchored ones."""
+    visited = set() if visited is None else visited
     lines[location] = node.start_mark.line + 1
+    if id(node) in visited:
+        return
+    visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
@@ -236,11 +298,11 @@ def _collect_lines(node, location: tuple, lines: dict[tuple, int], path: Path) -
                     )
                 seen[key] = line
             lines[location + (key,)] = line
-            _collect_lines(value_node, location + (key,), lines, path)
+            _collect_lines(value_node, location + (key,), lines, path, visited)
             lines[location + (key,)] = line
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _collect_lines(item, location + (index,), lines, path)
+            _collect_lines(item, location + (index,), lines, path, visited)
 
 
 def _is_union_tag(part) -> bool:

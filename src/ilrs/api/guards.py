@@ -16,12 +16,13 @@ must pass before a route sees it, and how every refusal is answered.
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import re
 from collections.abc import Iterable
 
-import numpy as np
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -54,6 +55,10 @@ MAX_SHOWN_ERRORS = 20  # validation problems listed in one answer
 MAX_MESSAGE_CHARS = 300
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 _IMPORT_PATH = re.compile(r"^/api/[^/]+/import$")
+_INLINE_CHECK_BYTES = 64 << 10  # larger JSON bodies are checked in a worker thread
+# Headers that say how to read a request: each must come once (the guard reads one, a
+# framework might read another).
+_SINGLE_HEADERS = (b"content-type", b"content-length", b"content-encoding", b"host")
 
 SECURITY_HEADERS = [
     (
@@ -92,13 +97,17 @@ class RequestGuard:
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        headers = {name.lower(): value for name, value in scope.get("headers", [])}
-        refusal = self._host_refusal(headers.get(b"host", b""))
+        raw_headers = [(name.lower(), value) for name, value in scope.get("headers", [])]
+        headers = dict(raw_headers)
+        refusal = _repeated_header(raw_headers) or self._host_refusal(headers.get(b"host", b""))
         if refusal is None and scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
             limit = MAX_IMPORT_BODY_BYTES if _IMPORT_PATH.match(scope["path"]) else MAX_BODY_BYTES
             body, refusal = await _read_body(receive, headers, limit)
             if refusal is None and _is_json(headers.get(b"content-type", b"")) and body:
-                refusal = _json_refusal(body)
+                if len(body) <= _INLINE_CHECK_BYTES:
+                    refusal = _json_refusal(body)
+                else:  # a large import: parsed in a worker thread, the server answers on
+                    refusal = await anyio.to_thread.run_sync(_json_refusal, body)
             if refusal is None:
                 receive = _replay(body)
         if refusal is not None:
@@ -174,15 +183,24 @@ def _is_json(content_type: bytes) -> bool:
     return not kind or kind == b"application/json" or kind.endswith(b"+json")
 
 
+def _repeated_header(headers: list[tuple[bytes, bytes]]) -> tuple[int, str] | None:
+    """A header that says how to read the request, given twice: the guard and the route
+    could each take another one."""
+    counts = collections.Counter(name for name, _ in headers)
+    for name in _SINGLE_HEADERS:
+        if counts[name] > 1:
+            return 400, f"the header {name.decode()} is given {counts[name]} times; give it once"
+    return None
+
+
 def _json_refusal(body: bytes) -> tuple[int, str] | None:
-    """Why a JSON body is refused (None: it is strict JSON within the limits)."""
+    """Why a JSON body is refused (None: it is strict JSON within the limits). Parsed by
+    the standard library's C parser, in time linear in the body (its own recursion guard
+    stops a nesting of thousands), then walked without recursion."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
         return 422, f"the body is not UTF-8 (byte {error.start})"
-    depth = _nesting_depth(text)
-    if depth > MAX_JSON_DEPTH:
-        return 422, f"the body is nested {depth} levels deep; at most {MAX_JSON_DEPTH} are taken"
 
     def no_constant(name: str):
         raise ValueError(f"{name} is not a JSON number (RFC 8259); send a finite number")
@@ -190,48 +208,46 @@ def _json_refusal(body: bytes) -> tuple[int, str] | None:
     try:
         value = json.loads(text, parse_constant=no_constant)
     except RecursionError:
-        return 422, "the body is nested too deeply"
+        return 422, f"the body is nested too deeply; at most {MAX_JSON_DEPTH} levels are taken"
     except ValueError as error:
         if isinstance(error, json.JSONDecodeError):
             return None  # malformed: the route's own parser says where (422)
-        return 422, str(error)
-    where = _not_text(value)
+        return 422, str(error).split(";")[0]
+    depth, where = _walk(value)
+    if depth > MAX_JSON_DEPTH:
+        return 422, f"the body is nested {depth} levels deep; at most {MAX_JSON_DEPTH} are taken"
     if where is not None:
         return 422, f"{where} holds a lone surrogate, which is not Unicode text"
     return None
 
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-
-
-def _nesting_depth(text: str) -> int:
-    """The deepest nesting of brackets outside strings (counted in bulk, not parsed)."""
-    skeleton = _STRING.sub("", text)
-    codes = np.frombuffer(skeleton.encode("ascii", "ignore"), dtype=np.uint8)
-    steps = (np.isin(codes, (ord("["), ord("{"))).astype(np.int32)) - np.isin(
-        codes, (ord("]"), ord("}"))
-    ).astype(np.int32)
-    return int(np.max(np.cumsum(steps), initial=0))
-
-
-def _not_text(value) -> str | None:
-    """Where (``$.a[2]``) a value holds a string with a lone surrogate, or None."""
-    stack = [("$", value)]
+def _walk(value) -> tuple[int, str | None]:
+    """The nesting depth of a parsed JSON value, and where (``$.a[2]``) a string or key in
+    it holds a lone surrogate (None: nowhere)."""
+    deepest, surrogate = 0, None
+    stack = [("$", value, 0)]
     while stack:
-        where, item = stack.pop()
+        where, item, depth = stack.pop()
+        deepest = max(deepest, depth)
         if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return where
+            if surrogate is None and not _is_text(item):
+                surrogate = where
         elif isinstance(item, dict):
             for key, child in item.items():
-                if _not_text(key) is not None:
-                    return f"{where} (a key)"
-                stack.append((f"{where}.{key}", child))
+                if surrogate is None and not _is_text(key):
+                    surrogate = f"{where} (a key)"
+                stack.append((f"{where}.{key}", child, depth + 1))
         elif isinstance(item, list):
-            stack.extend((f"{where}[{index}]", child) for index, child in enumerate(item))
-    return None
+            stack.extend((f"{where}[{i}]", child, depth + 1) for i, child in enumerate(item))
+    return deepest, surrogate
+
+
+def _is_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _one_line(text: str) -> str:
@@ -281,4 +297,6 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": f"internal error ({type(error).__name__}); the server's log has it"},
             status_code=500,
+            # (answered outside the guard, by the server's last handler: its headers here)
+            headers={name.decode(): value.decode() for name, value in SECURITY_HEADERS},
         )

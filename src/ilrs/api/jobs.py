@@ -138,6 +138,8 @@ class Jobs:
             job.cancel_asked = True
             if job.state == "queued":
                 job.state, job.ended_at, job.error = "cancelled", time.time(), "cancelled"
+                self._queue = [entry for entry in self._queue if entry[2] is not job]
+                heapq.heapify(self._queue)
             return job
 
     def shutdown(self) -> None:

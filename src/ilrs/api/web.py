@@ -207,26 +207,31 @@ def create_web_app(settings: WebSettings) -> FastAPI:
 
     def _load_text(body: PlanText, *, keep: bool = False):
         """The pasted plan checked; its relative paths are taken from the served plan
-        file's folder; its mistakes name the pasted file's lines. A plan to run is kept
-        in the cache (``plans/``, the last KEPT_PLANS of them), one to check is not."""
+        file's folder and must stay in it; its mistakes name the pasted file's lines. A
+        plan to run is then kept in the cache (``plans/``, the last KEPT_PLANS of them);
+        nothing is kept of one that fails, nor of one only checked."""
+        served_folder = state["plan"].folder
         with tempfile.TemporaryDirectory() as scratch:
-            digest = hashlib.sha256(body.text.encode()).hexdigest()[:16]
-            plans = Path(settings.cache_dir) / "plans"
-            saved = (plans if keep else Path(scratch)) / digest / body.name
-            saved.parent.mkdir(parents=True, exist_ok=True)
+            saved = Path(scratch) / body.name
             saved.write_text(body.text, encoding="utf-8")
-            os.utime(saved.parent)  # the newest kept, when the same text comes again
             try:
-                plan = load_plan(saved, folder=state["plan"].folder, confined=True)
+                plan = load_plan(saved, folder=served_folder, confined=True)
             except InputError as error:
                 raise InputError(str(error).replace(str(saved), body.name)) from None
-        if keep:
-            served = state["plan"].source.path.parent
-            ours = [each for each in plans.iterdir() if _KEPT_PLAN.match(each.name)]
-            kept = sorted(ours, key=lambda each: each.stat().st_mtime)
-            for old in kept[:-KEPT_PLANS]:
-                if old not in (served, saved.parent):
-                    shutil.rmtree(old, ignore_errors=True)
+            if not keep:
+                return plan
+            digest = hashlib.sha256(body.text.encode()).hexdigest()[:16]
+            plans = Path(settings.cache_dir) / "plans"
+            kept = plans / digest / body.name
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(saved, kept)
+            os.utime(kept.parent)  # the newest kept, when the same text comes again
+        plan = load_plan(kept, folder=served_folder, confined=True)  # as kept, the same
+        served = state["plan"].source.path.parent
+        ours = [each for each in plans.iterdir() if _KEPT_PLAN.match(each.name)]
+        for old in sorted(ours, key=lambda each: each.stat().st_mtime)[:-KEPT_PLANS]:
+            if old not in (served, kept.parent):
+                shutil.rmtree(old, ignore_errors=True)
         return plan
 
     @app.get("/api/plan/map", tags=["plan"])

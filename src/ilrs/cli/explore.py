@@ -20,6 +20,7 @@ from ilrs.cli.output import (
 )
 from ilrs.errors import InputError
 from ilrs.outfolder import OutputFolder
+from ilrs.terrain.sources import dem_files
 
 explore_app = typer.Typer(
     help="Exploration: where water ice can last, and how a rover or a hopper gets there.",
@@ -124,7 +125,7 @@ def thermal_command(
     and the depth below which water ice is stable (110 K). With --flat, the diurnal curve
     of a flat surface at a latitude."""
 
-    output = _output(out, "thermal", [] if flat else [dem], force)
+    output = _output(out, "thermal", [] if flat else dem_files(dem), force)
     if flat:
         _flat_curve(output, lat if lat is not None else 0.0)
         return
@@ -395,7 +396,7 @@ def traverse_command(
 
     start_ll = parse_latlon(start, "--start")
     goal_ll = parse_latlon(goal, "--goal")
-    output = _output(out, "traverse", [dem], force)
+    output = _output(out, "traverse", dem_files(dem), force)
     if not (math.isfinite(days) and days > 0):
         raise InputError(f"--days must be positive, got {days}")
     first = parse_utc(depart, source="--depart").tdb_s[0]
@@ -489,7 +490,7 @@ def hop_command(
     from ilrs.exploration.hops import Hopper, plan_hops
 
     points = [parse_latlon(text, f"--waypoint {n}") for n, text in enumerate(waypoint, 1)]
-    output = _output(out, "hop", [dem], force)
+    output = _output(out, "hop", dem_files(dem), force)
     hopper = Hopper(
         dry_mass_kg=dry_mass_kg,
         propellant_kg=propellant_kg,

@@ -11,6 +11,7 @@ import typer
 from ilrs.cli.output import EndOption, ForceFileOption, StartOption, StepOption
 from ilrs.errors import InputError
 from ilrs.outfolder import check_output_file
+from ilrs.terrain.sources import dem_files
 
 map_app = typer.Typer(
     help="Lighting maps from a horizon map ('ilrs terrain horizon'): GeoTIFFs with provenance.",
@@ -96,14 +97,15 @@ def _check_dem(path: Path) -> None:
 def _horizon_for(source_path: Path, out: Path, options: dict) -> Path:
     """The horizon map to light: the input itself, or one computed from a DEM beside the
     output (the sweep on grid bearings) and kept for the next map."""
-    check_output_file(out, inputs=[source_path], force=options["force"])
+    inputs = dem_files(source_path)
+    check_output_file(out, inputs=inputs, force=options["force"])
     if _is_horizon_map(source_path):
         return source_path
     _check_dem(source_path)
     horizon_path = out.with_name(out.stem + ".horizon.tif")
     check_output_file(
         horizon_path,
-        inputs=[source_path, out],
+        inputs=[*inputs, out],
         force=options["force"],
         option="the horizon map kept beside --out,",
     )

@@ -22,6 +22,7 @@ from ilrs.cli.output import (
 )
 from ilrs.errors import InputError
 from ilrs.outfolder import check_output_file
+from ilrs.terrain.sources import dem_files
 
 site_app = typer.Typer(help="A site's sunlight, Earth visibility and contact; site ranking.")
 
@@ -103,7 +104,7 @@ def analyze(
     times = utc_range(start, end, step or "1h")  # checked before any terrain is read
     _check_outputs(
         {"--intervals-csv": intervals_csv, "--ical": ical, "--series-csv": series_csv},
-        inputs=[dem, horizon, far_field],
+        inputs=[*dem_files(dem), horizon, *dem_files(far_field)],
         force=force,
     )
     ground_m = 0.0

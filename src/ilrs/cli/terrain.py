@@ -14,6 +14,7 @@ import typer
 from ilrs.cli.output import ForceFileOption, FormatOption, OutputFormat, rounded, write_table
 from ilrs.errors import InputError
 from ilrs.outfolder import check_output_file
+from ilrs.terrain.sources import dem_files
 
 terrain_app = typer.Typer(
     help="Lunar DEMs: synthetic south pole, info, LOLA fetch, slope, horizons.",
@@ -55,11 +56,6 @@ def synth(
     check_output_file(out, force=force)
     path = write_synthetic_south_pole(out, size_px, resolution_m, seed)
     print(f"wrote {path} ({size_px} x {size_px} px of {resolution_m:g} m, seed {seed}, synthetic)")
-
-
-def _with_image(dem: Path) -> list[Path]:
-    """A DEM and, for a PDS3 label, the image files beside it."""
-    return [dem, *dem.parent.glob(dem.stem + ".[Ii][Mm][Gg]")]
 
 
 @terrain_app.command("fetch")
@@ -219,7 +215,7 @@ def horizon(
     if method is HorizonMethod.auto:
         chosen = "sweep" if grid and far_field is None else "rays"
     check_method(chosen, grid, far_field)  # before any DEM is read
-    check_output_file(out, inputs=[*_with_image(dem), far_field], force=force)
+    check_output_file(out, inputs=[*dem_files(dem), *dem_files(far_field)], force=force)
     source = open_dem(dem)
     far = open_dem(far_field).read() if far_field is not None else None
 
@@ -291,7 +287,7 @@ def slope(
     from ilrs.terrain.slope import slope_aspect_deg
     from ilrs.terrain.sources import open_dem
 
-    check_output_file(out, inputs=_with_image(dem), force=force)
+    check_output_file(out, inputs=dem_files(dem), force=force)
 
     source = open_dem(dem)
     grid = source.read()

@@ -12,6 +12,7 @@ and a folder that holds anything ILRS Planner did not write there is refused.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -194,6 +195,9 @@ def plan_output_folder(
 ) -> OutputFolder:
     """The plan's report folder, checked before anything is computed: it may not hold the
     plan's inputs nor its cache, nor anything ILRS Planner did not write there."""
+    cache = Path(os.path.realpath(cache_dir))
+    if Path(os.path.realpath(out_dir)).is_relative_to(cache):
+        raise InputError(f"--out {out_dir} is inside the cache {cache_dir}; give another folder")
     output = OutputFolder(
         out_dir,
         command="ilrs plan",

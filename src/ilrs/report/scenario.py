@@ -15,8 +15,14 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from ilrs.errors import InputError
-from ilrs.scenario_files import ScenarioSource, outside_folder, read_scenario_yaml
+from ilrs.scenario_files import (
+    ScenarioSource,
+    file_name_problem,
+    outside_folder,
+    read_scenario_yaml,
+)
 from ilrs.station.scenario import StrictModel as _Strict
+from ilrs.terrain.sources import dem_files
 
 __all__ = ["MAX_PLAN_INSTANTS", "PlanScenario", "load_plan", "reference_plan_path"]
 
@@ -111,7 +117,7 @@ class LoadedPlan:
         files and the terrain or horizon profile each of their stations names."""
         files = [self.source.path, self.station_file(), self.campaign_file()]
         if self.scenario.terrain.dem is not None:
-            files.append(self.path(self.scenario.terrain.dem))
+            files += dem_files(self.path(self.scenario.terrain.dem))
         for station in (self.station, self.campaign[0] if self.campaign else None):
             if station is not None:
                 files += station.referenced_files()
@@ -155,7 +161,9 @@ def load_plan(
         if name is None:
             continue
         where = (section, field) if field else (section,)
-        outside = outside_folder(name, plan.folder, scenario=field is None) if confined else None
+        outside = file_name_problem(name)
+        if outside is None and confined:
+            outside = outside_folder(name, plan.folder, scenario=field is None)
         if outside is not None:
             problems.append((where, outside))
         elif not plan.path(name).is_file():

@@ -8,7 +8,6 @@ reference scenario's comments, not here.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -21,8 +20,14 @@ from pydantic import (
     model_validator,
 )
 
-from ilrs.scenario_files import ScenarioSource, outside_folder, read_scenario_yaml
+from ilrs.scenario_files import (
+    ScenarioSource,
+    file_name_problem,
+    outside_folder,
+    read_scenario_yaml,
+)
 from ilrs.sky import parse_duration_s, parse_utc
+from ilrs.terrain.sources import dem_files
 
 __all__ = [
     "Load",
@@ -349,8 +354,10 @@ class Scenario(StrictModel):
 
     def referenced_files(self) -> list[Path]:
         """The files the scenario names: its site's DEM or horizon profile."""
-        named = (self.site.terrain, self.site.horizon_csv)
-        return [self.path(name) for name in named if name not in (None, "synthetic")]
+        files = [] if self.site.horizon_csv is None else [self.path(self.site.horizon_csv)]
+        if self.site.terrain not in (None, "synthetic"):
+            files += dem_files(self.path(self.site.terrain))
+        return files
 
 
 def load_scenario(path: str | Path, *, within: Path | None = None) -> Scenario:
@@ -364,23 +371,26 @@ def scenario_from_source(source: ScenarioSource, *, within: Path | None = None) 
     data = {key: value for key, value in source.data.items() if key != "campaign"}
     scenario = source.validate(Scenario, data)
     problems = cross_checks(scenario)
-    if within is not None:
-        problems += _files_outside(scenario, source.path.resolve().parent, within.resolve())
+    problems += _file_problems(scenario, source.path.resolve().parent, within)
     if problems:
         raise source.problems_error(problems)
     scenario._base_dir = source.path.resolve().parent
     return scenario
 
 
-def _files_outside(scenario: Scenario, base_dir: Path, within: Path) -> list[tuple[tuple, str]]:
-    """The files the site names that lie outside ``within`` (taken from ``base_dir``)."""
+def _file_problems(
+    scenario: Scenario, base_dir: Path, within: Path | None
+) -> list[tuple[tuple, str]]:
+    """The files the site names that cannot be names of files, or (``within`` given) that
+    would be read from outside that folder."""
     problems = []
     for field in ("terrain", "horizon_csv"):
         name = getattr(scenario.site, field)
         if name in (None, "synthetic"):
             continue
-        given = name if Path(name).is_absolute() else os.path.relpath(base_dir / name, within)
-        why = outside_folder(given, within)
+        why = file_name_problem(name)
+        if why is None and within is not None:
+            why = outside_folder(name, within, base=base_dir)
         if why is not None:
             problems.append((("site", field), why))
     return problems

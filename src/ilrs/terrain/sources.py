@@ -6,9 +6,16 @@ import os
 import stat
 from pathlib import Path
 
-from ilrs.errors import DataFileError, InputError
+from ilrs.errors import DataFileError, IlrsError, InputError
 
-__all__ = ["OVERVIEW_BLOCK_PIXELS", "check_dem_file", "open_dem", "read_around", "read_overview"]
+__all__ = [
+    "OVERVIEW_BLOCK_PIXELS",
+    "check_dem_file",
+    "dem_files",
+    "open_dem",
+    "read_around",
+    "read_overview",
+]
 
 # read_overview reads blocks of at most this many pixels (about 290 MB of float64 heights
 # and their nodata mask), whatever the DEM's size.
@@ -51,6 +58,27 @@ def open_dem(path: str | Path):
         f"{path}: unknown DEM format {suffix or '(no suffix)'!r}; give a GeoTIFF (.tif) or a "
         "PDS3 LOLA product (.LBL/.IMG)"
     )
+
+
+def dem_files(path: str | Path | None) -> list[Path]:
+    """The files a DEM is read from (an output must be none of them): a GeoTIFF itself;
+    for a PDS3 product its label and its image, found the way reading finds them, and
+    any file beside it of the same name with the other suffix."""
+    if path is None:
+        return []
+    path = Path(path)
+    if path.suffix.lower() not in (".lbl", ".img"):
+        return [path]
+    files = [path]
+    files += [p for p in path.parent.glob(path.stem + ".*") if p.suffix.lower() in (".lbl", ".img")]
+    try:
+        from ilrs.terrain.pds3 import Pds3Source
+
+        source = Pds3Source(path)
+        files += [source.label_path, source.image_path]
+    except (IlrsError, OSError, ValueError):
+        pass  # an unreadable product: reading it says why
+    return list(dict.fromkeys(files))
 
 
 def read_around(source, points: list[tuple[str, float, float]], margin_m: float):
