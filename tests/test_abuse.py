@@ -449,6 +449,8 @@ def cli_cases(folder: Path) -> list[tuple[str, str, tuple]]:
         if "bomb" in what or "nesting" in what or "twice" in what:
             cases.append((kind, f"station file: {what}", ("station", "check", path)))
             cases.append((kind, f"campaign file: {what}", ("campaign", "check", path)))
+    base_60 = _write(folder / "base-60.yaml", "name: 1" + ":59" * 330_000 + "\n")  # 1 MB
+    cases.append((bounded, "a base-60 number of a megabyte", ("station", "check", base_60)))
     big = folder / "big.yaml"
     with big.open("w", encoding="utf-8") as stream:  # 10^6 missions' worth, 20 MB
         stream.write("name: big\ncampaign:\n  missions:\n")
