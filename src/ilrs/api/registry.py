@@ -10,6 +10,7 @@ which name types local to :func:`create_app`.)
 """
 
 import datetime as dt
+import re
 import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -42,7 +43,12 @@ __all__ = ["create_app", "install_error_handlers", "registry_router"]
 
 TABLE_NAMES = tuple(records.TABLES)
 MAX_PAGE = 500
-RecordId = Annotated[int, Path(ge=1, le=records.MAX_ID)]
+# Any integer: one that no record can have (below 1, above records.MAX_ID) is simply not
+# there (404), as the domain layer answers.
+RecordId = Annotated[int, Path(description=f"the record's id (1 to {records.MAX_ID})")]
+# An ETag of this API is a version in ASCII digits (str.isdigit() would also pass "²" and
+# "١٢", which int() refuses); no version has more digits than the largest id.
+_VERSION = re.compile(rf'(?:W/)?"?([0-9]{{1,{len(str(records.MAX_ID))}}})"?')
 
 
 class Page(BaseModel):
@@ -77,10 +83,14 @@ def _etag(record) -> str:
 def _version_from(if_match: str | None) -> int:
     if if_match is None:
         raise HTTPException(428, "If-Match is required: send the ETag of the version you read")
-    text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise HTTPException(400, f"If-Match {if_match!r} is not an ETag of this API")
-    return int(text)
+    found = _VERSION.fullmatch(if_match.strip())
+    if found is None:
+        raise HTTPException(
+            400,
+            f"If-Match {if_match[:40]!r} is not an ETag of this API (a version in quotes, "
+            'such as "3")',
+        )
+    return int(found.group(1))
 
 
 def create_app(url: str | None = None) -> FastAPI:
@@ -157,7 +167,7 @@ def registry_router(
     def _table(table: str) -> str:
         if table not in TABLE_NAMES:
             raise HTTPException(
-                404, f"no table {table!r}; the registry has {', '.join(TABLE_NAMES)}"
+                404, f"no table {table[:40]!r}; the registry has {', '.join(TABLE_NAMES)}"
             )
         return table
 

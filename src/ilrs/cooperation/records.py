@@ -12,7 +12,9 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ilrs.cooperation.models import (
     AGREEMENT_KINDS,
     AGREEMENT_STATUSES,
+    MAX_ID,
     ORGANISATION_KINDS,
     Agreement,
     AgreementParty,
@@ -35,14 +38,18 @@ from ilrs.cooperation.models import (
     Person,
     ScienceProject,
     Source,
+    max_chars,
 )
 from ilrs.cooperation.seed import name_key
 from ilrs.errors import InputError, UnknownNameError, VersionConflictError
 from ilrs.textfiles import read_text
 
 __all__ = [
+    "MAX_ID",
+    "MAX_LIST_ITEMS",
     "TABLES",
     "VersionConflictError",
+    "check_text",
     "create",
     "delete",
     "export_rows",
@@ -67,7 +74,15 @@ class Field:
     choices: tuple[str, ...] = ()
 
 
-MAX_ID = 2**63 - 1  # the largest id a database integer key holds
+# The most items in one list field (an agreement's parties, a project's missions): far more
+# than any agreement has parties (the whole goal is 50 countries and 500 institutions), few
+# enough that one request's look-ups stay quick.
+MAX_LIST_ITEMS = 1_000
+_SHOWN_CHARS = 40  # a value named in a message is cut to this many characters
+_SURROGATE = re.compile("[\\ud800-\\udfff]")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_COUNTRY = re.compile(r"[A-Za-z]{2}")
 
 # Where a fact comes from: a URL and the date it was published (stored as a Source).
 SOURCE_FIELDS = (Field("source_url", "url"), Field("source_published", "date"))
@@ -139,11 +154,69 @@ def _table(table: str):
     return TABLES[table]
 
 
+def _shown(value, *, size: bool = True) -> str:
+    """``value`` as a message names it: its repr (control characters and surrogates escaped,
+    so one line that any terminal or JSON answer can carry), cut to a few dozen characters
+    (then followed by its length, with ``size``)."""
+    if isinstance(value, int) and not -(10**30) < value < 10**30:
+        return f"an integer of {value.bit_length()} bits"  # str() refuses past 4,300 digits
+    text = repr(value)
+    if len(text) <= _SHOWN_CHARS:
+        return text
+    length = f" ({len(value):,} characters)" if size and isinstance(value, str) else ""
+    return f"{text[:_SHOWN_CHARS]}…{length}"
+
+
+def _check_characters(text: str) -> None:
+    if "\x00" in text:
+        raise ValueError(f"{_shown(text)} holds a NUL character (\\x00), which cannot be stored")
+    surrogate = _SURROGATE.search(text)
+    if surrogate:
+        raise ValueError(
+            f"{_shown(text)} holds a lone surrogate ({surrogate.group()!r}), which is not a "
+            "character (UTF-8 cannot encode it)"
+        )
+
+
+def check_text(text: str, max_chars: int) -> str:
+    """``text`` if a database can store it: no NUL character (PostgreSQL's text holds none),
+    no lone surrogate (``"\ud800"``: not a character, UTF-8 cannot encode it), at most
+    ``max_chars`` characters (PostgreSQL refuses a longer ``VARCHAR``). Otherwise
+    ``ValueError`` saying which."""
+    _check_characters(text)
+    if len(text) > max_chars:
+        raise ValueError(
+            f"{_shown(text, size=False)} is {len(text):,} characters long; at most "
+            f"{max_chars:,} are kept"
+        )
+    return text
+
+
+def _field_chars(model, field: Field) -> int:
+    """The most characters a text field keeps: its column's length."""
+    if field.kind == "url":
+        return max_chars(Source.__table__.c.url)
+    if field.kind == "texts":  # a project's missions, named as a contribution's mission is
+        return max_chars(Contribution.__table__.c.mission)
+    return max_chars(model.__table__.c[field.name])
+
+
+def _unknown(name) -> str:
+    return (
+        name
+        if isinstance(name, str) and name.isidentifier() and len(name) <= 40
+        else (_shown(name))
+    )
+
+
 def _clean(session: Session, table: str, values: dict, *, partial: bool) -> tuple[dict, list]:
     """The values converted to their types, and the problems as (field, message)."""
     model, fields = _table(table)
     known = {field.name for field in fields}
-    problems = [(name, "unknown field") for name in values if name not in known]
+    unknown = [name for name in values if name not in known]
+    problems = [(_unknown(name), "unknown field") for name in unknown[:10]]
+    if len(unknown) > 10:
+        problems.append(("(fields)", f"{len(unknown) - 10:,} more unknown fields"))
     cleaned = {}
     for field in fields:
         if field.name not in values:
@@ -158,81 +231,138 @@ def _clean(session: Session, table: str, values: dict, *, partial: bool) -> tupl
                 cleaned[field.name] = [] if field.kind in ("orgs", "texts") else None
             continue
         try:
-            cleaned[field.name] = _convert(session, field, raw)
+            value = _convert(session, model, field, raw)
         except ValueError as error:
             problems.append((field.name, str(error)))
+            continue
+        if field.required and value in ("", []):
+            problems.append((field.name, "must not be empty"))
+        cleaned[field.name] = value
     start, end = cleaned.get("signed_on"), cleaned.get("ends_on")
     if start and end and end < start:
         problems.append(("ends_on", f"{end} is before signed_on {start}"))
     return cleaned, problems
 
 
-def _convert(session: Session, field: Field, raw):
+def _scalar_text(raw) -> str:
+    """A text given as text, or as a number (a spreadsheet's cell); not a list, an object or
+    true/false."""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return str(raw)
+    raise ValueError(f"{_shown(raw)} is not text")
+
+
+def _items(raw) -> list:
+    """A list field's items: a JSON list, or a text of items separated by ``;``."""
+    items = raw if isinstance(raw, list) else _scalar_text(raw).split(";")
+    if len(items) > MAX_LIST_ITEMS:
+        raise ValueError(f"names {len(items):,} items; at most {MAX_LIST_ITEMS:,} are taken")
+    return items
+
+
+def _convert(session: Session, model, field: Field, raw):
+    # Whatever the kind: text that no database can store is refused before anything else.
+    for item in raw if isinstance(raw, list) else (raw,):
+        if isinstance(item, str):
+            _check_characters(item)
     if field.kind == "text":
-        return str(raw).strip()
+        return check_text(_scalar_text(raw).strip(), _field_chars(model, field))
     if field.kind == "url":
-        text = str(raw).strip()
-        if not text.startswith(("http://", "https://")) or " " in text:
-            raise ValueError(f"{raw!r} is not an http(s) URL")
+        text = check_text(_scalar_text(raw).strip(), _field_chars(model, field))
+        if not text.startswith(("http://", "https://")) or any(
+            c.isspace() or not c.isprintable() for c in text
+        ):
+            raise ValueError(f"{_shown(raw)} is not an http(s) URL")
         return text
     if field.kind == "choice":
-        if raw not in field.choices:
-            raise ValueError(f"{raw!r} is not one of {', '.join(field.choices)}")
+        if not isinstance(raw, str) or raw not in field.choices:
+            raise ValueError(f"{_shown(raw)} is not one of {', '.join(field.choices)}")
         return raw
     if field.kind == "country":
-        code = str(raw).strip().upper()
-        if pycountry.countries.get(alpha_2=code) is None:
-            raise ValueError(f"{raw!r} is not an ISO 3166-1 alpha-2 country code")
-        return code
+        code = _scalar_text(raw).strip()
+        if not _COUNTRY.fullmatch(code) or pycountry.countries.get(alpha_2=code.upper()) is None:
+            raise ValueError(f"{_shown(raw)} is not an ISO 3166-1 alpha-2 country code")
+        return code.upper()
     if field.kind == "date":
         if isinstance(raw, dt.date):
             return raw
         try:
-            return dt.date.fromisoformat(str(raw))
+            return dt.date.fromisoformat(_scalar_text(raw).strip())
         except ValueError:
-            raise ValueError(f"{raw!r} is not a date (YYYY-MM-DD)") from None
+            raise ValueError(f"{_shown(raw)} is not a date (YYYY-MM-DD)") from None
     if field.kind == "bool":
         if isinstance(raw, bool):
             return raw
-        text = str(raw).strip().lower()
+        text = str(raw).strip().lower() if isinstance(raw, str | int) else ""
         if text in ("true", "yes", "1"):
             return True
         if text in ("false", "no", "0"):
             return False
-        raise ValueError(f"{raw!r} is not true or false")
+        raise ValueError(f"{_shown(raw)} is not true or false")
     if field.kind == "number":
-        try:
-            number = float(raw)
-        except (TypeError, ValueError):
-            raise ValueError(f"{raw!r} is not a number") from None
-        if not number >= 0 or number == float("inf"):
-            raise ValueError(f"{raw!r} must be a finite number, zero or more")
-        return number
+        return _number(raw)
     if field.kind == "org":
         return _organisation_id(session, raw)
     if field.kind == "texts":
-        items = raw if isinstance(raw, list) else str(raw).split(";")
-        return [str(item).strip() for item in items if str(item).strip()]
+        limit = _field_chars(model, field)
+        texts = [check_text(_scalar_text(item).strip(), limit) for item in _items(raw)]
+        for text in texts:
+            if ";" in text:  # a list given as a list: its items must survive a CSV export
+                raise ValueError(f"{_shown(text)} holds ';', which separates the items")
+        return [text for text in texts if text]
     if field.kind == "orgs":
-        items = raw if isinstance(raw, list) else str(raw).split(";")
-        ids = [_organisation_id(session, item) for item in items if str(item).strip()]
+        items = [item for item in _items(raw) if not (isinstance(item, str) and not item.strip())]
+        ids = [_organisation_id(session, item) for item in items]
         if not ids:
             raise ValueError("names no organisation")
+        for index, organisation_id in enumerate(ids):
+            if organisation_id in ids[:index]:
+                named = (
+                    ""
+                    if str(items[index]).strip() == str(organisation_id)
+                    else (f" (as {_shown(items[index])})")
+                )
+                raise ValueError(f"names organisation {organisation_id} twice{named}")
         return ids
     raise AssertionError(field.kind)
 
 
+def _number(raw) -> float:
+    """A finite number, zero or more: a JSON number, or a decimal in ASCII digits."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise ValueError(f"{_shown(raw)} is not a number")
+    if isinstance(raw, str) and not _DECIMAL.fullmatch(raw.strip()):
+        raise ValueError(f"{_shown(raw)} is not a decimal number (such as 12.5 or 1.2e3)")
+    try:
+        number = float(raw)
+    except OverflowError:
+        raise ValueError(f"{_shown(raw)} is too large (at most about 1.8e308)") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{_shown(raw)} must be a finite number, zero or more")
+    return number + 0.0  # -0.0 as 0.0
+
+
 def _organisation_id(session: Session, raw) -> int:
-    """An organisation by id, or by name (any spelling that folds to its key)."""
-    text = str(raw).strip()
-    if text.isdigit():
-        found = session.get(Organisation, int(text)) if int(text) <= MAX_ID else None
+    """An organisation by id (a JSON integer, or ASCII digits), or by name (any spelling
+    that folds to its key)."""
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        raise ValueError(f"{_shown(raw)} is not an organisation's id or name")
+    text = raw.strip() if isinstance(raw, str) else ""
+    if isinstance(raw, int) or _ASCII_DIGITS.fullmatch(text):
+        # Digits past the longest id are out of range whatever they say (and int() of
+        # thousands of digits is refused).
+        number = raw if isinstance(raw, int) else int(text) if len(text) <= 12 else MAX_ID + 1
+        if not 1 <= number <= MAX_ID:
+            raise ValueError(f"no organisation {_shown(raw)} (ids run from 1 to {MAX_ID})")
+        found = session.get(Organisation, number)
     else:
         found = session.scalars(
             select(Organisation).where(Organisation.name_key == name_key(text))
         ).first()
     if found is None or found.deleted_at is not None:
-        raise ValueError(f"no organisation {text!r}")
+        raise ValueError(f"no organisation {_shown(raw)}")
     return found.id
 
 
@@ -258,7 +388,11 @@ def to_dict(record) -> dict:
 
 def get(session: Session, table: str, record_id: int, *, deleted: bool = False):
     model, _ = _table(table)
-    record = session.get(model, record_id) if 1 <= record_id <= MAX_ID else None
+    if not 1 <= record_id <= MAX_ID:  # no such row can exist (and the database would refuse it)
+        raise UnknownNameError(
+            f"{table}: no record {_shown(record_id)} (ids run from 1 to {MAX_ID})"
+        )
+    record = session.get(model, record_id)
     if record is None or (record.deleted_at is not None and not deleted):
         raise UnknownNameError(f"{table}: no record {record_id}")
     return record
@@ -336,6 +470,16 @@ def _audit(session: Session, table, record, action, actor, before) -> None:
     )
 
 
+def _check_actor(actor: str) -> None:
+    """Who makes a change, as the audit keeps it."""
+    try:
+        check_text(actor, max_chars(AuditEntry.__table__.c.actor))
+    except ValueError as error:
+        raise InputError(f"actor: {error}") from None
+    if not actor.strip():
+        raise InputError("actor: must not be empty (the audit records who made each change)")
+
+
 def _raise(table: str, problems: list, where: str = "") -> None:
     if problems:
         listed = "; ".join(f"{field}: {message}" for field, message in problems)
@@ -345,6 +489,7 @@ def _raise(table: str, problems: list, where: str = "") -> None:
 def create(session: Session, table: str, values: dict, *, actor: str):
     """A new record from ``values``; checked whole before anything is stored."""
     model, _ = _table(table)
+    _check_actor(actor)
     cleaned, problems = _clean(session, table, values, partial=False)
     _raise(table, problems)
     record = model()
@@ -366,6 +511,7 @@ def _check_version(table: str, record, expected_version: int | None) -> None:
 
 def update(session: Session, table, record_id, values, *, actor, expected_version=None):
     """Change some fields of a record, if it is still at ``expected_version``."""
+    _check_actor(actor)
     record = get(session, table, record_id)
     _check_version(table, record, expected_version)
     cleaned, problems = _clean(session, table, values, partial=True)
@@ -385,6 +531,7 @@ def update(session: Session, table, record_id, values, *, actor, expected_versio
 
 def delete(session: Session, table, record_id, *, actor, expected_version=None):
     """Mark a record deleted (its row stays, :func:`restore` brings it back)."""
+    _check_actor(actor)
     record = get(session, table, record_id)
     _check_version(table, record, expected_version)
     before = to_dict(record)
@@ -394,6 +541,7 @@ def delete(session: Session, table, record_id, *, actor, expected_version=None):
 
 
 def restore(session: Session, table, record_id, *, actor):
+    _check_actor(actor)
     record = get(session, table, record_id, deleted=True)
     if record.deleted_at is None:
         raise InputError(f"{table} {record_id} is not deleted")
@@ -427,6 +575,7 @@ def read_rows(path: str | Path) -> list[tuple[int, dict]]:
 def import_rows(session: Session, table: str, path: str | Path, *, actor: str) -> int:
     """Create a record per row of the file, all or none: every bad row is reported (with its
     line) before anything is stored. Returns the count created."""
+    _check_actor(actor)
     rows = read_rows(path)
     problems = []
     keys: dict[str, int] = {}
