@@ -266,6 +266,50 @@ def test_a_hostile_body_is_a_422_naming_the_field_and_stores_nothing(api, table,
     assert total(client, headers, table) == before
 
 
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("q=a%00b", "organisations: q: 'a\\x00b' holds a NUL character"),
+        ("kind=%00", "organisations: kind: '\\x00' holds a NUL character"),
+        ("country=C%00", "organisations: country: 'C\\x00' holds a NUL character"),
+        ("q=" + "x" * 200 + "&kind=" + "k" * 40, None),  # at the limits: found nothing
+    ],
+)
+def test_a_viewer_s_filters_are_checked_before_the_database_sees_them(api, query, message):
+    client, headers = api
+    answer = client.get(f"/api/organisations?{query}", headers=headers["viewer"])
+    if message is None:
+        assert answer.status_code == 200 and answer.json()["total"] == 0
+    else:
+        assert answer.status_code == 422 and answer.json()["detail"] == message + (
+            " (\\x00), which cannot be stored"
+        )
+    status = client.get("/api/agreements?status=%00", headers=headers["viewer"])
+    assert status.status_code == 422 and "status: '\\x00' holds a NUL" in status.json()["detail"]
+
+
+def test_a_search_finds_percent_and_underscore_as_themselves(api):
+    client, headers = api
+    for name in ("100% Solar", "Solar_Lab", "A/B Institute", "Solar Lab X"):
+        made = client.post(
+            "/api/organisations", json={"name": name, "kind": "company"}, headers=headers["editor"]
+        )
+        assert made.status_code == 201
+    expected = {
+        "%": ["100% Solar"],
+        "_": ["Solar_Lab"],
+        "r_l": ["Solar_Lab"],  # not "Solar Lab X": '_' is no wildcard
+        "0%": ["100% Solar"],
+        "/": ["A/B Institute"],  # the escape character is itself too
+        "sOLAR_lAB": ["Solar_Lab"],  # case aside
+        "\\": [],
+    }
+    for text, names in expected.items():
+        found = client.get("/api/organisations", params={"q": text}, headers=headers["viewer"])
+        assert [item["name"] for item in found.json()["items"]] == names, text
+        assert found.json()["total"] == len(names)
+
+
 @pytest.mark.parametrize("record_id", [2**31, 2**31 + 1, 2**63, 10**20, 0, -1])
 def test_an_id_no_record_can_have_is_a_404_on_every_route(api, record_id):
     client, headers = api

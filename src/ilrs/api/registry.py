@@ -28,7 +28,7 @@ from fastapi import (
 )
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ilrs import __version__
@@ -221,20 +221,19 @@ def registry_router(
         q: Annotated[str | None, Query(max_length=200, description="text in the name")] = None,
         deleted: bool = False,
     ) -> Page:
-        """A page of records, filtered; ``total`` counts all that match."""
-        model, _ = records.TABLES[_table(table)]
-        query = select(model)
-        if not deleted:
-            query = query.where(model.deleted_at.is_(None))
-        country = country.upper() if country else country  # codes are stored upper case
-        for column, value in (("country", country), ("kind", kind), ("status", status)):
-            if value is not None and hasattr(model, column):
-                query = query.where(getattr(model, column) == value)
-        if q:
-            texts = [getattr(model, c) for c in ("name", "title") if hasattr(model, c)]
-            query = query.where(or_(*[t.ilike(f"%{q}%") for t in texts]))
-        total = session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = session.scalars(query.order_by(model.id).limit(limit).offset(offset)).all()
+        """A page of records, filtered; ``total`` counts all that match. ``q`` is found
+        anywhere in the name or title, case aside (``%`` and ``_`` are themselves)."""
+        rows, total = records.search(
+            session,
+            _table(table),
+            text=q or None,
+            country=country,
+            kind=kind,
+            status=status,
+            deleted=deleted,
+            limit=limit,
+            offset=offset,
+        )
         return Page(
             items=[records.to_dict(r) for r in rows], total=total, limit=limit, offset=offset
         )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pycountry
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -57,6 +57,7 @@ __all__ = [
     "import_rows",
     "read_rows",
     "restore",
+    "search",
     "to_dict",
     "update",
 ]
@@ -610,6 +611,56 @@ def import_rows(session: Session, table: str, path: str | Path, *, actor: str) -
             print("import paused", file=sys.stderr, flush=True)
             time.sleep(pause_s)
     return len(rows)
+
+
+def search(
+    session: Session,
+    table: str,
+    *,
+    text: str | None = None,
+    country: str | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+    deleted: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list, int]:
+    """A page of a table's records (by id) and the count of all that match: ``text`` found
+    anywhere in the name or title (case aside; ``%`` and ``_`` are themselves, not
+    wildcards), ``country``, ``kind`` and ``status`` equal (a filter a table has no column
+    for is ignored). Each filter is checked as a field is: no NUL, no lone surrogate, no
+    longer than its column."""
+    model, _ = _table(table)
+    columns = model.__table__.c
+    texts = [columns[name] for name in ("name", "title") if name in columns]
+    filters = {"country": country, "kind": kind, "status": status}
+    # What each filter is compared with (a filter the table has no column for is ignored).
+    used = {"q": (text, texts)} | {
+        name: (value, [columns[name]]) for name, value in filters.items() if name in columns
+    }
+    problems = []
+    for name, (value, compared) in used.items():
+        if value is not None:
+            try:
+                check_text(value, max(max_chars(column) for column in compared))
+            except ValueError as error:
+                problems.append((name, str(error)))
+    if not 1 <= limit <= MAX_ID or not 0 <= offset <= MAX_ID:
+        problems.append(("limit", f"limit {limit} and offset {offset}: from 1 and from 0"))
+    _raise(table, problems)
+    query = select(model)
+    if not deleted:
+        query = query.where(model.deleted_at.is_(None))
+    if country is not None and country.isascii():
+        filters["country"] = country.upper()  # codes are stored upper case
+    for name, value in filters.items():
+        if value is not None and name in columns:
+            query = query.where(columns[name] == value)
+    if text:
+        query = query.where(or_(*[column.icontains(text, autoescape=True) for column in texts]))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(model.id).limit(limit).offset(offset)).all()
+    return list(rows), total
 
 
 def export_rows(session: Session, table: str, *, deleted: bool = False) -> list[dict]:
