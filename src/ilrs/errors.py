@@ -28,3 +28,7 @@ class DataFileError(IlrsError, OSError):
 
 class VersionConflictError(IlrsError):
     """A record changed since the version the caller read: reread it and reapply."""
+
+
+class BusyError(IlrsError):
+    """The server holds as much queued work of a kind as it takes: try again later."""

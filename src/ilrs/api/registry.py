@@ -37,7 +37,7 @@ from ilrs.cooperation.answers import participation, progress
 from ilrs.cooperation.database import open_registry
 from ilrs.cooperation.models import AuditEntry
 from ilrs.cooperation.tokens import allows, token_for
-from ilrs.errors import InputError, UnknownNameError, VersionConflictError
+from ilrs.errors import BusyError, InputError, UnknownNameError, VersionConflictError
 
 __all__ = ["create_app", "install_error_handlers", "registry_router"]
 
@@ -135,7 +135,12 @@ def registry_router(
 
     def session_dependency():
         with sessions() as session:
-            yield session
+            try:
+                yield session
+            except BusyError as error:  # another writer held SQLite past the wait
+                # As the project's handlers answer a BusyError (main's api.guards: 429); this
+                # can go once install_error_handlers here does so.
+                raise HTTPException(429, str(error), headers={"Retry-After": "5"}) from None
 
     SessionDep = Annotated[Session, Depends(session_dependency)]
 

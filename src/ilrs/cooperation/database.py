@@ -11,9 +11,21 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["DEFAULT_URL_ENV", "default_url", "migrate", "open_registry"]
+from ilrs.errors import BusyError
+
+__all__ = [
+    "DEFAULT_URL_ENV",
+    "SQLITE_BUSY_TIMEOUT_S",
+    "default_url",
+    "migrate",
+    "open_registry",
+]
 
 DEFAULT_URL_ENV = "ILRS_REGISTRY_URL"
+# How long a write on SQLite waits for another writer's transaction (SQLite locks the whole
+# file) before giving up: twice what the largest import takes (records.MAX_IMPORT_ROWS,
+# about 14 s), so concurrent writers queue instead of failing.
+SQLITE_BUSY_TIMEOUT_S = 30.0
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -45,11 +57,17 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(_alembic_config(connection), revision)
 
 
-def open_registry(url: str | None = None, *, seed: bool = True) -> sessionmaker[Session]:
-    """A session factory on the registry at ``url``, migrated, seeded when empty."""
+def open_registry(
+    url: str | None = None, *, seed: bool = True, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S
+) -> sessionmaker[Session]:
+    """A session factory on the registry at ``url``, migrated, seeded when empty.
+
+    On SQLite, readers never wait for a writer (write-ahead log), and a writer waits up to
+    ``busy_timeout_s`` for another; past that, :class:`~ilrs.errors.BusyError`."""
     engine = create_engine(url or default_url())
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_s))
+        event.listen(engine, "handle_error", _sqlite_busy(busy_timeout_s))
     migrate(engine)
     sessions = sessionmaker(engine, expire_on_commit=False)
     if seed:
@@ -60,7 +78,27 @@ def open_registry(url: str | None = None, *, seed: bool = True) -> sessionmaker[
     return sessions
 
 
-def _sqlite_pragmas(connection, _record) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_s: float):
+    def on_connect(connection, _record) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Before the journal mode: changing it takes a lock, which may have to wait.
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout_s * 1000)}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    return on_connect
+
+
+def _sqlite_busy(busy_timeout_s: float):
+    """SQLite's "database is locked" (another writer held it past the wait) as the
+    project's :class:`BusyError`, for the CLI's one line and the API's 429."""
+
+    def on_error(context) -> None:
+        if "database is locked" in str(context.original_exception):
+            raise BusyError(
+                "the registry is busy: another change held it for more than "
+                f"{busy_timeout_s:g} s; nothing was changed, try again"
+            )
+
+    return on_error

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pycountry
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -452,12 +453,22 @@ def _check_parents(session: Session, record: Organisation) -> None:
 
 def _audit(session: Session, table, record, action, actor, before) -> None:
     record_id = before["id"] if before else None  # readable after a failed flush
+    name = getattr(record, "name", None)
     try:
         session.flush()
     except StaleDataError:
         raise VersionConflictError(
             f"{table} {record_id}: changed by someone else meanwhile; read it again and "
             "reapply the change"
+        ) from None
+    except IntegrityError as error:
+        # Checked above, but a concurrent writer may store the same name between that check
+        # and this write: the database's unique key decides, and the loser is told why.
+        if "name_key" not in str(error.orig):
+            raise
+        raise InputError(
+            f"{table}: {name!r} is already in the registry (stored meanwhile under this or "
+            "another spelling); nothing was stored"
         ) from None
     session.add(
         AuditEntry(

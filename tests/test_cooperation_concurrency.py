@@ -1,0 +1,132 @@
+"""The registry under concurrent use, on SQLite and PostgreSQL: two writers of one name
+(one wins, the other is told why), and a writer held past the wait (a clear refusal, not a
+traceback)."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from ilrs.api.registry import install_error_handlers, registry_router
+from ilrs.cooperation.database import open_registry
+from ilrs.cooperation.models import Organisation
+from ilrs.cooperation.records import create
+from ilrs.cooperation.seed import name_key
+from ilrs.cooperation.tokens import issue_token
+from ilrs.errors import BusyError, InputError
+from registry_backends import backend_params, registry_url
+
+
+@pytest.fixture(params=backend_params())
+def registry(request, tmp_path):
+    url = registry_url(request.param, tmp_path)
+    return url, open_registry(url)
+
+
+def named(sessions, name: str) -> int:
+    with sessions() as session:
+        return session.scalar(
+            select(func.count())
+            .select_from(Organisation)
+            .where(Organisation.name_key == name_key(name))
+        )
+
+
+def test_two_writers_of_one_name_one_wins_the_other_is_told(registry):
+    """The second writer checks the name before the first commits (so the check passes),
+    then waits on the database's lock; when the first commits, the unique key refuses the
+    second, and it hears why."""
+    _, sessions = registry
+    first = sessions()
+    create(first, "organisations", {"name": "Race Lab", "kind": "laboratory"}, actor="a")
+    # first has written its row (SQLite: holds the write lock; PostgreSQL: the key's entry)
+    outcome = {}
+
+    def second():
+        with sessions() as session:
+            try:
+                values = {"name": "RACE LAB.", "kind": "laboratory"}
+                create(session, "organisations", values, actor="b")
+                session.commit()
+                outcome["stored"] = True
+            except Exception as error:  # noqa: BLE001 (the test reports whatever it is)
+                outcome["error"] = error
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    time.sleep(0.5)  # the second is now waiting for the first
+    assert thread.is_alive()
+    first.commit()
+    first.close()
+    thread.join(timeout=20)
+    error = outcome.get("error")
+    assert isinstance(error, InputError), outcome
+    assert str(error) == (
+        "organisations: 'RACE LAB.' is already in the registry (stored meanwhile under this or "
+        "another spelling); nothing was stored"
+    )
+    assert named(sessions, "Race Lab") == 1
+
+
+def test_processes_adding_one_name_at_once_give_one_record_and_clear_refusals(tmp_path):
+    """Six `ilrs registry add` at once on one SQLite file: one stores it, each of the others
+    says in one line why not (before: an IntegrityError traceback, now and then)."""
+    url = f"sqlite:///{tmp_path / 'registry.sqlite'}"
+    open_registry(url)
+    command = [sys.executable, "-m", "ilrs", "registry", "add", "organisations"]
+    values = ["name=Same Name Institute", "kind=institute", "--db", url]
+    processes = [
+        subprocess.Popen(
+            command + values, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(6)
+    ]
+    results = [(p.wait(timeout=120), *p.communicate()) for p in processes]
+    assert sorted(code for code, _, _ in results) == [0, 1, 1, 1, 1, 1]
+    for code, _, err in results:
+        if code:
+            (line,) = err.splitlines()
+            assert line.startswith("ilrs: error: organisations: 'Same Name Institute' is ")
+            assert "under another spelling" in line or "already in the registry" in line
+    assert named(open_registry(url), "Same Name Institute") == 1
+
+
+def test_a_writer_held_past_the_wait_is_a_clear_refusal(tmp_path):
+    """SQLite: another process holds the write lock longer than the registry waits; the
+    change is refused as busy (the CLI's one line; the API's 429), nothing stored."""
+    path = tmp_path / "registry.sqlite"
+    url = f"sqlite:///{path}"
+    sessions = open_registry(url, busy_timeout_s=0.2)
+    with sessions.begin() as session:
+        editor = issue_token(session, "editor", "editor")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock, held
+    try:
+        with pytest.raises(BusyError) as refused, sessions.begin() as session:
+            create(session, "organisations", {"name": "Busy Lab", "kind": "company"}, actor="x")
+        assert str(refused.value) == (
+            "the registry is busy: another change held it for more than 0.2 s; nothing was "
+            "changed, try again"
+        )
+        app = FastAPI()
+        install_error_handlers(app)
+        app.include_router(registry_router(sessions))
+        answer = TestClient(app).post(
+            "/api/organisations",
+            json={"name": "Busy Lab", "kind": "company"},
+            headers={"Authorization": f"Bearer {editor}"},
+        )
+        assert answer.status_code == 429 and answer.headers["Retry-After"] == "5"
+        assert answer.json()["detail"].startswith("the registry is busy")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert named(sessions, "Busy Lab") == 0
