@@ -342,3 +342,42 @@ def test_if_match_takes_only_ascii_digits(digits):
         refused.value.detail
     )
     assert _version_from('"12"') == _version_from('W/"12"') == _version_from("12") == 12
+
+
+def test_an_import_is_bounded_in_rows_and_field_size(api):
+    from ilrs.cooperation.records import MAX_FIELD_CHARS, MAX_IMPORT_ROWS
+
+    client, headers = api
+    editor = {**headers["editor"], "Content-Type": "text/csv"}
+    before = total(client, headers)
+    rows = "".join(f"Inst {k},institute\n" for k in range(MAX_IMPORT_ROWS + 1))
+    many = client.post("/api/organisations/import", content="name,kind\n" + rows, headers=editor)
+    assert many.status_code == 422
+    assert many.json()["detail"] == (
+        "body: more than 10,000 rows; an import takes at most 10,000 (split the file)"
+    )
+    many_json = client.post(
+        "/api/organisations/import",
+        json=[{"name": f"Inst {k}", "kind": "institute"} for k in range(MAX_IMPORT_ROWS + 1)],
+        headers=headers["editor"],
+    )
+    assert many_json.status_code == 422
+    assert many_json.json()["detail"].startswith("body: 10,001 rows; an import takes at most")
+    wide = "name,kind\nA,institute\nB,institute\n" + "x" * (MAX_FIELD_CHARS + 1) + ",institute\n"
+    big = client.post("/api/organisations/import", content=wide, headers=editor)
+    assert big.status_code == 422
+    assert big.json()["detail"] == (
+        "body:4: a field is longer than 131,072 characters, the most an import reads"
+    )
+    dup = client.post(
+        "/api/agreements/import",
+        content="title,kind,status,party_ids\nT,mou,signed,3;3\n",
+        headers=editor,
+    )
+    assert dup.status_code == 422
+    assert "body:2: party_ids: names organisation 3 twice" in dup.json()["detail"]
+    not_text = client.post(
+        "/api/organisations/import", content=b"name,kind\n\xff,x\n", headers=editor
+    )
+    assert not_text.status_code == 422 and not_text.json()["detail"] == "body: not UTF-8 text"
+    assert total(client, headers) == before

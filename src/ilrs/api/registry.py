@@ -11,8 +11,6 @@ which name types local to :func:`create_app`.)
 
 import datetime as dt
 import re
-import tempfile
-from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import (
@@ -26,6 +24,7 @@ from fastapi import (
     Request,
     Response,
 )
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
@@ -356,17 +355,22 @@ def registry_router(
         content_type: Annotated[str | None, Header()] = None,
     ) -> dict:
         """Import a CSV (``text/csv``) or JSON (a list of objects) body: every row checked,
-        all stored or none, every bad row reported with its line."""
+        all stored or none, every bad row reported with its line; at most
+        ``records.MAX_IMPORT_ROWS`` rows."""
+        table = _table(table)
+        is_json = (content_type or "").startswith("application/json")
         body = await request.body()
-        suffix = ".json" if (content_type or "").startswith("application/json") else ".csv"
-        with tempfile.TemporaryDirectory() as folder:
-            path = FilePath(folder) / f"{table}{suffix}"
-            path.write_bytes(body)
+
+        def store() -> int:  # the database's work, in a worker thread: the server answers
+            # other requests meanwhile
             try:
-                count = records.import_rows(session, _table(table), path, actor=actor)
-            except InputError as error:  # name the lines of the body, not a server path
-                raise InputError(str(error).replace(str(path), "body")) from None
+                text = body.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise InputError("body: not UTF-8 text") from None
+            count = records.import_text(session, table, text, is_json=is_json, actor=actor)
             session.commit()  # the session's context rolls back on any error
-        return {"imported": count}
+            return count
+
+        return {"imported": await run_in_threadpool(store)}
 
     return router
