@@ -104,7 +104,32 @@ def list_command(
                 "signed_on": [a.signed_on.isoformat() if a.signed_on else "" for a in rows],
                 "parties": ["; ".join(p.organisation.name for p in a.parties) for a in rows],
             }
-    write_table(columns, output_format)
+    _write_table(columns, output_format)
+
+
+def _write_table(columns: dict[str, list], output_format: OutputFormat) -> None:
+    """Columns as JSON (as they are), or as CSV safe to open in a spreadsheet: text that
+    would run as a formula is written after a ``'`` (records.spreadsheet_cell), and a cell
+    holding a carriage return is quoted like one holding a line feed (output.write_table's
+    writer, ending lines with a bare line feed, leaves it bare: the file would not read
+    back)."""
+    import csv
+    import io
+    import sys
+
+    from ilrs.cooperation.records import spreadsheet_cell
+
+    if output_format != OutputFormat.csv:
+        write_table(columns, output_format)
+        return
+    line = io.StringIO()
+    writer = csv.writer(line, lineterminator="\r\n")  # quotes every cell holding \r or \n
+    rows = zip(*columns.values(), strict=True)
+    for row in [list(columns), *rows]:
+        writer.writerow(["" if value is None else spreadsheet_cell(value) for value in row])
+        sys.stdout.write(line.getvalue().removesuffix("\r\n") + "\n")
+        line.seek(0)
+        line.truncate()
 
 
 TableArgument = Annotated[
@@ -241,7 +266,9 @@ def export_command(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.csv,
 ) -> None:
-    """The table's records (not deleted) as CSV or JSON."""
+    """The table's records (not deleted) as CSV or JSON. In CSV, text that a spreadsheet
+    would run as a formula (beginning with =, +, -, @, a tab or a line break) is written
+    after a ' (import takes it away again)."""
     from ilrs.cooperation.records import TABLES, export_rows
 
     with registry_sessions(db)() as session:
@@ -257,7 +284,8 @@ def export_command(
     if output_format == OutputFormat.json:
         write_json(rows)
         return
-    write_table({name: [row[name] for row in flat] for name in names}, output_format)
+    columns = {name: [row[name] for row in flat] for name in names}
+    _write_table(columns, output_format)
 
 
 token_app = typer.Typer(help="API tokens: made with a role, kept hashed.")

@@ -50,6 +50,7 @@ __all__ = [
     "MAX_ID",
     "MAX_IMPORT_ROWS",
     "MAX_LIST_ITEMS",
+    "SPREADSHEET_TRIGGERS",
     "TABLES",
     "VersionConflictError",
     "check_text",
@@ -63,6 +64,7 @@ __all__ = [
     "read_rows",
     "restore",
     "search",
+    "spreadsheet_cell",
     "to_dict",
     "update",
 ]
@@ -92,6 +94,9 @@ MAX_FIELD_CHARS = 131_072
 # than any agreement has parties (the whole goal is 50 countries and 500 institutions), few
 # enough that one request's look-ups stay quick.
 MAX_LIST_ITEMS = 1_000
+# A spreadsheet reads a cell beginning with one of these as a formula (OWASP, "CSV
+# Injection"): exported text that begins with one is written after a ``'``.
+SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _SHOWN_CHARS = 40  # a value named in a message is cut to this many characters
 _SURROGATE = re.compile("[\\ud800-\\udfff]")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -586,7 +591,10 @@ def read_rows(path: str | Path) -> list[tuple[int, dict]]:
 def parse_rows(text: str, *, source: str, is_json: bool) -> list[tuple[int, dict]]:
     """Rows of a CSV text (header first) or a JSON one (a list of objects), each with its
     line (CSV) or position (JSON, from 1); at most :data:`MAX_IMPORT_ROWS`, each CSV field
-    at most :data:`MAX_FIELD_CHARS` characters. ``source`` names the text in messages."""
+    at most :data:`MAX_FIELD_CHARS` characters. A CSV cell that an export protected from
+    spreadsheets (see :func:`spreadsheet_cell`) is read back as it was: one leading ``'``
+    before a formula's first character or another ``'`` is dropped. ``source`` names the
+    text in messages."""
     if is_json:
         try:
             items = json.loads(text)
@@ -603,7 +611,9 @@ def parse_rows(text: str, *, source: str, is_json: bool) -> list[tuple[int, dict
         for row in reader:
             if len(rows) == MAX_IMPORT_ROWS:
                 raise InputError(_too_many_rows(source, f"more than {MAX_IMPORT_ROWS:,} rows"))
-            values = {key: value for key, value in row.items() if key is not None}
+            values = {
+                key: _from_spreadsheet(value) for key, value in row.items() if key is not None
+            }
             rows.append((reader.line_num, values))
     except csv.Error as error:
         # The reader stops before counting the line it fails on: the row begins on the next.
@@ -635,8 +645,17 @@ def import_text(session: Session, table: str, text: str, *, is_json: bool, actor
     return _import(session, table, rows, source="body", actor=actor)
 
 
+# An export's columns that the registry assigns itself: an import ignores them (each row
+# is a new record), so that an exported file imports as it is.
+_ASSIGNED_COLUMNS = ("id", "version")
+
+
 def _import(session: Session, table: str, rows, *, source: str, actor: str) -> int:
     _check_actor(actor)
+    rows = [
+        (line, {name: value for name, value in values.items() if name not in _ASSIGNED_COLUMNS})
+        for line, values in rows
+    ]
     problems = []
     keys: dict[str, int] = {}
     for line, values in rows:
@@ -674,6 +693,23 @@ def _import(session: Session, table: str, rows, *, source: str, actor: str) -> i
             print("import paused", file=sys.stderr, flush=True)
             time.sleep(pause_s)
     return len(rows)
+
+
+def _from_spreadsheet(value):
+    if isinstance(value, str) and value[:1] == "'" and value[1:2] in (*SPREADSHEET_TRIGGERS, "'"):
+        return value[1:]
+    return value
+
+
+def spreadsheet_cell(value):
+    """A value as a CSV export writes it: text beginning with a formula's first character
+    (``=``, ``+``, ``-``, ``@``, tab, carriage return, line feed) or with ``'`` gets a
+    leading ``'``, so that a spreadsheet shows it as text and never runs it (OWASP's advice
+    on CSV injection); :func:`parse_rows` takes that ``'`` away again. Numbers and
+    everything else are written as they are."""
+    if isinstance(value, str) and value[:1] in (*SPREADSHEET_TRIGGERS, "'"):
+        return "'" + value
+    return value
 
 
 def search(
