@@ -5,10 +5,15 @@ given, so the checks are the registry's own, the same on both."""
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from ilrs.cli import main
 from ilrs.cooperation.database import open_registry
@@ -25,7 +30,7 @@ from ilrs.cooperation.models import (
 from ilrs.cooperation.records import create, update
 from ilrs.cooperation.tokens import issue_token, revoke_token
 from ilrs.errors import InputError
-from registry_backends import backend_params, registry_url
+from registry_backends import POSTGRES_ENV, backend_params, registry_url
 
 MODELS = {
     "organisations": Organisation,
@@ -278,3 +283,73 @@ def test_the_cli_refuses_a_bad_value_in_one_line(registry, capsys):
         "ilrs: error: organisations: no record 2147483648 (ids run from 1 to 2147483647)\n"
     )
     assert (count(sessions, ApiToken), count(sessions, Organisation)) == before
+
+
+@pytest.mark.parametrize(
+    ("port", "message"),
+    [
+        ("99999", "Input should be less than or equal to 65535"),
+        ("65536", "Input should be less than or equal to 65535"),
+        ("0", "Input should be greater than or equal to 1"),
+        ("-1", "Input should be greater than or equal to 1"),
+    ],
+)
+def test_serve_refuses_a_port_that_cannot_be(port, message, tmp_path):
+    url = f"sqlite:///{tmp_path / 'registry.sqlite'}"
+    done = subprocess.run(  # a process: before, port 0 served (somewhere) until killed
+        [sys.executable, "-m", "ilrs", "registry", "serve", "--db", url, "--port", port],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"ilrs: error: Invalid value for '--port': {message} (see 'ilrs registry serve --help')\n"
+    )
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path):
+    url = f"sqlite:///{tmp_path / 'registry.sqlite'}"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "ilrs", "registry", "serve", "--db", url, "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert done.stderr.startswith(
+        f"ilrs: error: cannot listen on 127.0.0.1 port {port}: Address already in use"
+    )
+    assert done.stderr.count("\n") == 1
+
+
+def test_a_registry_that_will_not_open_never_shows_its_password(capsys):
+    """On the real PostgreSQL server: a URL with a password that the server refuses (no such
+    role, no such database) or that does not parse; the message masks the password. (The CI
+    server trusts every local connection, so it cannot refuse a wrong password as such.)"""
+    admin = os.environ.get(POSTGRES_ENV)
+    if not admin:
+        registry_url("postgresql", None)  # skips, or fails where PostgreSQL is required
+    server = make_url(admin)
+    where = f"{server.host}:{server.port}"
+    secret = "S3cret-Pw_77"
+    refusals = {
+        f"postgresql+psycopg://nobody:{secret}@{where}/postgres": (
+            'FATAL: role "nobody" does not exist'
+        ),
+        f"postgresql+psycopg://{server.username}:{secret}@{where}/no_such_db": (
+            'FATAL: database "no_such_db" does not exist'
+        ),
+        f"postgresql+psycopg://nobody:{secret}@{where}:x/postgres": "invalid literal for int()",
+        f"postgresql+psycopg://nobody:{secret}@127.0.0.1:1/postgres": "Connection refused",
+    }
+    for url, reason in refusals.items():
+        assert main(["registry", "progress", "--db", url]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("ilrs: error: cannot open the registry at postgresql+psycopg:")
+        assert reason in err and ":***@" in err and err.count("\n") == 1, err
+        assert secret not in err and "S3cret" not in err

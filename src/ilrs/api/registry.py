@@ -92,9 +92,9 @@ def _version_from(if_match: str | None) -> int:
     return int(found.group(1))
 
 
-def create_app(url: str | None = None) -> FastAPI:
+def create_app(url: str | None = None, *, sessions=None) -> FastAPI:
     """The application on the registry at ``url`` (default: ``$ILRS_REGISTRY_URL`` or the
-    SQLite file in the user's data folder)."""
+    SQLite file in the user's data folder), or on ``sessions`` already opened."""
     app = FastAPI(
         title="ILRS Planner cooperation registry",
         version=__version__,
@@ -102,7 +102,7 @@ def create_app(url: str | None = None) -> FastAPI:
         "the International Lunar Research Station, against the 50 / 500 / 5,000 goal.",
     )
     install_error_handlers(app)
-    app.include_router(registry_router(open_registry(url)))
+    app.include_router(registry_router(sessions or open_registry(url)))
     return app
 
 

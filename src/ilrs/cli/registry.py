@@ -33,20 +33,24 @@ def register(app: typer.Typer) -> None:
 
 
 def registry_sessions(db: str | None):
-    from sqlalchemy.exc import SQLAlchemyError
+    """The registry at ``db`` opened; any failure one line with the URL's password masked."""
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-    from ilrs.cooperation.database import open_registry
+    from ilrs.cooperation.database import hide_password, masked_url, open_registry
 
+    where = masked_url(db) if db else "the default"
     try:
         return open_registry(db)
     except ImportError as error:
         raise InputError(
-            f"the registry at {db} needs a database driver that is not installed "
+            f"the registry at {where} needs a database driver that is not installed "
             f"({error.name}); for PostgreSQL: pip install 'psycopg[binary]'"
         ) from None
-    except SQLAlchemyError as error:
+    except (SQLAlchemyError, ArgumentError, ValueError) as error:  # ValueError: a bad port
         reason = str(error.orig) if getattr(error, "orig", None) else str(error)
-        raise InputError(f"cannot open the registry at {db or 'the default'}: {reason}") from None
+        reason = hide_password(reason, db) if db else reason
+        reason = " ".join(reason.split())  # the driver's lines as one
+        raise InputError(f"cannot open the registry at {where}: {reason}") from None
 
 
 @registry_app.command("progress")
@@ -322,11 +326,30 @@ def token_revoke_command(
 def serve_command(
     db: DbOption = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Port to listen on (1 to 65535).")
+    ] = 8000,
 ) -> None:
     """The registry's REST API (OpenAPI at /docs and /openapi.json)."""
     import uvicorn
 
     from ilrs.api.registry import create_app
 
-    uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
+    app = create_app(sessions=registry_sessions(db))  # a registry that will not open: one line
+    listener = _listen(host, port)  # an address in use: one line
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])
+
+
+def _listen(host: str, port: int):
+    """A socket listening on ``host``:``port``, or one line saying why it cannot be (as
+    ``ilrs serve`` says it)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=128)
+    except socket.gaierror as error:
+        problem = f"not an address of this machine ({error.strerror})"
+        raise InputError(f"--host {host}: {problem}") from None
+    except OSError as error:
+        raise InputError(f"cannot listen on {host} port {port}: {error.strerror}") from None

@@ -5,10 +5,12 @@ facts stored on first use."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ilrs.errors import BusyError
@@ -17,6 +19,8 @@ __all__ = [
     "DEFAULT_URL_ENV",
     "SQLITE_BUSY_TIMEOUT_S",
     "default_url",
+    "hide_password",
+    "masked_url",
     "migrate",
     "open_registry",
 ]
@@ -55,6 +59,28 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
     with engine.begin() as connection:
         command.upgrade(_alembic_config(connection), revision)
+
+
+def masked_url(url: str) -> str:
+    """``url`` as a message may show it: its password replaced by ``***``, also when the URL
+    does not parse or its password holds an unescaped ``@`` or ``/``."""
+    try:
+        url = make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # malformed: all from the first ':' to the last '@'
+        return re.sub(r"^([^:]*:).*@", r"\1***@", url, flags=re.DOTALL)
+    # SQLAlchemy reads 'u:p@ss@host' as the password 'p' at the host 'ss@host': everything
+    # from the user's ':' to the last '@' goes.
+    return re.sub(r"^([^:/]*://[^:/@]*:).*@", r"\1***@", url, flags=re.DOTALL)
+
+
+def hide_password(text: str, url: str) -> str:
+    """``text`` (a driver's message about ``url``) with the URL and its password masked."""
+    text = text.replace(url, masked_url(url))
+    try:
+        password = make_url(url).password
+    except (ArgumentError, ValueError):
+        password = None
+    return text.replace(password, "***") if password else text
 
 
 def open_registry(
