@@ -381,3 +381,21 @@ def test_an_import_is_bounded_in_rows_and_field_size(api):
     )
     assert not_text.status_code == 422 and not_text.json()["detail"] == "body: not UTF-8 text"
     assert total(client, headers) == before
+
+
+def test_an_empty_value_clears_a_note_and_is_refused_where_a_value_must_be(api):
+    """Found by the fuzz: a column that always holds a value (a note, names_ilrs, a
+    contribution's status) given empty was written as NULL, a 500."""
+    client, headers = api
+    editor = {**headers["editor"], "If-Match": '"1"'}
+    cleared = client.patch("/api/organisations/1", json={"note": ""}, headers=editor)
+    assert cleared.status_code == 200 and cleared.json()["note"] == ""
+    refused = client.patch("/api/agreements/1", json={"names_ilrs": None}, headers=editor)
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == "agreements 1: names_ilrs: must not be empty"
+    made = client.post(
+        "/api/contributions",
+        json={"name": "c", "kind": "payload", "organisation_id": 1, "status": None},
+        headers=headers["editor"],
+    )
+    assert made.status_code == 201 and made.json()["status"] == "planned"

@@ -244,10 +244,18 @@ def _clean(session: Session, table: str, values: dict, *, partial: bool) -> tupl
             continue
         raw = values[field.name]
         if raw is None or raw == "":
+            column = model.__table__.c.get(field.name)
             if field.required:
                 problems.append((field.name, "must not be empty"))
-            else:
-                cleaned[field.name] = [] if field.kind in ("orgs", "texts") else None
+            elif field.kind in ("orgs", "texts"):
+                cleaned[field.name] = []
+            elif column is None or column.nullable:
+                cleaned[field.name] = None
+            elif field.kind == "text":  # a note: cleared, as empty text
+                cleaned[field.name] = ""
+            elif partial:  # a column that always holds a value (names_ilrs, status)
+                problems.append((field.name, "must not be empty"))
+            # else: a new record takes the column's default
             continue
         try:
             value = _convert(session, model, field, raw)
