@@ -153,6 +153,9 @@ OTHER_CASES = [
     ("organisations", "name", ["a"], "['a'] is not text"),
     ("organisations", "name", {"a": 1}, "{'a': 1} is not text"),
     ("organisations", "name", True, "True is not text"),
+    ("organisations", "name", 10**5000, "an integer of 16610 bits is not text"),
+    ("agreements", "names_ilrs", 10**5000, "an integer of 16610 bits is not true or false"),
+    ("agreements", "names_ilrs", 2, "2 is not true or false"),
     ("organisations", "name", "   ", "must not be empty"),
     ("organisations", "country", "ß", "'ß' is not an ISO 3166-1"),  # "ß".upper() == "SS"
     ("organisations", "country", "ＣＮ", "'ＣＮ' is not an ISO 3166-1"),

@@ -221,11 +221,8 @@ def _field_chars(model, field: Field) -> int:
 
 
 def _unknown(name) -> str:
-    return (
-        name
-        if isinstance(name, str) and name.isidentifier() and len(name) <= 40
-        else (_shown(name))
-    )
+    plain = isinstance(name, str) and name.isidentifier() and len(name) <= 40
+    return name if plain else _shown(name)
 
 
 def _clean(session: Session, table: str, values: dict, *, partial: bool) -> tuple[dict, list]:
@@ -276,7 +273,9 @@ def _scalar_text(raw) -> str:
     true/false."""
     if isinstance(raw, str):
         return raw
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
+    if isinstance(raw, float) or (
+        isinstance(raw, int) and not isinstance(raw, bool) and -(10**30) < raw < 10**30
+    ):  # (str() of an integer past 4,300 digits raises)
         return str(raw)
     raise ValueError(f"{_shown(raw)} is not text")
 
@@ -322,7 +321,7 @@ def _convert(session: Session, model, field: Field, raw):
     if field.kind == "bool":
         if isinstance(raw, bool):
             return raw
-        text = str(raw).strip().lower() if isinstance(raw, str | int) else ""
+        text = raw.strip().lower() if isinstance(raw, str) else str(raw) if raw in (0, 1) else ""
         if text in ("true", "yes", "1"):
             return True
         if text in ("false", "no", "0"):
