@@ -3,35 +3,124 @@ requests, the server answers with no server error (5xx)."""
 
 from __future__ import annotations
 
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
 from ilrs.api.registry import create_app
 from ilrs.cooperation.database import open_registry
+from ilrs.cooperation.records import TABLES
 from ilrs.cooperation.tokens import issue_token
+from registry_backends import backend_params, registry_url
 
-_URL = f"sqlite:///{Path(tempfile.mkdtemp()) / 'fuzz.sqlite'}"
-with open_registry(_URL).begin() as _session:
-    _ADMIN = issue_token(_session, "fuzzer", "admin")
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(_URL))
-
-
-@schema.parametrize()
-@settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+# The schema says only "a string" of a table, "an object" of a record: random values of
+# those reach nothing but a 404 or an "unknown field". So the cases are steered: a real
+# table, ids near the seeded ones (or any), the version a record was made at, and bodies
+# of the table's own fields, each a good value of its kind or a hostile one (long text,
+# NUL, huge or negative numbers, lists, objects).
+GOOD = {
+    "text": st.text(min_size=1, max_size=30),
+    "url": st.text(max_size=20).map(lambda text: "https://example.org/" + text),
+    "country": st.sampled_from(["CN", "br", "DE"]),
+    "date": st.dates().map(str),
+    "bool": st.booleans(),
+    "number": st.floats(0, 1e9),
+    "org": st.integers(1, 25) | st.just("Kingdom of Thailand"),
+    "orgs": st.lists(st.integers(1, 25), min_size=1, max_size=3),
+    "texts": st.lists(st.text(max_size=10), max_size=3),
+}
+HOSTILE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    # issue 18: body parsing, fixed in main (NaN and Infinity in a JSON body are left out)
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(),
+    st.integers(0, 12_000).map(lambda size: "x" * size),
+    st.lists(st.integers() | st.text(max_size=5), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )
-def test_no_request_makes_a_server_error(case):
-    case.call_and_validate(
-        headers={"Authorization": f"Bearer {_ADMIN}"}, checks=[not_a_server_error]
+
+
+def _value(field):
+    good = st.sampled_from(field.choices) if field.kind == "choice" else GOOD[field.kind]
+    return good | HOSTILE
+
+
+def _body(table: str, *, partial: bool):
+    fields = TABLES[table][1]
+    required = {} if partial else {f.name: _value(f) for f in fields if f.required}
+    optional = {f.name: _value(f) for f in fields if partial or not f.required}
+    return st.fixed_dictionaries(required, optional=optional)
+
+
+def _steered(operation):
+    """The operation's cases with a real table, likely ids, versions and bodies."""
+    path, method = operation.path, operation.method.upper()
+    parts = {"table": st.sampled_from(list(TABLES))}
+    if "{record_id}" in path:
+        parts["record_id"] = st.integers(1, 25) | st.integers()
+    if method in ("PATCH", "DELETE"):
+        # Latin-1 only (what a header can carry); '²' passes str.isdigit(), not int().
+        parts["if_match"] = st.sampled_from(['"1"', '"2"', 'W/"1"', "1", '"²"', '"¹²"', "*"])
+    if path == "/api/{table}" and method == "POST":
+        parts["body"] = st.sampled_from(list(TABLES)).flatmap(
+            lambda table: st.tuples(st.just(table), _body(table, partial=False))
+        )
+    if path == "/api/{table}/{record_id}" and method == "PATCH":
+        parts["body"] = st.sampled_from(list(TABLES)).flatmap(
+            lambda table: st.tuples(st.just(table), _body(table, partial=True))
+        )
+
+    def steer(case, values):
+        if "{table}" in path:
+            case.path_parameters = {**case.path_parameters, "table": values["table"]}
+        if "record_id" in values:
+            case.path_parameters = {**case.path_parameters, "record_id": values["record_id"]}
+        if "if_match" in values:
+            case.headers = {**(case.headers or {}), "If-Match": values["if_match"]}
+        if "body" in values:
+            table, case.body = values["body"]
+            case.path_parameters = {**case.path_parameters, "table": table}
+        return case
+
+    return st.tuples(operation.as_strategy(), st.fixed_dictionaries(parts)).map(
+        lambda pair: steer(*pair)
     )
+
+
+@pytest.fixture(scope="module", params=backend_params())
+def registry_schema(request, tmp_path_factory):
+    """The registry's API on a fresh registry of each backend (SQLite; PostgreSQL, which
+    refuses what SQLite keeps: long text, NUL, ids past 32 bits), with an admin's token."""
+    url = registry_url(request.param, tmp_path_factory.mktemp("fuzz"))
+    with open_registry(url).begin() as session:
+        admin = issue_token(session, "fuzzer", "admin")
+    return schemathesis.openapi.from_asgi("/openapi.json", create_app(url)), admin
+
+
+def test_no_request_makes_a_server_error(registry_schema):
+    schema, admin = registry_schema
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) == 11  # every route of registry_router
+    for operation in operations:
+
+        @given(case=_steered(operation))
+        @settings(
+            max_examples=100,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        )
+        def no_server_error(case):
+            case.call_and_validate(
+                headers={"Authorization": f"Bearer {admin}"}, checks=[not_a_server_error]
+            )
+
+        no_server_error()
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +138,6 @@ def web_app_schema(web_plan, tmp_path_factory):
 
 
 def test_no_request_to_the_web_app_makes_a_server_error(web_app_schema):
-    from hypothesis import given
-
     operations = [result.ok() for result in web_app_schema.get_all_operations()]
     assert len(operations) >= 10
     for operation in operations:

@@ -31,4 +31,5 @@ class VersionConflictError(IlrsError):
 
 
 class BusyError(IlrsError):
-    """The server holds as much queued work of a kind as it takes: try again later."""
+    """Busy: as much work of a kind queued as is taken, or a database held by another
+    writer past the wait. Try again later."""

@@ -260,8 +260,10 @@ def install_error_handlers(app: FastAPI) -> None:
     """The project's errors as HTTP answers with their message as ``detail``."""
 
     def answer(status: int):
+        retry = {"Retry-After": "5"} if status == 429 else None
+
         def handler(_request: Request, error: Exception):
-            return JSONResponse({"detail": str(error)}, status_code=status)
+            return JSONResponse({"detail": str(error)}, status_code=status, headers=retry)
 
         return handler
 

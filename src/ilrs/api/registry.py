@@ -10,8 +10,7 @@ which name types local to :func:`create_app`.)
 """
 
 import datetime as dt
-import tempfile
-from pathlib import Path as FilePath
+import re
 from typing import Annotated, Any
 
 from fastapi import (
@@ -25,8 +24,9 @@ from fastapi import (
     Request,
     Response,
 )
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ilrs import __version__
@@ -42,7 +42,12 @@ __all__ = ["create_app", "registry_router"]
 
 TABLE_NAMES = tuple(records.TABLES)
 MAX_PAGE = 500
-RecordId = Annotated[int, Path(ge=1, le=records.MAX_ID)]
+# Any integer: one that no record can have (below 1, above records.MAX_ID) is simply not
+# there (404), as the domain layer answers.
+RecordId = Annotated[int, Path(description=f"the record's id (1 to {records.MAX_ID})")]
+# An ETag of this API is a version in ASCII digits (str.isdigit() would also pass "²" and
+# "١٢", which int() refuses); no version has more digits than the largest id.
+_VERSION = re.compile(rf'(?:W/)?"?([0-9]{{1,{len(str(records.MAX_ID))}}})"?')
 
 
 class Page(BaseModel):
@@ -77,15 +82,19 @@ def _etag(record) -> str:
 def _version_from(if_match: str | None) -> int:
     if if_match is None:
         raise HTTPException(428, "If-Match is required: send the ETag of the version you read")
-    text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise HTTPException(400, f"If-Match {if_match!r} is not an ETag of this API")
-    return int(text)
+    found = _VERSION.fullmatch(if_match.strip())
+    if found is None:
+        raise HTTPException(
+            400,
+            f"If-Match {if_match[:40]!r} is not an ETag of this API (a version in quotes, "
+            'such as "3")',
+        )
+    return int(found.group(1))
 
 
-def create_app(url: str | None = None) -> FastAPI:
+def create_app(url: str | None = None, *, sessions=None) -> FastAPI:
     """The application on the registry at ``url`` (default: ``$ILRS_REGISTRY_URL`` or the
-    SQLite file in the user's data folder)."""
+    SQLite file in the user's data folder), or on ``sessions`` already opened."""
     app = FastAPI(
         title="ILRS Planner cooperation registry",
         version=__version__,
@@ -94,7 +103,7 @@ def create_app(url: str | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(RequestGuard)  # body limits, strict JSON, headers (routes need tokens)
-    app.include_router(registry_router(open_registry(url)))
+    app.include_router(registry_router(sessions or open_registry(url)))
     return app
 
 
@@ -109,7 +118,7 @@ def registry_router(
     router = APIRouter()
 
     def session_dependency():
-        with sessions() as session:
+        with sessions() as session:  # a BusyError (SQLite locked past the wait): 429
             yield session
 
     SessionDep = Annotated[Session, Depends(session_dependency)]
@@ -142,7 +151,7 @@ def registry_router(
     def _table(table: str) -> str:
         if table not in TABLE_NAMES:
             raise HTTPException(
-                404, f"no table {table!r}; the registry has {', '.join(TABLE_NAMES)}"
+                404, f"no table {table[:40]!r}; the registry has {', '.join(TABLE_NAMES)}"
             )
         return table
 
@@ -196,20 +205,19 @@ def registry_router(
         q: Annotated[str | None, Query(max_length=200, description="text in the name")] = None,
         deleted: bool = False,
     ) -> Page:
-        """A page of records, filtered; ``total`` counts all that match."""
-        model, _ = records.TABLES[_table(table)]
-        query = select(model)
-        if not deleted:
-            query = query.where(model.deleted_at.is_(None))
-        country = country.upper() if country else country  # codes are stored upper case
-        for column, value in (("country", country), ("kind", kind), ("status", status)):
-            if value is not None and hasattr(model, column):
-                query = query.where(getattr(model, column) == value)
-        if q:
-            texts = [getattr(model, c) for c in ("name", "title") if hasattr(model, c)]
-            query = query.where(or_(*[t.ilike(f"%{q}%") for t in texts]))
-        total = session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = session.scalars(query.order_by(model.id).limit(limit).offset(offset)).all()
+        """A page of records, filtered; ``total`` counts all that match. ``q`` is found
+        anywhere in the name or title, case aside (``%`` and ``_`` are themselves)."""
+        rows, total = records.search(
+            session,
+            _table(table),
+            text=q or None,
+            country=country,
+            kind=kind,
+            status=status,
+            deleted=deleted,
+            limit=limit,
+            offset=offset,
+        )
         return Page(
             items=[records.to_dict(r) for r in rows], total=total, limit=limit, offset=offset
         )
@@ -327,17 +335,22 @@ def registry_router(
         content_type: Annotated[str | None, Header()] = None,
     ) -> dict:
         """Import a CSV (``text/csv``) or JSON (a list of objects) body: every row checked,
-        all stored or none, every bad row reported with its line."""
+        all stored or none, every bad row reported with its line; at most
+        ``records.MAX_IMPORT_ROWS`` rows."""
+        table = _table(table)
+        is_json = (content_type or "").startswith("application/json")
         body = await request.body()
-        suffix = ".json" if (content_type or "").startswith("application/json") else ".csv"
-        with tempfile.TemporaryDirectory() as folder:
-            path = FilePath(folder) / f"{table}{suffix}"
-            path.write_bytes(body)
+
+        def store() -> int:  # the database's work, in a worker thread: the server answers
+            # other requests meanwhile
             try:
-                count = records.import_rows(session, _table(table), path, actor=actor)
-            except InputError as error:  # name the lines of the body, not a server path
-                raise InputError(str(error).replace(str(path), "body")) from None
+                text = body.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise InputError("body: not UTF-8 text") from None
+            count = records.import_text(session, table, text, is_json=is_json, actor=actor)
             session.commit()  # the session's context rolls back on any error
-        return {"imported": count}
+            return count
+
+        return {"imported": await run_in_threadpool(store)}
 
     return router

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
+import socket
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
@@ -141,3 +143,20 @@ def write_table(columns: dict[str, Sequence], output_format: OutputFormat) -> No
 def rounded(values: np.ndarray, decimals: int) -> list[float]:
     """Plain Python floats rounded for printing (µdeg for angles, mm for distances)."""
     return np.round(np.asarray(values, dtype=float), decimals).tolist()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host``:``port`` for a server to take, or one line saying
+    why it cannot be (bound before the server starts, so a port in use is told at once
+    and port 0's free port is known)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        listener = socket.create_server((host, port), family=family, backlog=128)
+    except socket.gaierror as error:
+        problem = f"not an address of this machine ({error.strerror})"
+        raise InputError(f"--host {host}: {problem}") from None
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise InputError(f"cannot listen on {host} port {port}: {reason}") from None
+    listener.set_inheritable(True)
+    return listener

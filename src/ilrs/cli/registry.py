@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ilrs.cli.output import FormatOption, OutputFormat, write_json, write_table
+from ilrs.cli.output import FormatOption, OutputFormat, listen, write_json, write_table
 from ilrs.errors import InputError
 
 registry_app = typer.Typer(help="The cooperation registry (SQLite by default; --db for another).")
@@ -33,20 +33,24 @@ def register(app: typer.Typer) -> None:
 
 
 def registry_sessions(db: str | None):
-    from sqlalchemy.exc import SQLAlchemyError
+    """The registry at ``db`` opened; any failure one line with the URL's password masked."""
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-    from ilrs.cooperation.database import open_registry
+    from ilrs.cooperation.database import hide_password, masked_url, open_registry
 
+    where = masked_url(db) if db else "the default"
     try:
         return open_registry(db)
     except ImportError as error:
         raise InputError(
-            f"the registry at {db} needs a database driver that is not installed "
+            f"the registry at {where} needs a database driver that is not installed "
             f"({error.name}); for PostgreSQL: pip install 'psycopg[binary]'"
         ) from None
-    except SQLAlchemyError as error:
+    except (SQLAlchemyError, ArgumentError, ValueError) as error:  # ValueError: a bad port
         reason = str(error.orig) if getattr(error, "orig", None) else str(error)
-        raise InputError(f"cannot open the registry at {db or 'the default'}: {reason}") from None
+        reason = hide_password(reason, db) if db else reason
+        reason = " ".join(reason.split())  # the driver's lines as one
+        raise InputError(f"cannot open the registry at {where}: {reason}") from None
 
 
 @registry_app.command("progress")
@@ -104,7 +108,32 @@ def list_command(
                 "signed_on": [a.signed_on.isoformat() if a.signed_on else "" for a in rows],
                 "parties": ["; ".join(p.organisation.name for p in a.parties) for a in rows],
             }
-    write_table(columns, output_format)
+    _write_table(columns, output_format)
+
+
+def _write_table(columns: dict[str, list], output_format: OutputFormat) -> None:
+    """Columns as JSON (as they are), or as CSV safe to open in a spreadsheet: text that
+    would run as a formula is written after a ``'`` (records.spreadsheet_cell), and a cell
+    holding a carriage return is quoted like one holding a line feed (output.write_table's
+    writer, ending lines with a bare line feed, leaves it bare: the file would not read
+    back)."""
+    import csv
+    import io
+    import sys
+
+    from ilrs.cooperation.records import spreadsheet_cell
+
+    if output_format != OutputFormat.csv:
+        write_table(columns, output_format)
+        return
+    line = io.StringIO()
+    writer = csv.writer(line, lineterminator="\r\n")  # quotes every cell holding \r or \n
+    rows = zip(*columns.values(), strict=True)
+    for row in [list(columns), *rows]:
+        writer.writerow(["" if value is None else spreadsheet_cell(value) for value in row])
+        sys.stdout.write(line.getvalue().removesuffix("\r\n") + "\n")
+        line.seek(0)
+        line.truncate()
 
 
 TableArgument = Annotated[
@@ -241,7 +270,9 @@ def export_command(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.csv,
 ) -> None:
-    """The table's records (not deleted) as CSV or JSON."""
+    """The table's records (not deleted) as CSV or JSON. In CSV, text that a spreadsheet
+    would run as a formula (beginning with =, +, -, @, a tab or a line break) is written
+    after a ' (import takes it away again)."""
     from ilrs.cooperation.records import TABLES, export_rows
 
     with registry_sessions(db)() as session:
@@ -257,7 +288,8 @@ def export_command(
     if output_format == OutputFormat.json:
         write_json(rows)
         return
-    write_table({name: [row[name] for row in flat] for name in names}, output_format)
+    columns = {name: [row[name] for row in flat] for name in names}
+    _write_table(columns, output_format)
 
 
 token_app = typer.Typer(help="API tokens: made with a role, kept hashed.")
@@ -294,11 +326,15 @@ def token_revoke_command(
 def serve_command(
     db: DbOption = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Port to listen on (1 to 65535).")
+    ] = 8000,
 ) -> None:
     """The registry's REST API (OpenAPI at /docs and /openapi.json)."""
     import uvicorn
 
     from ilrs.api.registry import create_app
 
-    uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
+    app = create_app(sessions=registry_sessions(db))  # a registry that will not open: one line
+    listener = listen(host, port)  # an address in use: one line
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])

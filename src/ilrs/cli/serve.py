@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import socket
 from pathlib import Path
@@ -11,9 +10,9 @@ from typing import Annotated
 
 import typer
 
+from ilrs.cli.output import listen
 from ilrs.cli.plan import CacheOption, ScenarioOption
 from ilrs.cli.registry import DbOption, registry_sessions
-from ilrs.errors import InputError
 
 WILDCARDS = ("0.0.0.0", "::", "")
 
@@ -51,7 +50,7 @@ def serve_command(
     from ilrs.api.web import WebSettings, create_web_app
 
     registry_sessions(db)  # a registry that cannot be opened is told now, in one line
-    listener = _listen(host, port)  # an address in use is told now, in one line
+    listener = listen(host, port)  # an address in use is told now, in one line
     bound_host, bound_port = listener.getsockname()[:2]
     wildcard = host in WILDCARDS
     names = [*LOOPBACK_HOSTS, *(allow_host or [])]
@@ -78,21 +77,6 @@ def serve_command(
     print("  (the token lets that browser edit the registry until the server stops)", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     server.run(sockets=[listener])
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """A socket listening on ``host``:``port``, or one line saying why it cannot be."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    try:
-        listener = socket.create_server((host, port), family=family, backlog=128)
-    except socket.gaierror as error:
-        problem = f"not an address of this machine ({error.strerror})"
-        raise InputError(f"--host {host}: {problem}") from None
-    except OSError as error:
-        reason = os.strerror(error.errno) if error.errno else str(error)
-        raise InputError(f"cannot listen on {host} port {port}: {reason}") from None
-    listener.set_inheritable(True)
-    return listener
 
 
 def _own_names() -> list[str]:

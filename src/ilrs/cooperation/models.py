@@ -26,6 +26,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 __all__ = [
     "AGREEMENT_KINDS",
     "AGREEMENT_STATUSES",
+    "MAX_ID",
+    "MAX_TEXT_CHARS",
     "ORGANISATION_KINDS",
     "Agreement",
     "AgreementParty",
@@ -38,7 +40,17 @@ __all__ = [
     "Person",
     "ScienceProject",
     "Source",
+    "max_chars",
 ]
+
+# Every key and reference is an Integer column: 32-bit signed on PostgreSQL (SQLite's hold
+# 64 bits), so no record has an id above 2**31 - 1 on any database the registry runs on.
+# This is the one bound on ids: paths, references in fields, imports all check against it.
+MAX_ID = 2**31 - 1
+# The longest text kept in a Text column (notes), which neither database bounds: a page of
+# prose is a few thousand characters; this keeps one request or import row from storing
+# megabytes in a note.
+MAX_TEXT_CHARS = 10_000
 
 ORGANISATION_KINDS = (
     "government",
@@ -216,6 +228,13 @@ class AuditEntry(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+
+
+def max_chars(column) -> int:
+    """The most characters ``column`` keeps: its ``String(length)`` (PostgreSQL refuses a
+    longer value, SQLite would keep it), or :data:`MAX_TEXT_CHARS` for a ``Text``."""
+    length = getattr(column.type, "length", None)
+    return MAX_TEXT_CHARS if length is None else length
 
 
 ROLES = ("viewer", "editor", "admin")  # each can do what the ones before it can
