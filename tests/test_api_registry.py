@@ -174,11 +174,12 @@ def total(client, headers, table="organisations") -> int:
 @pytest.mark.parametrize(
     ("table", "body", "message"),
     [
-        # JSON escapes: a lone surrogate and a NUL, as any client may send them.
+        # JSON escapes: a lone surrogate and a NUL, as any client may send them (a lone
+        # surrogate is refused at the HTTP edge, api.guards, before the route).
         (
             "organisations",
             rb'{"name": "a\ud800", "kind": "institute"}',
-            "name: 'a\\ud800' holds a lone surrogate",
+            "$.name holds a lone surrogate",
         ),
         (
             "organisations",
@@ -193,7 +194,7 @@ def total(client, headers, table="organisations") -> int:
         (
             "science_projects",
             rb'{"title": "p", "missions": ["\udc80"]}',
-            "missions: '\\udc80' holds a lone surrogate",
+            "$.missions[0] holds a lone surrogate",
         ),
         ("organisations", b'{"name": "' + b"x" * 301 + b'", "kind": "institute"}', "name: 'xxx"),
         (
@@ -262,7 +263,8 @@ def test_a_hostile_body_is_a_422_naming_the_field_and_stores_nothing(api, table,
     )
     assert answer.status_code == 422, answer.text
     detail = answer.json()["detail"]
-    assert detail.startswith(f"{table}: ") and message in detail and "\n" not in detail
+    where = f"{table}: " if not message.startswith("$.") else "$."
+    assert detail.startswith(where) and message in detail and "\n" not in detail
     assert total(client, headers, table) == before
 
 
