@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import functools
 import json
 import os
 import shutil
@@ -49,10 +50,17 @@ def staging_folder(final: Path) -> Path:
     """A new empty folder beside ``final`` to be renamed to it, with the permissions a
     folder made by the user would have (mkdtemp's are private)."""
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".staging", dir=final.parent))
+    os.chmod(staging, 0o777 & ~_umask())
+    return staging
+
+
+@functools.cache
+def _umask() -> int:
+    """The process's umask, read once: reading it means setting it, which would for an
+    instant give other threads' new files (the web application's) no protection at all."""
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)
-    return staging
+    return umask
 
 
 @contextmanager
@@ -67,9 +75,7 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
     partial = Path(name)
     try:
         yield partial
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(partial, 0o666 & ~umask)  # mkstemp's files are private
+        os.chmod(partial, 0o666 & ~_umask())  # mkstemp's files are private
         os.replace(partial, final)
     except BaseException:
         partial.unlink(missing_ok=True)

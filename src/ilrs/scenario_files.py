@@ -26,8 +26,7 @@ __all__ = [
     "MAX_YAML_DEPTH",
     "MAX_YAML_VALUES",
     "ScenarioSource",
-    "file_name_problem",
-    "outside_folder",
+    "named_file_problem",
     "parse_scenario_text",
     "read_scenario_yaml",
 ]
@@ -178,34 +177,34 @@ def parse_scenario_text(text: str, path: Path, kind: str = "scenario") -> Scenar
 MAX_NAME_CHARS = 1024  # a file named in a scenario; a part of it at most 255 (the systems')
 
 
-def file_name_problem(name: str) -> str | None:
-    """Why a file name written in a scenario cannot name a file at all (None: it can)."""
+def named_file_problem(
+    name: str,
+    within: Path | None = None,
+    *,
+    base: Path | None = None,
+    scenario: bool = False,
+) -> str | None:
+    """Why a file name written in a scenario may not be read (None: it may).
+
+    Always: a name no file can have (a NUL character, too long). With ``within`` (a plan
+    sent to the web application, whose files must stay in that folder): an absolute path,
+    a ``..``, or a path that leads out once every link on it is followed (the very path
+    that would be opened, taken from ``base``, default ``within``); ``scenario``: it must
+    also be a YAML file, since a scenario's mistakes quote its text. Says nothing of
+    whether the file exists."""
     if "\0" in name:
         return "a file name cannot hold a NUL character"
     if len(name) > MAX_NAME_CHARS or any(len(part) > 255 for part in Path(name).parts):
         return f"too long for a file name (at most {MAX_NAME_CHARS} characters, 255 a part)"
-    return None
-
-
-def outside_folder(
-    name: str, folder: Path, *, base: Path | None = None, scenario: bool = False
-) -> str | None:
-    """Why a file a scenario names may not be read when its files must stay in ``folder``
-    (a plan sent to the web application): an unusable name, an absolute path, a ``..``,
-    or a path that leads out once every link on it is followed (the very path that would
-    be opened, taken from ``base``, default ``folder``); ``scenario``: it must also be a
-    YAML file, since a scenario's mistakes quote its text. None when it may be read. Says
-    nothing of whether the file exists."""
-    problem = file_name_problem(name)
-    if problem is not None:
-        return problem
+    if within is None:
+        return None
     given = Path(name)
     if given.is_absolute() or name.startswith("~") or "\\" in name:
         return "give a path inside the plan's folder, not an absolute one"
     if ".." in given.parts:
         return "give a path inside the plan's folder ('..' leaves it)"
-    root = Path(folder).resolve()
-    if not (Path(base or folder).resolve() / given).resolve().is_relative_to(root):
+    root = Path(within).resolve()
+    if not (Path(base or within).resolve() / given).resolve().is_relative_to(root):
         return "the path leads out of the plan's folder (a link)"
     if scenario and given.suffix.lower() not in (".yaml", ".yml"):
         return "a scenario file is a YAML file (.yaml, .yml)"

@@ -14,6 +14,7 @@ from pathlib import Path
 from ilrs.errors import InputError
 
 __all__ = [
+    "DECIMAL_NUMBER",
     "DEFAULT_MAX_TEXT_BYTES",
     "MAX_NUMBER_CHARS",
     "MAX_TEXT_BYTES",
@@ -39,7 +40,8 @@ MAX_TEXT_BYTES = {
 # more than 4300 digits fails on its own).
 MAX_NUMBER_CHARS = 64
 
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# A number as spreadsheets and people write it: ASCII digits, a point, an exponent.
+DECIMAL_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 
 
@@ -125,7 +127,7 @@ def parse_number(text: str, where: str) -> float:
     more than :data:`MAX_NUMBER_CHARS` characters) is an :class:`InputError` that names
     ``where`` (the file, line and field)."""
     token = text.strip()
-    if len(token) <= MAX_NUMBER_CHARS and _DECIMAL.fullmatch(token):
+    if len(token) <= MAX_NUMBER_CHARS and DECIMAL_NUMBER.fullmatch(token):
         value = float(token)
         if math.isfinite(value):
             return value

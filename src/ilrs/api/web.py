@@ -9,7 +9,6 @@ what-if) run as background jobs (:mod:`ilrs.api.jobs`) whose results are cached.
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -36,7 +35,6 @@ __all__ = ["WebSettings", "create_web_app"]
 STATIC = Path(__file__).parent / "static"
 MAX_PLAN_BYTES = 200_000
 KEPT_PLANS = 20  # pasted plans kept in the cache for runs (the one served is never removed)
-_KEPT_PLAN = re.compile(r"^[0-9a-f]{16}$")  # their folders' names: only these are pruned
 
 
 @dataclass
@@ -93,7 +91,7 @@ class PlanText(RunPlanIn):
 def create_web_app(settings: WebSettings) -> FastAPI:
     from ilrs.cooperation.database import open_registry
     from ilrs.report.scenario import load_plan
-    from ilrs.report.steps import StepCache
+    from ilrs.report.steps import KEPT_PLAN_FOLDER, StepCache
 
     app = FastAPI(
         title="ILRS Planner",
@@ -226,9 +224,9 @@ def create_web_app(settings: WebSettings) -> FastAPI:
             kept.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(saved, kept)
             os.utime(kept.parent)  # the newest kept, when the same text comes again
-        plan = load_plan(kept, folder=served_folder, confined=True)  # as kept, the same
+        plan.source.path = kept  # the same text, read from where it is kept from now on
         served = state["plan"].source.path.parent
-        ours = [each for each in plans.iterdir() if _KEPT_PLAN.match(each.name)]
+        ours = [each for each in plans.iterdir() if KEPT_PLAN_FOLDER.match(each.name)]
         for old in sorted(ours, key=lambda each: each.stat().st_mtime)[:-KEPT_PLANS]:
             if old not in (served, kept.parent):
                 shutil.rmtree(old, ignore_errors=True)

@@ -124,7 +124,6 @@ def thermal_command(
     """Regolith temperatures (Hayne et al. 2017) over a period: maximum, mean, minimum,
     and the depth below which water ice is stable (110 K). With --flat, the diurnal curve
     of a flat surface at a latitude."""
-
     output = _output(out, "thermal", [] if flat else dem_files(dem), force)
     if flat:
         _flat_curve(output, lat if lat is not None else 0.0)

@@ -288,7 +288,6 @@ def slope(
     from ilrs.terrain.sources import open_dem
 
     check_output_file(out, inputs=dem_files(dem), force=force)
-
     source = open_dem(dem)
     grid = source.read()
     slope_deg, aspect_deg = slope_aspect_deg(grid)

@@ -43,7 +43,7 @@ from ilrs.cooperation.models import (
 )
 from ilrs.cooperation.seed import name_key
 from ilrs.errors import InputError, UnknownNameError, VersionConflictError
-from ilrs.textfiles import read_text
+from ilrs.textfiles import DECIMAL_NUMBER, read_text
 
 __all__ = [
     "MAX_FIELD_CHARS",
@@ -99,7 +99,6 @@ MAX_LIST_ITEMS = 1_000
 SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _SHOWN_CHARS = 40  # a value named in a message is cut to this many characters
 _SURROGATE = re.compile("[\\ud800-\\udfff]")
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
 
@@ -359,7 +358,7 @@ def _number(raw) -> float:
     """A finite number, zero or more: a JSON number, or a decimal in ASCII digits."""
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise ValueError(f"{_shown(raw)} is not a number")
-    if isinstance(raw, str) and not _DECIMAL.fullmatch(raw.strip()):
+    if isinstance(raw, str) and not DECIMAL_NUMBER.fullmatch(raw.strip()):
         raise ValueError(f"{_shown(raw)} is not a decimal number (such as 12.5 or 1.2e3)")
     try:
         number = float(raw)

@@ -15,12 +15,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from ilrs.errors import InputError
-from ilrs.scenario_files import (
-    ScenarioSource,
-    file_name_problem,
-    outside_folder,
-    read_scenario_yaml,
-)
+from ilrs.scenario_files import ScenarioSource, named_file_problem, read_scenario_yaml
 from ilrs.station.scenario import StrictModel as _Strict
 from ilrs.terrain.sources import dem_files
 
@@ -155,17 +150,16 @@ def load_plan(
         utc_range(lighting.start, lighting.end, lighting.step, max_instants=MAX_PLAN_INSTANTS)
     except InputError as error:
         problems.append((("lighting",), str(error)))
+    confine_to = plan.folder if confined else None
     files = [("terrain", "dem", scenario.terrain.dem)]
     files += [("station", None, scenario.station), ("campaign", None, scenario.campaign)]
     for section, field, name in files:
         if name is None:
             continue
         where = (section, field) if field else (section,)
-        outside = file_name_problem(name)
-        if outside is None and confined:
-            outside = outside_folder(name, plan.folder, scenario=field is None)
-        if outside is not None:
-            problems.append((where, outside))
+        problem = named_file_problem(name, confine_to, scenario=field is None)
+        if problem is not None:
+            problems.append((where, problem))
         elif not plan.path(name).is_file():
             problems.append((where, f"no such file: {name if confined else plan.path(name)}"))
     if problems:
@@ -176,7 +170,7 @@ def load_plan(
     from ilrs.station.scenario import load_scenario
 
     def within(named: str | None) -> Path | None:  # the embedded references are trusted
-        return plan.folder if confined and named is not None else None
+        return confine_to if named is not None else None
 
     plan.station = load_scenario(plan.station_file(), within=within(scenario.station))
     plan.campaign = load_campaign(plan.campaign_file(), within=within(scenario.campaign))

@@ -25,8 +25,8 @@ from ilrs.errors import InputError
 from ilrs.outfolder import staging_folder
 from ilrs.report.scenario import LoadedPlan
 
-__all__ = ["CACHE_FORMAT", "StepCache", "campaign_step", "site_step", "station_step"]
-__all__ += ["maps_step", "terrain_step", "write_json_file"]
+__all__ = ["CACHE_FORMAT", "KEPT_PLAN_FOLDER", "StepCache", "campaign_step", "site_step"]
+__all__ += ["maps_step", "station_step", "terrain_step", "write_json_file"]
 
 CACHE_FORMAT = 1  # raise when a step's files change meaning
 CACHE_TAG_NAME = "CACHEDIR.TAG"
@@ -37,13 +37,15 @@ CACHE_TAG = (
 # What a cache of ours holds (folders from before it was tagged are recognised by these):
 # step folders, staging folders, and the web application's plans (in folders by digest).
 _CACHE_ENTRY = re.compile(r"^(\w+-[0-9a-f]{16}|\.[\w.-]+\.staging|\.probe\.\w+)$")
-_KEPT_PLAN = re.compile(r"^[0-9a-f]{16}$")
+# A plan the web application keeps in ``plans/``: a folder named by its text's digest
+# (only these are ever pruned there).
+KEPT_PLAN_FOLDER = re.compile(r"^[0-9a-f]{16}$")
 
 
 def _cache_entry(root: Path, name: str) -> bool:
     """Whether ``name`` in an untagged folder is what a cache of ours holds."""
     if name == "plans":
-        return all(_KEPT_PLAN.match(each) for each in os.listdir(root / name))
+        return all(KEPT_PLAN_FOLDER.match(each) for each in os.listdir(root / name))
     return bool(_CACHE_ENTRY.match(name))
 
 

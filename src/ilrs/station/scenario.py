@@ -20,12 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from ilrs.scenario_files import (
-    ScenarioSource,
-    file_name_problem,
-    outside_folder,
-    read_scenario_yaml,
-)
+from ilrs.scenario_files import ScenarioSource, named_file_problem, read_scenario_yaml
 from ilrs.sky import parse_duration_s, parse_utc
 from ilrs.terrain.sources import dem_files
 
@@ -362,7 +357,7 @@ class Scenario(StrictModel):
 
 def load_scenario(path: str | Path, *, within: Path | None = None) -> Scenario:
     """Read and validate a station scenario; every problem is reported with its line.
-    ``within``: a folder the files it names must stay in (see ``outside_folder``)."""
+    ``within``: a folder the files it names must stay in (see ``named_file_problem``)."""
     return scenario_from_source(read_scenario_yaml(path, "scenario"), within=within)
 
 
@@ -388,9 +383,7 @@ def _file_problems(
         name = getattr(scenario.site, field)
         if name in (None, "synthetic"):
             continue
-        why = file_name_problem(name)
-        if why is None and within is not None:
-            why = outside_folder(name, within, base=base_dir)
+        why = named_file_problem(name, within, base=base_dir)
         if why is not None:
             problems.append((("site", field), why))
     return problems
