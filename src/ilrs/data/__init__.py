@@ -1,5 +1,6 @@
-"""The embedded default: reference sites, ground stations, the reference scenario and the
-registry's seed facts, each value with its source. The bottom layer: imports nothing above it.
+"""The embedded default: the real LOLA south polar cap and its imagery, real horizons of
+named sites, reference sites, ground stations, the reference scenario and the registry's
+seed facts, each value with its source. The bottom layer: imports nothing above it.
 """
 
 import csv
@@ -10,11 +11,21 @@ from pathlib import Path
 from ilrs.errors import DataFileError, UnknownNameError
 
 __all__ = ["NamedSite", "data_path", "named_site", "named_sites", "read_table"]
+__all__ += ["IMAGERY_HALF_WIDTH_M", "LOLA_CAP_DEM", "LOLA_SHADE_IMAGE", "WAC_MOSAIC_IMAGE"]
+
+# The real south polar cap (lola/README.md): LOLA topography, 762 x 762 px of 1600 m, and
+# two images of the same square (the LROC WAC mosaic at 400 m, LOLA shaded relief at 800 m),
+# all south polar stereographic, north up, over x and y of +-609 600 m.
+LOLA_CAP_DEM = "lola/lola_dem_south.tif"
+WAC_MOSAIC_IMAGE = "lola/wac_south.jpg"
+LOLA_SHADE_IMAGE = "lola/lola_shade_south.jpg"
+IMAGERY_HALF_WIDTH_M = 609_600.0
 
 
 def data_path(name: str) -> Path:
-    """Path of an embedded data file by its file name (e.g. ``"ground_stations.csv"``)."""
-    return Path(str(resources.files(__name__) / name))
+    """Path of an embedded data file by its name within the data folder (e.g.
+    ``"ground_stations.csv"``, :data:`LOLA_CAP_DEM`)."""
+    return Path(str(resources.files(__name__).joinpath(*name.split("/"))))
 
 
 def read_table(name: str) -> list[dict[str, str]]:
