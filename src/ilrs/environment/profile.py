@@ -12,7 +12,6 @@ import numpy as np
 
 from ilrs.errors import InputError
 from ilrs.terrain import MOON_RADIUS_M, Dem
-from ilrs.terrain.horizon import horizon_profile, horizon_profile_from_source
 from ilrs.textfiles import csv_fields, parse_number, read_text
 
 __all__ = ["MAX_HORIZON_ROWS", "HorizonLine", "bare_sphere_horizon_deg", "read_horizon_csv"]
@@ -39,6 +38,9 @@ class HorizonLine:
     azimuth_deg: np.ndarray
     elevation_deg: np.ndarray
     source: str = "given"
+    note: str | None = None  # what the reader must know, e.g. where the terrain ran out
+    ground_m: float | None = None  # the ground under the observer, when from terrain
+    site_pixel_m: float | None = None  # the terrain's pixel at the site, when from terrain
 
     def __post_init__(self) -> None:
         azimuth = np.asarray(self.azimuth_deg, dtype=float) % 360.0
@@ -68,25 +70,55 @@ class HorizonLine:
         far_field: Dem | None = None,
     ) -> HorizonLine:
         """The horizon computed from terrain: a :class:`Dem` in memory or a windowed source
-        (``ilrs.terrain.sources.open_dem``), of which only the reachable window is read.
-        Directions with no terrain in reach get the bare sphere's horizon."""
-        options = dict(
-            azimuths=azimuths,
+        (``ilrs.terrain.sources.open_dem``), of which only the reachable window is read,
+        with an optional coarser far field. Directions with no terrain in reach get the
+        bare sphere's horizon."""
+        from ilrs.terrain.stack import TerrainStack
+
+        layers = [dem] if far_field is None else [dem, far_field]
+        return cls.from_stack(
+            TerrainStack(layers),
+            lat_deg,
+            lon_deg,
             height_above_ground_m=height_above_ground_m,
+            azimuths=azimuths,
             max_distance_m=max_distance_m,
-            far_field=far_field,
         )
-        if isinstance(dem, Dem):
-            profile = horizon_profile(dem, lat_deg, lon_deg, **options)
-        else:
-            profile = horizon_profile_from_source(dem, lat_deg, lon_deg, **options)
+
+    @classmethod
+    def from_stack(
+        cls,
+        stack,
+        lat_deg: float,
+        lon_deg: float,
+        *,
+        height_above_ground_m: float = 0.0,
+        azimuths: int = 720,
+        max_distance_m: float | None = None,
+    ) -> HorizonLine:
+        """The horizon over a :class:`~ilrs.terrain.stack.TerrainStack` (each ray carried
+        from the finest layer to the coarsest), labelled with the stack's layers; where the
+        terrain ends before ``max_distance_m`` (default: the stack's 300 km) the line's
+        ``note`` says so and those directions fall back to the bare sphere beyond."""
+        from ilrs.terrain.stack import DEFAULT_HORIZON_DISTANCE_M
+
+        horizon = stack.horizon(
+            lat_deg,
+            lon_deg,
+            height_above_ground_m=height_above_ground_m,
+            azimuths=azimuths,
+            max_distance_m=max_distance_m or DEFAULT_HORIZON_DISTANCE_M,
+        )
         dip_deg = bare_sphere_horizon_deg(height_above_ground_m)
-        elevation = np.where(np.isnan(profile.elevation_deg), dip_deg, profile.elevation_deg)
-        metadata = getattr(dem, "metadata", {}) or {}
-        source = metadata.get("source") or str(getattr(dem, "path", "DEM"))
-        if metadata.get("synthetic") == "true":
-            source += " (synthetic)"
-        return cls(profile.azimuth_deg, elevation, source=source)
+        elevation = np.where(np.isnan(horizon.elevation_deg), dip_deg, horizon.elevation_deg)
+        return cls(
+            horizon.azimuth_deg,
+            elevation,
+            source=stack.label,
+            note=horizon.truncation(),
+            ground_m=horizon.ground_m,
+            site_pixel_m=horizon.site_pixel_m,
+        )
 
     def _segments(self, azimuth_deg):
         """Index of the segment holding each azimuth, its start azimuth and its width."""

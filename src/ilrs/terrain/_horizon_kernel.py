@@ -20,7 +20,8 @@ import numpy as np
 _PREPASS_STRIDE = 4  # pixels between the samples of the first, sparse look along a ray
 
 # Layer arrays: heights (2-D), pyramid (flat), pyramid meta (level, 3: offset, rows, cols),
-# transform (x_left, y_top, pixel_size). Up to two layers: the fine grid and a far field.
+# transform (x_left, y_top, pixel_size). A stack of layers, finest first, is packed end to
+# end with offsets (``horizon._pack``).
 
 
 _EDGE_PX = 1e-6  # how far outside the grid a point may round and still count as on it
@@ -524,15 +525,18 @@ def _trace(
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
 def horizon_kernel(
-    fine_z,
-    fine_pyramid,
-    fine_meta,
-    fine_transform,
-    far_z,
-    far_pyramid,
-    far_meta,
-    far_transform,
-    has_far,
+    heights,
+    height_offsets,
+    shapes,
+    pyramids,
+    pyramid_offsets,
+    metas,
+    meta_offsets,
+    transforms,
+    reaches_m,
+    cos_tables,
+    sin_tables,
+    table_offsets,
     observer_x_m,
     observer_y_m,
     observer_radius_m,
@@ -541,20 +545,28 @@ def horizon_kernel(
     radius_m,
     max_distance_m,
     flat,
-    fine_cos,
-    fine_sin,
-    far_cos,
-    far_sin,
     out_deg,
+    out_covered_m,
 ):
     """Horizon elevation [deg] for each observer (projected x, y and radius from the
-    Moon's centre) and azimuth, into ``out_deg`` of shape (observers, azimuths).
+    Moon's centre) and azimuth, into ``out_deg`` of shape (observers, azimuths), over a
+    stack of layers, finest first (packed end to end; see ``horizon._pack``).
 
-    ``grid_azimuths`` measures azimuths from grid north (+y) instead of local north.
+    A ray walks layer 0 until it leaves it or passes ``reaches_m[0]``, then layer 1 from
+    there, and so on, up to ``max_distance_m``. ``out_covered_m`` (same shape, or empty to
+    skip) receives how far the stack carried each ray: less than the maximum where the
+    terrain ran out. ``grid_azimuths`` measures azimuths from grid north (+y) instead of
+    local north.
     """
     n_observers = observer_x_m.size
-    fine_layer = np.array([fine_transform[0], fine_transform[1], fine_transform[2], radius_m])
-    far_layer = np.array([far_transform[0], far_transform[1], far_transform[2], radius_m])
+    n_layers = transforms.shape[0]
+    layer_params = np.empty((n_layers, 4))
+    for layer in range(n_layers):
+        layer_params[layer, 0] = transforms[layer, 0]
+        layer_params[layer, 1] = transforms[layer, 1]
+        layer_params[layer, 2] = transforms[layer, 2]
+        layer_params[layer, 3] = radius_m
+    keep_covered = out_covered_m.shape[0] == n_observers
     cos_az_table = np.cos(azimuths_rad)
     sin_az_table = np.sin(azimuths_rad)
     for index in numba.prange(n_observers):
@@ -573,8 +585,6 @@ def horizon_kernel(
         cos_lat = math.sqrt(max(0.0, 1.0 - o2 * o2))
         north0, north1, north2 = -sin_lat * cos_lon, -sin_lat * sin_lon, cos_lat
         east0, east1, east2 = -sin_lon, cos_lon, 0.0
-        obs_row = (fine_transform[1] - y) / fine_transform[2] - 0.5
-        obs_col = (x - fine_transform[0]) / fine_transform[2] - 0.5
         for a in range(azimuths_rad.size):
             azimuth = azimuths_rad[a]
             if grid_azimuths:
@@ -587,53 +597,42 @@ def horizon_kernel(
             e2 = cos_az * north2 + sin_az * east2
             bearing = azimuth + lon
             dir_row, dir_col = -math.cos(bearing), math.sin(bearing)
-            best, exit_m = _trace(
-                fine_z,
-                fine_pyramid,
-                fine_meta,
-                fine_layer,
-                fine_cos,
-                fine_sin,
-                o0,
-                o1,
-                o2,
-                e0,
-                e1,
-                e2,
-                obs_row,
-                obs_col,
-                dir_row,
-                dir_col,
-                observer_radius_m[index],
-                0.0,
-                max_distance_m,
-                -np.inf,
-                flat,
-            )
-            if has_far and exit_m >= 0.0:
-                far_row = (far_transform[1] - y) / far_transform[2] - 0.5
-                far_col = (x - far_transform[0]) / far_transform[2] - 0.5
-                best, _ = _trace(
-                    far_z,
-                    far_pyramid,
-                    far_meta,
-                    far_layer,
-                    far_cos,
-                    far_sin,
+            best = -np.inf
+            start_m = 0.0
+            for layer in range(n_layers):
+                if start_m >= max_distance_m:
+                    break
+                z = heights[height_offsets[layer] : height_offsets[layer + 1]].reshape(
+                    (shapes[layer, 0], shapes[layer, 1])
+                )
+                pixel_m = transforms[layer, 2]
+                limit_m = min(reaches_m[layer], max_distance_m)
+                if limit_m <= start_m:
+                    continue
+                best, exit_m = _trace(
+                    z,
+                    pyramids[pyramid_offsets[layer] : pyramid_offsets[layer + 1]],
+                    metas[meta_offsets[layer] : meta_offsets[layer + 1]],
+                    layer_params[layer],
+                    cos_tables[table_offsets[layer] : table_offsets[layer + 1]],
+                    sin_tables[table_offsets[layer] : table_offsets[layer + 1]],
                     o0,
                     o1,
                     o2,
                     e0,
                     e1,
                     e2,
-                    far_row,
-                    far_col,
+                    (transforms[layer, 1] - y) / pixel_m - 0.5,
+                    (x - transforms[layer, 0]) / pixel_m - 0.5,
                     dir_row,
                     dir_col,
                     observer_radius_m[index],
-                    exit_m,
-                    max_distance_m,
+                    start_m,
+                    limit_m,
                     best,
                     flat,
                 )
+                start_m = limit_m if exit_m < 0.0 else exit_m
+            if keep_covered:
+                out_covered_m[index, a] = start_m
             out_deg[index, a] = math.degrees(math.atan(best)) if best > -np.inf else np.nan

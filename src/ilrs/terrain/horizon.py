@@ -118,9 +118,33 @@ def _check_max_distance(max_distance_m: float) -> None:
         )
 
 
+def _pack(layers: list[_Layer], reaches_m: list[float], max_distance_m: float) -> tuple:
+    """The layers of a stack, finest first, laid end to end for the kernel, with their
+    offsets, and each one's reach (where the next takes over)."""
+    limits = [min(reach, max_distance_m) for reach in reaches_m]
+    tables = [_sigma_tables(layer, limit) for layer, limit in zip(layers, limits, strict=True)]
+
+    def offsets(sizes) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+    return (
+        np.concatenate([layer.heights_m.ravel() for layer in layers]),
+        offsets([layer.heights_m.size for layer in layers]),
+        np.array([layer.heights_m.shape for layer in layers], dtype=np.int64),
+        np.concatenate([layer.pyramid for layer in layers]),
+        offsets([layer.pyramid.size for layer in layers]),
+        np.concatenate([layer.meta for layer in layers]),
+        offsets([len(layer.meta) for layer in layers]),
+        np.array([layer.transform for layer in layers]),
+        np.array(reaches_m, dtype=np.float64),
+        np.concatenate([cos for cos, _ in tables]),
+        np.concatenate([sin for _, sin in tables]),
+        offsets([cos.size for cos, _ in tables]),
+    )
+
+
 def _run_kernel(
-    fine: _Layer,
-    far: _Layer | None,
+    layers: list[_Layer],
     x_m: np.ndarray,
     y_m: np.ndarray,
     observer_radius_m: np.ndarray,
@@ -128,24 +152,22 @@ def _run_kernel(
     max_distance_m: float,
     curvature: bool,
     grid_azimuths: bool,
-) -> np.ndarray:
+    *,
+    reaches_m: list[float] | None = None,
+    covered_m: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Horizons [deg] of observers over ``layers`` (finest first; each used to its reach
+    in ``reaches_m``, the last to the maximum distance), shape (observers, azimuths); with
+    ``covered_m`` also how far the terrain carried each ray [m]."""
     from ilrs.terrain._horizon_kernel import horizon_kernel
 
     _check_max_distance(max_distance_m)
+    reaches = list(reaches_m) if reaches_m is not None else [math.inf] * len(layers)
+    reaches[-1] = math.inf  # the last layer carries every ray as far as it covers
     out = np.empty((x_m.size, azimuths.size))
-    far = far or fine
-    fine_cos, fine_sin = _sigma_tables(fine, max_distance_m)
-    far_cos, far_sin = _sigma_tables(far, max_distance_m)
+    covered = np.empty(out.shape if covered_m else (0, 0))
     horizon_kernel(
-        fine.heights_m,
-        fine.pyramid,
-        fine.meta,
-        fine.transform,
-        far.heights_m,
-        far.pyramid,
-        far.meta,
-        far.transform,
-        far is not fine,
+        *_pack(layers, reaches, max_distance_m),
         np.ascontiguousarray(x_m, dtype=np.float64).ravel(),
         np.ascontiguousarray(y_m, dtype=np.float64).ravel(),
         np.ascontiguousarray(observer_radius_m, dtype=np.float64).ravel(),
@@ -154,13 +176,18 @@ def _run_kernel(
         MOON_RADIUS_M,
         float(max_distance_m),
         not curvature,
-        fine_cos,
-        fine_sin,
-        far_cos,
-        far_sin,
         out,
+        covered,
     )
-    return out
+    return (out, covered) if covered_m else out
+
+
+def _layers(fine: Dem | _Layer, far_field: Dem | _Layer | None) -> list[_Layer]:
+    """A DEM and an optional coarser far field as a stack of layers."""
+    layers = [_as_layer(fine)]
+    if far_field is not None:
+        layers.append(_as_layer(far_field))
+    return layers
 
 
 def _sigma_tables(layer: _Layer, max_distance_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -207,8 +234,7 @@ def horizon_profile(
     x_m, y_m = dem.xy(rows, cols)
     angles = _azimuth_array(azimuths)
     result = _run_kernel(
-        _Layer.from_dem(dem),
-        _as_layer(far_field),
+        _layers(dem, far_field),
         np.atleast_1d(x_m),
         np.atleast_1d(y_m),
         np.array([MOON_RADIUS_M + ground_m + height_above_ground_m]),
@@ -313,8 +339,7 @@ def horizon_for_tile(
     x_m, y_m = fine.xy(row_grid, col_grid)
     ground_m = fine.height_m[row_grid, col_grid]
     result = _run_kernel(
-        _Layer.from_dem(fine),
-        _as_layer(far_field),
+        _layers(fine, far_field),
         x_m,
         y_m,
         MOON_RADIUS_M + ground_m + height_above_ground_m,
