@@ -11,7 +11,13 @@ from pathlib import Path
 from ilrs.errors import DataFileError, UnknownNameError
 
 __all__ = ["NamedSite", "data_path", "named_site", "named_sites", "read_table"]
-__all__ += ["IMAGERY_HALF_WIDTH_M", "LOLA_CAP_DEM", "LOLA_SHADE_IMAGE", "WAC_MOSAIC_IMAGE"]
+__all__ += [
+    "real_horizon_path",
+    "IMAGERY_HALF_WIDTH_M",
+    "LOLA_CAP_DEM",
+    "LOLA_SHADE_IMAGE",
+    "WAC_MOSAIC_IMAGE",
+]
 
 # The real south polar cap (lola/README.md): LOLA topography, 762 x 762 px of 1600 m, and
 # two images of the same square (the LROC WAC mosaic at 400 m, LOLA shaded relief at 800 m),
@@ -85,3 +91,13 @@ def named_site(name: str) -> NamedSite:
     if key not in sites:
         raise UnknownNameError(f"unknown site {name!r}; known sites: {', '.join(sites)}")
     return sites[key]
+
+
+def real_horizon_path(site_name: str, height_m: float) -> Path | None:
+    """The embedded real horizon profile of a named site seen from ``height_m`` above the
+    ground (2 m or 10 m, ``real_horizons/``), or None when there is none."""
+    site = named_sites().get(site_name.strip().lower())
+    stem = getattr(site, "real_horizon", None)
+    if not stem or height_m not in (2, 10):
+        return None
+    return data_path(f"real_horizons/{stem}_{height_m:g}m.csv")

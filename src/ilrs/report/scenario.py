@@ -32,16 +32,27 @@ class SyntheticTerrain(_Strict):
     seed: int = 0
 
 
-class Terrain(_Strict):
-    """Exactly one of a synthetic south pole and a DEM file."""
+class LolaTerrain(_Strict):
+    """The embedded real LOLA polar cap (1600 m): the map is the square of
+    ``map_half_width_km`` about the pole; every horizon runs on over the whole cap."""
 
+    map_half_width_km: Annotated[float, Field(gt=0, le=600)] = 200.0
+
+
+class Terrain(_Strict):
+    """Exactly one of the real LOLA cap, a synthetic south pole and a DEM file."""
+
+    lola: LolaTerrain | None = None
     synthetic: SyntheticTerrain | None = None
     dem: str | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Terrain:
-        if (self.synthetic is None) == (self.dem is None):
-            raise ValueError("give one terrain: 'synthetic: {...}' or 'dem: FILE'")
+        if sum(kind is not None for kind in (self.lola, self.synthetic, self.dem)) != 1:
+            raise ValueError(
+                "give one terrain: 'lola: {...}' (the real polar cap), 'synthetic: {...}' or "
+                "'dem: FILE'"
+            )
         return self
 
 

@@ -24,6 +24,7 @@ from ilrs import __version__
 from ilrs.errors import InputError
 from ilrs.outfolder import staging_folder
 from ilrs.report.scenario import LoadedPlan
+from ilrs.station.scenario import BUILT_IN_TERRAINS
 
 __all__ = ["CACHE_FORMAT", "KEPT_PLAN_FOLDER", "StepCache", "campaign_step", "site_step"]
 __all__ += ["maps_step", "station_step", "terrain_step", "write_json_file"]
@@ -122,10 +123,19 @@ def code_digest() -> str:
 
 
 def terrain_step(plan: LoadedPlan, cache: StepCache) -> Path:
-    """The DEM: the synthetic south pole written once (cached), or the plan's DEM file."""
+    """The map's DEM: the square of the real LOLA cap the plan asks for, or the synthetic
+    south pole, each written once (cached); or the plan's DEM file."""
     terrain = plan.scenario.terrain
     if terrain.dem is not None:
         return plan.path(terrain.dem)
+    if terrain.lola is not None:
+        half_width_m = terrain.lola.map_half_width_km * 1000.0
+
+        def compute_lola(folder: Path) -> None:
+            write_cap_square(folder / "terrain.tif", half_width_m)
+
+        inputs = terrain.lola.model_dump() | {"cap": file_identity(_cap_path())}
+        return cache.run("terrain", inputs, compute_lola) / "terrain.tif"
     synthetic = terrain.synthetic
 
     def compute(folder: Path) -> None:
@@ -136,6 +146,51 @@ def terrain_step(plan: LoadedPlan, cache: StepCache) -> Path:
         )
 
     return cache.run("terrain", synthetic.model_dump(), compute) / "terrain.tif"
+
+
+def _cap_path() -> Path:
+    from ilrs.data import LOLA_CAP_DEM, data_path
+
+    return data_path(LOLA_CAP_DEM)
+
+
+def write_cap_square(path: Path, half_width_m: float) -> Path:
+    """The square of the embedded LOLA cap within ``half_width_m`` of the pole (whole
+    pixels), as a GeoTIFF tagged with the cap's provenance: real data, nothing added."""
+    import math
+
+    from ilrs.terrain import Window
+    from ilrs.terrain.geotiff import write_geotiff
+    from ilrs.terrain.sources import open_dem
+
+    cap = open_dem(_cap_path())
+    pixel_m = cap.transform.a
+    reach_px = min(math.ceil(half_width_m / pixel_m), cap.shape[0] // 2)
+    centre_row = round(cap.transform.f / pixel_m)  # the pole is on a pixel corner
+    window = Window(centre_row - reach_px, centre_row - reach_px, 2 * reach_px, 2 * reach_px)
+    grid = cap.read(window)
+    tags = {key.upper(): value for key, value in cap.metadata.items()}
+    tags |= {
+        "SOURCE": "LRO LOLA LDEM_256 south polar cap (embedded in ILRS Planner)",
+        "SYNTHETIC": "false",
+        "NOTE": "real LOLA topography, a window of the 1600 m cap; heights above 1737400 m",
+    }
+    return write_geotiff(path, grid.height_m, grid.transform, tags=tags)
+
+
+def plan_terrain(plan: LoadedPlan, dem_path: Path):
+    """The terrain stack the plan's site stands on: the whole real LOLA cap (``lola``),
+    the plan's DEM with the cap as its far field, or the synthetic south pole alone (real
+    terrain beyond a made-up one would not join it)."""
+    from ilrs.terrain.sources import open_dem
+    from ilrs.terrain.stack import TerrainStack
+
+    terrain = plan.scenario.terrain
+    if terrain.lola is not None:
+        return TerrainStack.default()
+    if terrain.dem is not None:
+        return TerrainStack.from_files([dem_path])
+    return TerrainStack([open_dem(dem_path)])
 
 
 def file_identity(path: Path) -> dict:
@@ -160,6 +215,8 @@ def site_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
     scenario = plan.scenario
     inputs = {
         "dem": file_identity(dem_path),
+        "terrain": scenario.terrain.model_dump(),
+        "cap": file_identity(_cap_path()),
         "site": scenario.site.model_dump(),
         "lighting": scenario.lighting.model_dump(),
     }
@@ -171,40 +228,88 @@ def site_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
         lighting = scenario.lighting
         times = utc_range(lighting.start, lighting.end, lighting.step)
         write_site_analysis(
-            dem_path, lat_deg, lon_deg, scenario.site.height_m, times, label, folder
+            plan_terrain(plan, dem_path),
+            lat_deg,
+            lon_deg,
+            scenario.site.height_m,
+            times,
+            label,
+            folder,
+            real_horizon=_real_horizon(plan),
         )
 
     return cache.run("site", inputs, compute)
 
 
+def _real_horizon(plan: LoadedPlan) -> Path | None:
+    """The embedded real horizon of the plan's named site at its height, if there is one."""
+    site = plan.scenario.site
+    if site.name is None:
+        return None
+    from ilrs.data import real_horizon_path
+
+    return real_horizon_path(site.name, site.height_m)
+
+
 MAP_PRODUCTS = ("illumination", "earth", "psr")
 MAP_HORIZON = {"azimuths": 36, "max_distance_m": 50_000.0, "method": "sweep"}
+# On the real cap the map's rays run on over the whole cap, as far as the site's own.
+MAP_HORIZON_ON_CAP = {"azimuths": 36, "max_distance_m": 300_000.0, "method": "rays"}
 
 
 def write_site_analysis(
-    dem_path: Path,
+    stack,
     lat_deg: float,
     lon_deg: float,
     height_m: float,
     times,
     label: str,
     folder: Path,
+    *,
+    real_horizon: Path | None = None,
 ) -> None:
-    """A site's horizon on the DEM and its sunlight and Earth visibility at ``times`` from
-    ``height_m`` above the ground: ``site.json``, ``spells.csv``, ``horizon.csv``,
-    ``tracks.csv`` (the Sun and the Earth at each time) and ``horizon.png``."""
-    from ilrs.environment import HorizonLine, analyze_site
+    """A site's horizon on a terrain stack and its sunlight and Earth visibility at
+    ``times`` from ``height_m`` above the ground: ``site.json``, ``spells.csv``,
+    ``horizon.csv``, ``tracks.csv`` (the Sun and the Earth at each time) and
+    ``horizon.png``. On coarse terrain ``site.json`` also gives the spread of the figures
+    over the neighbouring cells; with ``real_horizon`` (a profile CSV of the site) the
+    figures on that profile beside them."""
+    from ilrs.environment import HorizonLine, analyze_site, read_horizon_csv
     from ilrs.environment.export import write_intervals_csv, write_table_csv
-    from ilrs.environment.profile import ground_height_m
     from ilrs.environment.site import SPELLS
+    from ilrs.environment.spread import FIGURES, pixel_spread
     from ilrs.report.figures import horizon_png
-    from ilrs.terrain.sources import open_dem
 
-    source = open_dem(dem_path)
-    line = HorizonLine.from_dem(source, lat_deg, lon_deg, height_above_ground_m=height_m)
-    ground_m = ground_height_m(source, lat_deg, lon_deg)
-    result = analyze_site(line, lat_deg, lon_deg, times, height_m=ground_m + height_m)
-    summary = result.summary() | {"site": label, "height_above_ground_m": height_m}
+    line = HorizonLine.from_stack(stack, lat_deg, lon_deg, height_above_ground_m=height_m)
+    result = analyze_site(line, lat_deg, lon_deg, times, height_m=line.ground_m + height_m)
+    start, end = times[[0, -1]].utc_iso()
+    summary = result.summary() | {
+        "site": label,
+        "height_above_ground_m": height_m,
+        "ground_m": round(line.ground_m, 1),
+        "terrain": stack.label,
+        "terrain_layers": stack.describe(),
+        "synthetic": stack.synthetic,
+        "question": (
+            f"sunlight and Earth visibility at {height_m:g} m above the ground, {start} to "
+            f"{end}, on {stack.label}"
+        ),
+    }
+    if line.note:
+        summary["horizon_note"] = line.note
+    spread = pixel_spread(stack, lat_deg, lon_deg, height_m, times)
+    if spread is not None:
+        summary["spread"] = spread
+    if real_horizon is not None:
+        profile = read_horizon_csv(real_horizon)
+        on_real = analyze_site(
+            profile, lat_deg, lon_deg, times, height_m=line.ground_m + height_m, stations=[]
+        ).summary()
+        summary["real_horizon"] = {
+            "source": "LOLA-derived horizon of the site (5 m and 20 m site windows, "
+            "LDEM_80S_80M, LDEM_75S_240M; lunahorizon, MIT), embedded: " + real_horizon.name,
+            **{key: on_real[key] for key in FIGURES},
+        }
     write_json_file(summary, folder / "site.json")
     kinds = list(SPELLS) + [f"contact:{name}" for name in result.station_margin_deg]
     kinds = [k for k in kinds if result.station_margin_deg or not k.startswith("contact")]
@@ -230,15 +335,20 @@ def write_site_analysis(
 
 
 def maps_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
-    """The whole terrain's lighting over the plan's period (``ilrs map``'s products from
-    one horizon map: the sweep on 36 grid bearings to 50 km): ``illumination.tif``,
+    """The whole terrain's lighting over the plan's period, seen from the site's height
+    above the ground (``ilrs map``'s products from one horizon map on 36 grid bearings: on
+    the real cap, rays to 300 km; else the sweep to 50 km): ``illumination.tif``,
     ``earth.tif``, ``psr.tif``; and the slopes, ``slope.tif``."""
     scenario = plan.scenario
+    on_cap = scenario.terrain.lola is not None
+    horizon_options = MAP_HORIZON_ON_CAP if on_cap else MAP_HORIZON
+    height_m = scenario.site.height_m
     inputs = {
         "dem": file_identity(dem_path),
         "lighting": scenario.lighting.model_dump(),
-        "horizon": MAP_HORIZON,
-    }
+        "horizon": horizon_options,
+        "height_above_ground_m": height_m,
+    } | ({"cap": file_identity(_cap_path())} if on_cap else {})
 
     def compute(folder: Path) -> None:
         from ilrs.environment.maps import write_lighting_map
@@ -255,11 +365,13 @@ def maps_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
         horizon = write_horizon_map(
             open_dem(dem_path),
             folder / "horizon.tif",
-            azimuths=MAP_HORIZON["azimuths"],
-            max_distance_m=MAP_HORIZON["max_distance_m"],
+            azimuths=horizon_options["azimuths"],
+            max_distance_m=horizon_options["max_distance_m"],
+            height_above_ground_m=height_m,
+            far_field=open_dem(_cap_path()).read() if on_cap else None,
             grid_azimuths=True,
-            method=MAP_HORIZON["method"],
-            provenance={"dem": str(dem_path)},
+            method=horizon_options["method"],
+            provenance={"dem": str(dem_path), "far_field": "LOLA cap" if on_cap else ""},
             progress=tiles("horizon tiles"),
         )
         for product in MAP_PRODUCTS:
@@ -347,7 +459,7 @@ def _scenario_inputs(path: Path, scenario) -> dict:
     """A station or campaign file as a cache input: its text and the files its station
     scenario names (the terrain or horizon profile its site reads)."""
     named = [scenario.site.horizon_csv, scenario.site.terrain]
-    referenced = [scenario.path(name) for name in named if name not in (None, "synthetic")]
+    referenced = [scenario.path(name) for name in named if name not in BUILT_IN_TERRAINS]
     return {
         "file": file_identity(path),
         "referenced": [file_identity(each) for each in referenced],

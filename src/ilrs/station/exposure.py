@@ -14,7 +14,6 @@ import numpy as np
 
 from ilrs.environment import HorizonLine, analyze_site, read_horizon_csv
 from ilrs.environment.intervals import Interval, intervals_where
-from ilrs.environment.profile import ground_height_m
 from ilrs.errors import InputError
 from ilrs.sky import Times, default_ephemeris, site_vector_m, utc_range
 from ilrs.sky.constants import MOON_RADIUS_M
@@ -30,6 +29,7 @@ __all__ = [
     "assign_stations",
     "site_exposure",
     "site_horizons",
+    "site_terrain",
     "site_position",
 ]
 
@@ -207,23 +207,14 @@ def site_horizons(scenario: Scenario, lat_deg: float, lon_deg: float):
         line = read_horizon_csv(scenario.path(site.horizon_csv))
         # A measured profile stands for one height: every element sees the same line.
         return (lambda height_m: line), 0.0, line.source
-    if site.terrain == "synthetic":
-        from ilrs.terrain.synthetic import synthesize_around
-
-        source = synthesize_around(
-            lat_deg, lon_deg, site.synthetic_size_px, site.synthetic_resolution_m, seed=0
-        )
-    else:
-        from ilrs.terrain.sources import open_dem
-
-        source = open_dem(scenario.path(site.terrain))
-    ground_m = ground_height_m(source, lat_deg, lon_deg)
+    stack = site_terrain(scenario)
+    ground_m = stack.ground_height_m(lat_deg, lon_deg)
     lines: dict[float, HorizonLine] = {}
 
     def horizon_at(height_m: float) -> HorizonLine:
         if height_m not in lines:
-            lines[height_m] = HorizonLine.from_dem(
-                source,
+            lines[height_m] = HorizonLine.from_stack(
+                stack,
                 lat_deg,
                 lon_deg,
                 height_above_ground_m=height_m,
@@ -232,6 +223,29 @@ def site_horizons(scenario: Scenario, lat_deg: float, lon_deg: float):
         return lines[height_m]
 
     return horizon_at, ground_m, horizon_at(2.0).source
+
+
+def site_terrain(scenario: Scenario):
+    """The terrain stack a scenario's site names: the embedded real LOLA cap (``lola``), a
+    DEM file with the cap as its far field, or the synthetic south pole around the site
+    (alone: real terrain beyond it would not join it)."""
+    from ilrs.terrain.stack import TerrainStack
+
+    site = scenario.site
+    if site.terrain == "lola":
+        return TerrainStack.default()
+    if site.terrain == "synthetic":
+        from ilrs.terrain.synthetic import synthesize_around
+
+        lat_deg, lon_deg = site_position(scenario)
+        return TerrainStack(
+            [
+                synthesize_around(
+                    lat_deg, lon_deg, site.synthetic_size_px, site.synthetic_resolution_m, seed=0
+                )
+            ]
+        )
+    return TerrainStack.from_files([scenario.path(site.terrain)])
 
 
 def _incidence_cos(array, sun) -> np.ndarray:

@@ -77,19 +77,24 @@ class Period(StrictModel):
         return self
 
 
+# Terrains a site may name that are not files: the embedded real LOLA cap, the synthetic pole.
+BUILT_IN_TERRAINS = (None, "lola", "synthetic")
+
+
 class Site(StrictModel):
     name: str | None = Field(None, description="a reference site (ilrs site list) or a label")
     lat_deg: float | None = Field(None, ge=-90, le=90)
     lon_deg: float | None = None
     terrain: str | None = Field(
         None,
-        description="DEM GeoTIFF or LOLA .LBL (relative path), or 'synthetic' for the "
+        description="'lola' for the embedded real LOLA polar cap (1600 m); a DEM GeoTIFF or "
+        "LOLA .LBL (relative path), with the cap as its far field; or 'synthetic' for the "
         "synthetic south pole around the site",
     )
     synthetic_size_px: int = Field(1024, ge=64, le=8192)
     synthetic_resolution_m: float = Field(100.0, gt=0)
     horizon_csv: str | None = Field(None, description="horizon profile azimuth_deg,elevation_deg")
-    max_distance_m: float = Field(150_000.0, gt=0, description="horizon reach on the DEM")
+    max_distance_m: float = Field(300_000.0, gt=0, description="horizon reach on the terrain")
 
     @model_validator(mode="after")
     def _placed(self):
@@ -350,7 +355,7 @@ class Scenario(StrictModel):
     def referenced_files(self) -> list[Path]:
         """The files the scenario names: its site's DEM or horizon profile."""
         files = [] if self.site.horizon_csv is None else [self.path(self.site.horizon_csv)]
-        if self.site.terrain not in (None, "synthetic"):
+        if self.site.terrain not in BUILT_IN_TERRAINS:
             files += dem_files(self.path(self.site.terrain))
         return files
 
@@ -381,7 +386,7 @@ def _file_problems(
     problems = []
     for field in ("terrain", "horizon_csv"):
         name = getattr(scenario.site, field)
-        if name in (None, "synthetic"):
+        if name in BUILT_IN_TERRAINS:
             continue
         why = named_file_problem(name, within, base=base_dir)
         if why is not None:

@@ -1,0 +1,59 @@
+"""How much a site's figures move within the terrain pixel it stands on.
+
+A DEM pixel of a kilometre smooths the ridge a lander stands on: the figures at one
+point of it are one draw of many. Where the site's terrain is coarser than
+``COARSE_PIXEL_M``, the figures are recomputed at the centres of the neighbouring cells
+(one pixel away in each direction of the grid) and their range is reported beside the
+site's own, so a reader sees how far the answer can be trusted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["FIGURES", "pixel_spread"]
+
+FIGURES = ("sunlit_fraction", "sun_any_fraction", "longest_darkness_h", "earth_visible_fraction")
+
+# How far above a coarse pixel's height the ground a lander stands on may be: a 1600 m
+# pixel averages a ridge crest away. Finer LOLA heights exceed the embedded 1600 m cap's
+# by 33-163 m at the four real sites (data/real_horizons/sites.csv against the cap).
+CREST_ALLOWANCE_M = 100.0
+
+
+def pixel_spread(stack, lat_deg: float, lon_deg: float, height_m: float, times) -> dict | None:
+    """The minimum and maximum of :data:`FIGURES` over the site and the 8 points one pixel
+    of its terrain away, from ``height_m`` above the ground, and at the site from
+    :data:`CREST_ALLOWANCE_M` higher (a crest the pixel hides); None on terrain of pixels
+    no coarser than the stack's ``COARSE_PIXEL_M`` (100 m)."""
+    from ilrs.environment.profile import HorizonLine
+    from ilrs.environment.site import analyze_site
+    from ilrs.terrain import latlon_from_polar_xy, polar_xy_from_latlon
+    from ilrs.terrain.stack import COARSE_PIXEL_M
+
+    pixel_m = stack.layer_at(lat_deg, lon_deg).pixel_m
+    if pixel_m <= COARSE_PIXEL_M:
+        return None
+    x_m, y_m = (float(v) for v in polar_xy_from_latlon(lat_deg, lon_deg))
+    values: dict[str, list[float]] = {name: [] for name in FIGURES}
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            lat, lon = (
+                float(v) for v in latlon_from_polar_xy(x_m + dx * pixel_m, y_m + dy * pixel_m)
+            )
+            line = HorizonLine.from_stack(stack, lat, lon, height_above_ground_m=height_m)
+            figures = analyze_site(
+                line, lat, lon, times, height_m=line.ground_m + height_m, stations=[]
+            ).summary()
+            for name in FIGURES:
+                values[name].append(float(figures[name]))
+    return {
+        "why": (
+            f"the terrain at the site has {pixel_m:g} m pixels (coarser than "
+            f"{COARSE_PIXEL_M:g} m): ridges and rims are smoothed, so the figures are given "
+            "with their range over the site and the 8 points one pixel away, and from "
+            f"{CREST_ALLOWANCE_M:g} m higher at the site (a crest the pixel averages away)"
+        ),
+        "pixel_m": pixel_m,
+        **{name: [float(np.min(v)), float(np.max(v))] for name, v in values.items()},
+    }
