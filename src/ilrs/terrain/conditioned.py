@@ -272,8 +272,9 @@ def conditioned_detail(
         Heights [m above the 1 737 400 m sphere], float64. Over every coarse pixel wholly
         inside it, the mean of its fine pixels equals the coarse height within
         :data:`BLOCK_MEAN_TOLERANCE_M`. The detail holds roughness of wavelengths up to the
-        coarse pixel and craters from three fine pixels up to the coarse pixel, nothing
-        longer than about two coarse pixels. ``metadata``: ``synthetic="true"``,
+        coarse pixel and craters from three fine pixels up to the coarse pixel; zero means
+        over every coarse pixel leave a transition from one to four coarse pixels, beyond
+        which the detail is near zero (below 0.3 % of its power). ``metadata``: ``synthetic="true"``,
         ``synthetic_kind``, ``seed``, ``cutoff_wavelength_m`` and the coarse provenance.
 
     Notes
