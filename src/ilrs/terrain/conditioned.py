@@ -274,7 +274,8 @@ def conditioned_detail(
         :data:`BLOCK_MEAN_TOLERANCE_M`. The detail holds roughness of wavelengths up to the
         coarse pixel and craters from three fine pixels up to the coarse pixel; zero means
         over every coarse pixel leave a transition from one to four coarse pixels, beyond
-        which the detail is near zero (below 0.3 % of its power). ``metadata``: ``synthetic="true"``,
+        which the detail is near zero (below 0.3 % of its power).
+        ``metadata``: ``synthetic="true"``,
         ``synthetic_kind``, ``seed``, ``cutoff_wavelength_m`` and the coarse provenance.
 
     Notes
