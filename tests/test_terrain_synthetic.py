@@ -16,12 +16,12 @@ from ilrs.terrain.geotiff import GeoTiffSource
 from ilrs.terrain.synthetic import (
     SYNTHETIC_SOURCE,
     SYNTHETIC_TERRAIN_VERSION,
-    _roughness_layer,
     complex_crater_floor_diameter_m,
     crater_population,
     equilibrium_cumulative_density_per_m2,
     fresh_crater_depth_m,
     fresh_crater_rim_height_m,
+    roughness_heights_m,
     roughness_rms_slope_deg,
     south_pole_features,
     synthesize_south_pole,
@@ -285,7 +285,7 @@ def test_population_craters_are_on_the_grid():
 
 def test_roughness_is_fractal_with_the_lunar_hurst_exponent():
     pixel_m = 5.0
-    rough = _roughness_layer(512, pixel_m, seed=0, center_x_m=50_000.0, center_y_m=20_000.0)
+    rough = roughness_heights_m(512, pixel_m, seed=0, center_x_m=50_000.0, center_y_m=20_000.0)
     slope = rms_slope_deg(rough, pixel_m)
     assert 0.7 < slope / float(roughness_rms_slope_deg(pixel_m)) < 1.3
     # RMS height difference grows as baseline^H (H = 0.95 nominal; the 4 km cut-off and the

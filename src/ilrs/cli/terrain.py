@@ -58,6 +58,59 @@ def synth(
     print(f"wrote {path} ({size_px} x {size_px} px of {resolution_m:g} m, seed {seed}, synthetic)")
 
 
+@terrain_app.command("conditioned")
+def conditioned(
+    out: Annotated[Path, typer.Option("--out", help="GeoTIFF to write.")],
+    site: Annotated[str | None, typer.Option("--site", help="Named site (ilrs site list).")] = None,
+    lat: Annotated[float | None, typer.Option(help="Centre latitude [deg], instead.")] = None,
+    lon: Annotated[float | None, typer.Option(help="Centre east longitude [deg].")] = None,
+    radius_km: Annotated[
+        float, typer.Option("--radius-km", help="Half the side of the square [km].")
+    ] = 10.0,
+    resolution_m: Annotated[
+        float, typer.Option("--resolution-m", help="Pixel size [m]; must divide the coarse pixel.")
+    ] = 50.0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic detail.")] = 0,
+    coarse: Annotated[
+        Path | None,
+        typer.Option("--coarse", help="Real coarse DEM (default: the embedded LOLA cap, 1600 m)."),
+    ] = None,
+    force: ForceFileOption = False,
+) -> None:
+    """Write a fine DEM around a site: the real coarse DEM's heights (kept as the mean of each
+    coarse pixel) plus SYNTHETIC roughness and small craters below the coarse pixel; the
+    file is tagged synthetic=true with the coarse source, the seed and the cutoff."""
+    from ilrs.data import LOLA_CAP_DEM, data_path, named_site
+    from ilrs.terrain.conditioned import conditioned_detail, write_conditioned_detail
+    from ilrs.terrain.sources import open_dem
+
+    if site is not None and (lat is not None or lon is not None):
+        raise InputError("give either --site or --lat/--lon, not both")
+    if site is not None:
+        named = named_site(site)
+        lat, lon = named.lat_deg, named.lon_deg
+    elif lat is None or lon is None:
+        raise InputError("give --site NAME or both --lat and --lon")
+    if not radius_km > 0:
+        raise InputError(f"--radius-km must be positive, got {radius_km}")
+    coarse_path = coarse if coarse is not None else data_path(LOLA_CAP_DEM)
+    check_output_file(out, inputs=dem_files(coarse_path), force=force)
+    dem = conditioned_detail(
+        open_dem(coarse_path).read(),
+        lat,
+        lon,
+        half_width_m=1000.0 * radius_km,
+        resolution_m=resolution_m,
+        seed=seed,
+    )
+    path = write_conditioned_detail(out, dem)
+    rows, cols = dem.shape
+    print(
+        f"wrote {path} ({rows} x {cols} px of {resolution_m:g} m, seed {seed}, synthetic "
+        f"{dem.metadata['synthetic_kind']})"
+    )
+
+
 @terrain_app.command("fetch")
 def fetch(
     product: Annotated[

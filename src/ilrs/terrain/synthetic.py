@@ -59,10 +59,12 @@ __all__ = [
     "SouthPoleFeature",
     "complex_crater_floor_diameter_m",
     "crater_population",
+    "crater_population_heights_m",
     "equilibrium_cumulative_density_per_m2",
     "synthesize_around",
     "fresh_crater_depth_m",
     "fresh_crater_rim_height_m",
+    "roughness_heights_m",
     "roughness_rms_slope_deg",
     "south_pole_features",
     "synthesize_south_pole",
@@ -510,24 +512,35 @@ def _octave_table(wavelengths_m, amplitudes_m, salt: int, seed: int):
     return keys, octaves
 
 
-def _roughness_octaves(pixel_m: float, seed: int):
+def _roughness_octaves(
+    pixel_m: float, seed: int, max_wavelength_m: float = _ROUGHNESS_MAX_WAVELENGTH_M
+):
     """Octaves of the roughness layer for a pixel size: amplitude ∝ wavelength^H, and the
-    octaves shorter than four pixels faded out (gone below two) so nothing aliases."""
+    octaves shorter than four pixels faded out (gone below two) so nothing aliases; octaves
+    longer than ``max_wavelength_m`` are left out."""
     wavelengths = _ROUGHNESS_MAX_WAVELENGTH_M / 2.0 ** np.arange(_ROUGHNESS_OCTAVES)
     rise_m = math.tan(math.radians(ROUGHNESS_RMS_SLOPE_DEG)) * ROUGHNESS_BASELINE_M
     amplitudes = (rise_m / _FBM_STRUCTURE) * (wavelengths / ROUGHNESS_BASELINE_M) ** HURST_EXPONENT
     weight = np.clip((wavelengths / pixel_m - 2.0) / 2.0, 0.0, 1.0)
     weight = weight * weight * (3.0 - 2.0 * weight)
-    keep = weight > 0
+    keep = (weight > 0) & (wavelengths <= max_wavelength_m)
     return _octave_table(wavelengths[keep], (amplitudes * weight)[keep], 0x2077, seed)
 
 
-def _roughness_layer(
-    size_px: int, resolution_m: float, seed: int, *, center_x_m=0.0, center_y_m=0.0
+def roughness_heights_m(
+    size_px: int,
+    resolution_m: float,
+    seed: int,
+    *,
+    center_x_m: float = 0.0,
+    center_y_m: float = 0.0,
+    max_wavelength_m: float = _ROUGHNESS_MAX_WAVELENGTH_M,
 ) -> np.ndarray:
-    """The fractal roughness layer alone [m] on a grid (for checks of its statistics)."""
+    """The fractal roughness layer alone [m] on a grid: the one :func:`synthesize_south_pole`
+    adds, a pure function of position and seed (see :func:`roughness_rms_slope_deg`), with
+    only the octaves of wavelength up to ``max_wavelength_m`` [m] (all, 4096 m, by default)."""
     grid = _grid(size_px, resolution_m, seed, center_x_m, center_y_m)
-    keys, octaves = _roughness_octaves(grid.pixel_m, int(seed))
+    keys, octaves = _roughness_octaves(grid.pixel_m, int(seed), max_wavelength_m)
     out = np.empty((grid.size_px, grid.size_px))
     # The regional kernel with every other layer empty (and a zero tilt).
     no_tilt = np.array([1.0, 0.0, 0.0, 1.0])
@@ -785,13 +798,15 @@ def _poisson(rng: np.random.Generator, mean: float, threshold: float) -> int:
         product = float(products[-1])
 
 
-def _population(grid: _Grid, seed: int, exclusions) -> CraterPopulation:
+def _population(
+    grid: _Grid, seed: int, exclusions, max_diameter_m: float = CRATER_POPULATION_MAX_DIAMETER_M
+) -> CraterPopulation:
     min_diameter_m = CRATER_POPULATION_MIN_DIAMETER_PX * grid.pixel_m
     positions, degradation_draws = [], []
     for k in range(_CLASS_COUNT):
         d_low = _CLASS_BASE_DIAMETER_M * 2.0**k
         d_high = 2.0 * d_low
-        if d_high <= min_diameter_m:
+        if d_high <= min_diameter_m or d_low >= max_diameter_m:
             continue
         tile_m = _TILE_DIAMETERS * d_low
         inv_low2 = 1.0 / (d_low * d_low)
@@ -818,6 +833,7 @@ def _population(grid: _Grid, seed: int, exclusions) -> CraterPopulation:
                 reach = 0.5 * _EJECTA_REACH_RADII * diameter
                 use = (
                     (diameter >= min_diameter_m)
+                    & (diameter < max_diameter_m)
                     & (x + reach > grid.left_m)
                     & (x - reach < grid.right_m)
                     & (y + reach > grid.bottom_m)
@@ -844,8 +860,33 @@ def _population(grid: _Grid, seed: int, exclusions) -> CraterPopulation:
         ),
         floor_diameter_m=_quantize(complex_crater_floor_diameter_m(diameter), _LENGTH_QUANTUM_M),
         min_diameter_m=min_diameter_m,
-        max_diameter_m=CRATER_POPULATION_MAX_DIAMETER_M,
+        max_diameter_m=max_diameter_m,
     )
+
+
+def _population_heights(grid: _Grid, population: CraterPopulation) -> np.ndarray:
+    """The population craters stamped on a grid [m, float32], relative to the pre-impact
+    surface."""
+    pop = np.zeros((grid.size_px, grid.size_px), dtype=np.float32)
+    craters = np.stack(
+        [
+            population.x_m,
+            population.y_m,
+            0.5 * population.diameter_m,
+            population.depth_m,
+            population.rim_height_m,
+            0.5 * population.floor_diameter_m,
+            np.where(population.floor_diameter_m > 0, _FLOORED_WALL_LINEAR, 0.0),
+        ],
+        axis=1,
+    ).reshape(-1, 7)
+    boxes = _boxes(grid, craters[:, 0], craters[:, 1], _EJECTA_REACH_RADII * craters[:, 2])
+    band_start, band_craters = _bands(boxes, grid.size_px)
+    _stamp_population(
+        pop, grid.left_m, grid.top_m, grid.pixel_m, band_start, band_craters, craters, boxes,
+        _BAND_ROWS,
+    )  # fmt: skip
+    return pop
 
 
 def _excluded(x, y, diameter, exclusions) -> np.ndarray:
@@ -986,6 +1027,29 @@ def crater_population(
     return _population(grid, int(seed), _named_layers(south_pole_features()).exclusions)
 
 
+def crater_population_heights_m(
+    size_px: int,
+    resolution_m: float,
+    seed: int = 0,
+    *,
+    center_x_m: float = 0.0,
+    center_y_m: float = 0.0,
+    max_diameter_m: float = CRATER_POPULATION_MAX_DIAMETER_M,
+) -> np.ndarray:
+    """The random crater population alone [m relative to the pre-impact surface] on a grid,
+    every crater from three pixels up to (not including) ``max_diameter_m`` [m].
+
+    The same world-fixed craters as :func:`crater_population` (equilibrium size-frequency,
+    Pike morphometry, degraded to 35-100 % of fresh depth), but with no named feature
+    excluded: on a real-terrain base there are no synthetic named craters to keep clear.
+    Returns a float32 array of ``size_px`` x ``size_px``, north-up like the DEM.
+    """
+    grid = _grid(size_px, resolution_m, seed, center_x_m, center_y_m)
+    no_exclusions = {"craters": [], "segments": []}
+    population = _population(grid, int(seed), no_exclusions, float(max_diameter_m))
+    return _population_heights(grid, population)
+
+
 def synthesize_around(
     lat_deg: float, lon_deg: float, size_px: int, resolution_m: float, seed: int = 0
 ) -> Dem:
@@ -1057,25 +1121,7 @@ def synthesize_south_pole(
         named.massifs, named.ridge, named.ridge_holes,
     )  # fmt: skip
 
-    pop = np.zeros_like(height, dtype=np.float32)
-    craters = np.stack(
-        [
-            population.x_m,
-            population.y_m,
-            0.5 * population.diameter_m,
-            population.depth_m,
-            population.rim_height_m,
-            0.5 * population.floor_diameter_m,
-            np.where(population.floor_diameter_m > 0, _FLOORED_WALL_LINEAR, 0.0),
-        ],
-        axis=1,
-    ).reshape(-1, 7)
-    boxes = _boxes(grid, craters[:, 0], craters[:, 1], _EJECTA_REACH_RADII * craters[:, 2])
-    band_start, band_craters = _bands(boxes, grid.size_px)
-    _stamp_population(
-        pop, grid.left_m, grid.top_m, grid.pixel_m, band_start, band_craters, craters, boxes,
-        _BAND_ROWS,
-    )  # fmt: skip
+    pop = _population_heights(grid, population)
 
     named_boxes = _boxes(
         grid, named.craters[:, 0], named.craters[:, 1], _EJECTA_REACH_RADII * named.craters[:, 2]
