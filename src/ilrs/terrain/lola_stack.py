@@ -364,7 +364,9 @@ def write_stack_manifest(manifest: StackManifest) -> Path:
 def _field(record: dict, key: str, kind: type | tuple[type, ...], where: str) -> Any:
     value = record.get(key) if isinstance(record, dict) else None
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise DataFileError(f"{where}: '{key}' is missing or not a {getattr(kind, '__name__', kind)}")
+        raise DataFileError(
+            f"{where}: '{key}' is missing or not a {getattr(kind, '__name__', kind)}"
+        )
     return value
 
 
@@ -511,9 +513,7 @@ def fetch_stack(
         describe (the message names the URL); the partial download is kept for the next
         call to resume, and no manifest is written.
     """
-    planned = plan_stack(
-        lat_deg, lon_deg, near_radius_m=near_radius_m, far_radius_m=far_radius_m
-    )
+    planned = plan_stack(lat_deg, lon_deg, near_radius_m=near_radius_m, far_radius_m=far_radius_m)
     base = _normalised_base_url(base_url)
     cache_root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     layers = []
@@ -586,7 +586,9 @@ def _fetch_layer(
     try:
         sidecar = json.loads(label_path.with_suffix(".json").read_text())
     except (OSError, ValueError) as error:
-        raise DataFileError(f"{label_path}: its provenance record is unreadable ({error})") from None
+        raise DataFileError(
+            f"{label_path}: its provenance record is unreadable ({error})"
+        ) from None
     source = {
         key: sidecar.get(key)
         for key in ("label_url", "source_url", "fetched_utc", "sha256", "size_bytes")
