@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -20,6 +18,7 @@ import numpy as np
 import pytest
 from affine import Affine
 
+from http_fixtures import ProductServer
 from ilrs.errors import DataFileError, InputError
 from ilrs.terrain.fetch import (
     LOLA_POLAR_BASE_URL,
@@ -33,83 +32,6 @@ from ilrs.terrain.fetch import (
 )
 from ilrs.terrain.grid import MOON_RADIUS_M, Window, polar_xy_from_latlon
 from ilrs.terrain.pds3 import Pds3Source, write_lola_product
-
-
-class ProductServer:
-    """Serves files from memory with single-range support, counting every request."""
-
-    def __init__(self):
-        self.files: dict[str, bytes] = {}
-        self.requests: list[tuple[str, str | None]] = []
-        self.mode: str | None = None  # "drop_once", "ignore_range", "shift", "drop_always"
-        self.drop_at_request = 3  # the range request (1-based) that "drop_once" cuts short
-        self.lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep the test output quiet
-                pass
-
-            def do_GET(self):  # noqa: N802 (http.server's naming)
-                server.handle(self)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def range_requests(self) -> list[str]:
-        return [r for _, r in self.requests if r is not None]
-
-    def handle(self, handler: BaseHTTPRequestHandler) -> None:
-        range_header = handler.headers.get("Range")
-        with self.lock:
-            self.requests.append((handler.path, range_header))
-            ranges_so_far = len(self.range_requests())
-        body = self.files.get(handler.path)
-        if body is None:
-            handler.send_error(404)
-            return
-        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-        if range_header is None or self.mode == "ignore_range":
-            handler.send_response(200)
-            handler.send_header("Content-Length", str(len(body)))
-            handler.send_header("ETag", etag)
-            handler.end_headers()
-            handler.wfile.write(body)
-            return
-        first, last = (int(v) for v in range_header.removeprefix("bytes=").split("-"))
-        if self.mode == "shift":
-            first, last = first + 2, last + 2  # the wrong bytes, honestly labelled
-        part = body[first : last + 1]
-        handler.send_response(206)
-        handler.send_header("Content-Range", f"bytes {first}-{last}/{len(body)}")
-        handler.send_header("Content-Length", str(len(part)))
-        handler.send_header("Content-Type", "application/octet-stream")
-        handler.send_header("ETag", etag)
-        handler.end_headers()
-        drop = self.mode == "drop_always" or (
-            self.mode == "drop_once" and ranges_so_far == self.drop_at_request
-        )
-        if drop:
-            # Half the promised bytes, then the connection closes (HTTP/1.0 handler).
-            handler.wfile.write(part[: len(part) // 2 + 1])
-            handler.wfile.flush()
-            if self.mode == "drop_once":
-                self.mode = None
-            return
-        handler.wfile.write(part)
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture

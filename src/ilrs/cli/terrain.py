@@ -114,28 +114,67 @@ def conditioned(
 @terrain_app.command("fetch")
 def fetch(
     product: Annotated[
-        str,
-        typer.Argument(help="LOLA polar product name (LDEM_875S_5M) or its .LBL/.IMG URL."),
-    ],
+        str | None,
+        typer.Argument(
+            help="LOLA polar product name (LDEM_875S_5M) or its .LBL/.IMG URL, for one "
+            "product's window; leave out to fetch a site's whole terrain stack."
+        ),
+    ] = None,
+    site: Annotated[
+        str | None, typer.Option("--site", help="A named site (its latitude and longitude).")
+    ] = None,
     lat: Annotated[float | None, typer.Option(help="Centre latitude [deg].")] = None,
     lon: Annotated[float | None, typer.Option(help="Centre east longitude [deg].")] = None,
     radius_m: Annotated[
-        float | None, typer.Option("--radius-m", help="Radius of the area [m, along the ground].")
+        float | None,
+        typer.Option("--radius-m", help="One product: radius of the area [m, along the ground]."),
     ] = None,
     window: Annotated[
         str | None,
-        typer.Option("--window", help="ROW,COL,HEIGHT,WIDTH in product pixels, instead."),
+        typer.Option("--window", help="One product: ROW,COL,HEIGHT,WIDTH in pixels, instead."),
+    ] = None,
+    radius_km: Annotated[
+        float | None,
+        typer.Option("--radius-km", help="Stack: near-field radius [km] (default 10)."),
+    ] = None,
+    far_km: Annotated[
+        float | None, typer.Option("--far-km", help="Stack: how far it reaches [km] (default 200).")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="Stack: the LOLA polar folder (default the PDS node)."),
     ] = None,
     cache_dir: Annotated[
-        Path | None, typer.Option("--cache-dir", help="Cache (default ~/.cache/ilrs).")
+        Path | None, typer.Option("--cache-dir", "--cache", help="Cache (default ~/.cache/ilrs).")
     ] = None,
     timeout_s: Annotated[float, typer.Option("--timeout-s", help="Network timeout [s].")] = 60.0,
 ) -> None:
-    """Download only the window of a LOLA polar DEM that covers an area, by HTTP range
-    requests: resumable, cached (a second run makes no request), verified (SHA-256 recorded
-    beside it). Prints the local .LBL, which every 'ilrs terrain' command reads."""
+    """Download LOLA polar DEMs by HTTP range requests: resumable, cached (a second run makes
+    no request), verified (SHA-256 recorded beside each file). With a PRODUCT: only the
+    window of that product covering an area; prints the local .LBL, which every 'ilrs
+    terrain' command reads. Without: a site's terrain stack (--site NAME or --lat/--lon),
+    the finest product holding its near field then coarser ones out to --far-km, and the
+    stack.json manifest listing them."""
     from ilrs.terrain.fetch import fetch_around, fetch_window
     from ilrs.terrain.grid import Window
+
+    if site is not None:
+        if lat is not None or lon is not None:
+            raise InputError("give either --site or --lat/--lon, not both")
+        from ilrs.data import named_site
+
+        named = named_site(site)
+        lat, lon = named.lat_deg, named.lon_deg
+    if product is None:
+        _fetch_stack(
+            site, lat, lon, radius_m, window, radius_km, far_km, base_url, cache_dir, timeout_s
+        )
+        return
+    if radius_km is not None or far_km is not None or base_url is not None:
+        raise InputError(
+            "--radius-km, --far-km and --base-url are for a site's stack (no PRODUCT); one "
+            "product takes --radius-m or --window"
+        )
 
     def progress(done: int, total: int) -> None:
         if sys.stderr.isatty():
@@ -157,7 +196,7 @@ def fetch(
         )
     else:
         if lat is None or lon is None or radius_m is None:
-            raise InputError("give --lat, --lon and --radius-m (or --window)")
+            raise InputError("give --lat, --lon (or --site) and --radius-m (or --window)")
         path = fetch_around(
             product,
             lat,
@@ -168,6 +207,67 @@ def fetch(
             progress=progress,
         )
     print(path)
+
+
+def _fetch_stack(
+    site: str | None,
+    lat: float | None,
+    lon: float | None,
+    radius_m: float | None,
+    window: str | None,
+    radius_km: float | None,
+    far_km: float | None,
+    base_url: str | None,
+    cache_dir: Path | None,
+    timeout_s: float,
+) -> None:
+    """``ilrs terrain fetch`` without a product: a site's stack and its manifest."""
+    from ilrs.terrain.fetch import LOLA_POLAR_BASE_URL
+    from ilrs.terrain.lola_stack import (
+        CAP_PIXEL_SIZE_M,
+        CAP_PRODUCT,
+        DEFAULT_FAR_RADIUS_M,
+        DEFAULT_NEAR_RADIUS_M,
+        fetch_stack,
+    )
+
+    if radius_m is not None or window is not None:
+        raise InputError(
+            "--radius-m and --window are for one PRODUCT's window; a site's stack takes "
+            "--radius-km (near field) and --far-km"
+        )
+    if lat is None or lon is None:
+        raise InputError(
+            "give --site NAME, or --lat and --lon, for a site's stack (or a PRODUCT first for "
+            "one product's window)"
+        )
+
+    def progress(product: str, done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            end = "" if done < total else "\n"
+            print(f"\r{product}: bytes {done:,}/{total:,}", end=end, file=sys.stderr)
+
+    manifest = fetch_stack(
+        lat,
+        lon,
+        near_radius_m=DEFAULT_NEAR_RADIUS_M if radius_km is None else radius_km * 1000.0,
+        far_radius_m=DEFAULT_FAR_RADIUS_M if far_km is None else far_km * 1000.0,
+        base_url=LOLA_POLAR_BASE_URL if base_url is None else base_url,
+        cache_dir=cache_dir,
+        site_name=site.strip().lower() if site is not None else None,
+        progress=progress,
+        timeout_s=timeout_s,
+    )
+    for layer in manifest.layers:
+        print(
+            f"{layer.product:<14} {layer.pixel_size_m:g} m  to {layer.reach_m / 1000:g} km  "
+            f"{layer.label_path}"
+        )
+    print(
+        f"far field beyond {manifest.reach_m / 1000:g} km: {CAP_PRODUCT}, "
+        f"{CAP_PIXEL_SIZE_M:g} m (the embedded LOLA cap)"
+    )
+    print(f"manifest: {manifest.path}")
 
 
 @terrain_app.command("info")
