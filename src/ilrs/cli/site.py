@@ -88,27 +88,45 @@ def analyze(
 ) -> None:
     """Sunlight (the visible share of the Sun's disk), Earth visibility and ground-station
     contact at a site over a period, with the longest darkness, Earth loss and contact gap,
-    per year and over the whole period."""
+    per year and over the whole period. The terrain is --dem or --horizon; with neither,
+    --site NAME uses that site's embedded real horizon (2 or 10 m; see 'ilrs sites')."""
     from ilrs.environment import HorizonLine, analyze_site, read_horizon_csv
     from ilrs.environment.profile import ground_height_m
     from ilrs.environment.site import SPELLS
     from ilrs.sky import utc_range
 
     lat_deg, lon_deg = resolve_site(site, lat, lon)
-    if (dem is None) == (horizon is None):
-        raise InputError("give the terrain: --dem DEM.tif, or --horizon PROFILE.csv (one of them)")
+    if dem is not None and horizon is not None:
+        raise InputError("give one of --dem DEM.tif or --horizon PROFILE.csv, not both")
+    if dem is None and horizon is None and site is None:
+        raise InputError(
+            "give the terrain: --dem DEM.tif, or --horizon PROFILE.csv (one of them), or "
+            "--site NAME of a site with a real horizon"
+        )
     if not (start and end):
         raise InputError("give the period: --start ISO --end ISO [--step 1h]")
     if height_m < 0:
         raise InputError(f"--height-m must be at least 0, got {height_m}")
+    real_horizon = None
+    if dem is None and horizon is None:
+        real_horizon = _real_horizon_of(site, height_m)
     times = utc_range(start, end, step or "1h")  # checked before any terrain is read
     _check_outputs(
         {"--intervals-csv": intervals_csv, "--ical": ical, "--series-csv": series_csv},
-        inputs=[*dem_files(dem), horizon, *dem_files(far_field)],
+        inputs=[*dem_files(dem), horizon, real_horizon, *dem_files(far_field)],
         force=force,
     )
     ground_m = 0.0
-    if dem is not None:
+    if real_horizon is not None:
+        from dataclasses import replace
+
+        from ilrs.data import REAL_HORIZON_SOURCE, named_site
+
+        # The profile was computed from the site's LOLA ground height; the Sun and the
+        # Earth are seen from there too.
+        ground_m = named_site(site).ground_height_m or 0.0
+        line = replace(read_horizon_csv(real_horizon), source=REAL_HORIZON_SOURCE)
+    elif dem is not None:
         from ilrs.terrain.sources import open_dem
 
         source = open_dem(dem)
@@ -149,6 +167,9 @@ def analyze(
         _write_series(series_csv, result)
     summary = result.summary()
     summary["height_above_ground_m"] = height_m
+    if real_horizon is not None:
+        summary["ground_height_m"] = ground_m
+        summary["horizon_file"] = f"real_horizons/{real_horizon.name}"
     if output_format is OutputFormat.json:
         write_json(summary)
         return
@@ -157,6 +178,21 @@ def analyze(
     for row in rows[:1]:
         row.update({key: summary[key] for key in figures})
     write_table({key: [row[key] for row in rows] for key in rows[1]}, OutputFormat.csv)
+
+
+def _real_horizon_of(site: str, height_m: float) -> Path:
+    """The embedded real horizon of a named site at 2 or 10 m; a site without one is
+    refused with the names of those that have one."""
+    from ilrs.data import named_sites, real_horizon_path
+
+    path = real_horizon_path(site, height_m)
+    if path is None:
+        having = [s.name for s in named_sites().values() if s.real_horizon]
+        raise InputError(
+            f"the site {site!r} has no embedded real horizon; give its terrain (--dem DEM.tif "
+            f"or --horizon PROFILE.csv), or choose a site with one: {', '.join(having)}"
+        )
+    return path
 
 
 def _check_outputs(outputs: dict[str, Path | None], inputs: list, force: bool) -> None:

@@ -109,7 +109,8 @@ def view(
 
 
 def sites(output_format: FormatOption = OutputFormat.csv) -> None:
-    """The named reference sites near the south pole, with the source of each position."""
+    """The named reference sites near the south pole, with the source of each position, the
+    LOLA ground height where the source gives one, and the embedded real horizon (if any)."""
     found = list(named_sites().values())
     write_table(
         {
@@ -117,6 +118,8 @@ def sites(output_format: FormatOption = OutputFormat.csv) -> None:
             "label": [s.label for s in found],
             "lat_deg": [s.lat_deg for s in found],
             "lon_deg": [s.lon_deg for s in found],
+            "ground_height_m": [s.ground_height_m for s in found],
+            "horizon": [s.real_horizon for s in found],
             "source": [s.source for s in found],
         },
         output_format,

@@ -8,16 +8,11 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ilrs.errors import DataFileError, UnknownNameError
+from ilrs.errors import DataFileError, InputError, UnknownNameError
 
 __all__ = ["NamedSite", "data_path", "named_site", "named_sites", "read_table"]
-__all__ += [
-    "real_horizon_path",
-    "IMAGERY_HALF_WIDTH_M",
-    "LOLA_CAP_DEM",
-    "LOLA_SHADE_IMAGE",
-    "WAC_MOSAIC_IMAGE",
-]
+__all__ += ["REAL_HORIZON_HEIGHTS_M", "REAL_HORIZON_SOURCE", "real_horizon_path"]
+__all__ += ["IMAGERY_HALF_WIDTH_M", "LOLA_CAP_DEM", "LOLA_SHADE_IMAGE", "WAC_MOSAIC_IMAGE"]
 
 # The real south polar cap (lola/README.md): LOLA topography, 762 x 762 px of 1600 m, and
 # two images of the same square (the LROC WAC mosaic at 400 m, LOLA shaded relief at 800 m),
@@ -26,6 +21,12 @@ LOLA_CAP_DEM = "lola/lola_dem_south.tif"
 WAC_MOSAIC_IMAGE = "lola/wac_south.jpg"
 LOLA_SHADE_IMAGE = "lola/lola_shade_south.jpg"
 IMAGERY_HALF_WIDTH_M = 609_600.0
+
+# The real horizons of named sites (real_horizons/README.md): one profile per height above
+# the ground, NAME_2m.csv and NAME_10m.csv, from lunahorizon's LOLA-derived profiles.
+REAL_HORIZONS_FOLDER = "real_horizons"
+REAL_HORIZON_HEIGHTS_M = (2.0, 10.0)
+REAL_HORIZON_SOURCE = "LOLA-derived horizon (lunahorizon), 5–240 m layered"
 
 
 def data_path(name: str) -> Path:
@@ -54,13 +55,24 @@ def read_table(name: str) -> list[dict[str, str]]:
 
 @dataclass(frozen=True)
 class NamedSite:
-    """A named point near the lunar south pole, with the source of its coordinates."""
+    """A named point near the lunar south pole, with the source of its coordinates.
+
+    ``ground_height_m`` is the LOLA height of the ground [m above the 1 737 400 m sphere]
+    where the source gives one (else None); ``real_horizon`` the stem of its embedded real
+    horizon profiles (``real_horizons/STEM_2m.csv``), None where there is none.
+    """
 
     name: str
     label: str
     lat_deg: float
     lon_deg: float
     source: str
+    ground_height_m: float | None = None
+    real_horizon: str | None = None
+
+
+def _optional_float(text: str | None) -> float | None:
+    return None if text is None or not text.strip() else float(text)
 
 
 def named_sites() -> dict[str, NamedSite]:
@@ -74,6 +86,8 @@ def named_sites() -> dict[str, NamedSite]:
                 float(row["lat_deg"]),
                 float(row["lon_deg"]),
                 row["source"],
+                ground_height_m=_optional_float(row.get("ground_height_m")),
+                real_horizon=(row.get("horizon") or "").strip() or None,
             )
         except (KeyError, TypeError, ValueError) as error:
             raise DataFileError(
@@ -95,9 +109,21 @@ def named_site(name: str) -> NamedSite:
 
 def real_horizon_path(site_name: str, height_m: float) -> Path | None:
     """The embedded real horizon profile of a named site seen from ``height_m`` above the
-    ground (2 m or 10 m, ``real_horizons/``), or None when there is none."""
-    site = named_sites().get(site_name.strip().lower())
-    stem = getattr(site, "real_horizon", None)
-    if not stem or height_m not in (2, 10):
+    ground (2 or 10 m), or None where the site has none.
+
+    An unknown site is an :class:`UnknownNameError`; a height with no profile an
+    :class:`InputError` naming the heights there are.
+    """
+    site = named_site(site_name)
+    if site.real_horizon is None:
         return None
-    return data_path(f"real_horizons/{stem}_{height_m:g}m.csv")
+    if float(height_m) not in REAL_HORIZON_HEIGHTS_M:
+        heights = " or ".join(f"{h:g}" for h in REAL_HORIZON_HEIGHTS_M)
+        raise InputError(
+            f"the real horizon of {site.name!r} is given {heights} m above the ground, not "
+            f"{height_m:g} m; choose --height-m {heights}"
+        )
+    path = data_path(f"{REAL_HORIZONS_FOLDER}/{site.real_horizon}_{float(height_m):g}m.csv")
+    if not path.is_file():
+        raise DataFileError(f"embedded horizon {path} is missing; reinstall ilrs-planner")
+    return path

@@ -243,11 +243,11 @@ def site_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
 
 def _real_horizon(plan: LoadedPlan) -> Path | None:
     """The embedded real horizon of the plan's named site at its height, if there is one."""
-    site = plan.scenario.site
-    if site.name is None:
-        return None
-    from ilrs.data import real_horizon_path
+    from ilrs.data import REAL_HORIZON_HEIGHTS_M, real_horizon_path
 
+    site = plan.scenario.site
+    if site.name is None or float(site.height_m) not in REAL_HORIZON_HEIGHTS_M:
+        return None
     return real_horizon_path(site.name, site.height_m)
 
 
