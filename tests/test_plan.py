@@ -108,13 +108,14 @@ def test_plan_end_to_end_then_cached(capsys, station_week, tmp_path):
     assert again["steps_reused"] == ["terrain", "maps", "site", "station", "campaign"]
     assert embedded_pngs((out / "report.html").read_text(encoding="utf-8"))
 
-    # A changed site height: only the site's lighting is computed again.
+    # A changed site height: the site's lighting and the maps (seen from the site's
+    # height, so that they answer the same question) are computed again.
     write_plan(station_week, height_m=10)
     status, stdout, err = run(
         capsys, "plan", "--scenario", plan_file, "--out", out, "--cache", cache
     )
     assert status == 0, err
-    assert json.loads(stdout)["steps_computed"] == ["site"]
+    assert json.loads(stdout)["steps_computed"] == ["maps", "site"]
     assert json.loads((out / "site.json").read_text())["height_above_ground_m"] == 10
 
     # A station file with a mistake: the error names its line; the report stays as it was.
@@ -173,9 +174,9 @@ def test_a_file_the_station_reads_is_part_of_its_key(capsys, station_week, tmp_p
     """A station on a horizon profile: changing the profile recomputes the station (and
     nothing else); its figures follow the new horizon."""
     text = (station_week / "station.yaml").read_text()
-    assert "  terrain: synthetic" in text
+    assert "  terrain: lola " in text
     (station_week / "profiled.yaml").write_text(
-        text.replace("  terrain: synthetic", "  horizon_csv: profile.csv", 1)
+        text.replace("  terrain: lola ", "  horizon_csv: profile.csv #", 1)
     )
     profile = station_week / "profile.csv"
     profile.write_text("azimuth_deg,elevation_deg\n0,0\n180,0\n")

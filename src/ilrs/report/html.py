@@ -82,15 +82,18 @@ def render_report(
         _image(terrain_png, "Hillshaded terrain around the south pole, with the site"),
         _image(
             lighting_png,
-            "The whole terrain's lighting over the site's period (illumination.tif, "
-            "earth.tif, psr.tif)",
+            "The whole terrain's lighting over the site's period, seen from "
+            f"{site['height_above_ground_m']:g} m above the ground as at the site "
+            "(illumination.tif, earth.tif, psr.tif)",
         )
         if lighting_png is not None
         else "",
         f"<h2>Site: {html.escape(site['site'])}</h2>",
         f"<p>{site['lat_deg']:.4f}°, {site['lon_deg']:.4f}°, "
         f"{site['height_above_ground_m']:g} m above the ground; {html.escape(site['start'])}"
-        f" to {html.escape(site['end'])} every {site['step_s'] / 3600:g} h.</p>",
+        f" to {html.escape(site['end'])} every {site['step_s'] / 3600:g} h; on "
+        f"{html.escape(site.get('terrain', site.get('horizon', '')))}.</p>",
+        _site_caveats(site),
         _pairs(
             site,
             {
@@ -143,6 +146,32 @@ def render_report(
         "</ul></body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _site_caveats(site: dict) -> str:
+    """What the site's figures stand on, said where they are read: a truncated horizon,
+    their spread over a coarse pixel, and the figures on the site's real horizon."""
+    parts = []
+    if site.get("horizon_note"):
+        parts.append(f'<p class="warning">{html.escape(site["horizon_note"])}.</p>')
+    spread = site.get("spread")
+    if spread:
+        low, high = spread["sunlit_fraction"]
+        parts.append(
+            f'<p class="warning">Coarse terrain: {html.escape(spread["why"])}. Sunlit '
+            f"fraction {low:.3f} to {high:.3f}; longest darkness "
+            f"{spread['longest_darkness_h'][0]:.0f} to {spread['longest_darkness_h'][1]:.0f} h."
+            " Finer real terrain: <code>ilrs terrain fetch --site NAME</code>.</p>"
+        )
+    real = site.get("real_horizon")
+    if real:
+        parts.append(
+            f"<p>On the site's real horizon ({html.escape(real['source'])}): sunlit "
+            f"fraction {real['sunlit_fraction']:.3f}, longest darkness "
+            f"{real['longest_darkness_h']:.0f} h, Earth visible "
+            f"{real['earth_visible_fraction']:.3f}.</p>"
+        )
+    return "".join(parts)
 
 
 def _station_tables(station: dict) -> str:

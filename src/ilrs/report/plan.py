@@ -26,6 +26,7 @@ from ilrs.report.steps import (
     MAP_PRODUCTS,
     StepCache,
     campaign_step,
+    fetched_stack,
     maps_step,
     site_position,
     site_step,
@@ -80,6 +81,9 @@ def run_plan(
     cache.check()
     dem_path = terrain_step(plan, cache)
     _check_site_on(dem_path, plan)
+    lola = plan.scenario.terrain.lola
+    if lola is not None and lola.near_radius_km is not None:
+        fetched_stack(plan, cache.progress)  # before any step, so a failure costs nothing
     folders = {
         "maps": maps_step(plan, dem_path, cache) if plan.scenario.maps else None,
         "site": site_step(plan, dem_path, cache),
@@ -90,17 +94,27 @@ def run_plan(
     lat_deg, lon_deg, label = site_position(plan)
     scenario = plan.scenario
     synthetic = scenario.terrain.synthetic
+    made_here = synthetic is not None or lola is not None  # terrain.tif goes beside the report
     with output.staged() as staging:
         for name, step, source in _COPIED:
             shutil.copyfile(folders[step] / source, staging / name)
         source = open_dem(dem_path)
         dem = read_overview(source, MAP_PIXELS)
-        if synthetic is not None:
+        if made_here:
             shutil.copyfile(dem_path, staging / "terrain.tif")
+        if synthetic is not None:
             terrain_text = (
                 f"The synthetic south pole (marked synthetic in terrain.tif): "
                 f"{synthetic.size_px} × {synthetic.size_px} pixels of "
-                f"{synthetic.resolution_m:g} m, seed {synthetic.seed}."
+                f"{synthetic.resolution_m:g} m, seed {synthetic.seed}. Not the real Moon."
+            )
+        elif lola is not None:
+            rows, cols = source.shape
+            terrain_text = (
+                "The real south pole: LRO LOLA topography (LDEM_256, 1600 m pixels, embedded), "
+                f"the {rows} × {cols} pixel square within {lola.map_half_width_km:g} km of "
+                "the pole (terrain.tif); every horizon runs on over the whole polar cap to "
+                "70°S."
             )
         else:
             rows, cols = source.shape
@@ -159,12 +173,20 @@ def run_plan(
             "ilrs_version": __version__,
             "steps_computed": cache.computed,
             "steps_reused": cache.reused,
-            "site": {key: site[key] for key in ("site", "lat_deg", "lon_deg", "sunlit_fraction")},
+            "site": {
+                key: site[key]
+                for key in ("site", "lat_deg", "lon_deg", "height_above_ground_m", "terrain")
+                + ("sunlit_fraction", "start", "end")
+            }
+            | {key: site[key] for key in ("spread", "horizon_note", "real_horizon") if key in site},
             "milestones_passed": sum(bool(m["passed"]) for m in milestones),
             "milestones": len(milestones),
             "report": str(Path(out_dir) / "report.html"),
-            # The terrain the maps are on: terrain.tif beside it when synthetic, else the DEM.
-            "dem_file": "terrain.tif" if synthetic is not None else str(Path(dem_path).resolve()),
+            # The terrain the maps are on: terrain.tif beside it when made by the plan (a
+            # square of the real cap, or the synthetic pole), else the plan's DEM.
+            "dem_file": "terrain.tif" if made_here else str(Path(dem_path).resolve()),
+            "terrain": site["terrain"],
+            "synthetic_terrain": bool(site["synthetic"]),
         }
         write_json_file(summary, staging / "plan.json")
     return summary

@@ -37,6 +37,11 @@ class LolaTerrain(_Strict):
     ``map_half_width_km`` about the pole; every horizon runs on over the whole cap."""
 
     map_half_width_km: Annotated[float, Field(gt=0, le=600)] = 200.0
+    # Real fine LOLA around the site, fetched on the first run (``ilrs terrain fetch
+    # --site``): the finest product within this radius, coarser ones out to far_radius_km.
+    near_radius_km: Annotated[float, Field(gt=0, le=100)] | None = None
+    far_radius_km: Annotated[float, Field(gt=0, le=600)] = 200.0
+    base_url: str | None = None  # a mirror of the PDS node's LOLA polar folder
 
 
 class Terrain(_Strict):

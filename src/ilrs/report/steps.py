@@ -148,6 +148,32 @@ def terrain_step(plan: LoadedPlan, cache: StepCache) -> Path:
     return cache.run("terrain", synthetic.model_dump(), compute) / "terrain.tif"
 
 
+def fetched_stack(plan: LoadedPlan, progress: Callable[[str], None] | None = None) -> Path:
+    """The manifest of the real LOLA stack around the plan's site, fetched on the first
+    run into the terrain cache (``ilrs terrain fetch --site``; resumed if interrupted, a
+    second run downloads nothing)."""
+    from ilrs.terrain.fetch import LOLA_POLAR_BASE_URL
+    from ilrs.terrain.lola_stack import fetch_stack
+
+    lola = plan.scenario.terrain.lola
+    lat_deg, lon_deg, _ = site_position(plan)
+
+    def tell(product: str, done: int, total: int) -> None:
+        if progress is not None and done == total:
+            progress(f"terrain: fetched {product} ({total / 1e6:.1f} MB)")
+
+    manifest = fetch_stack(
+        lat_deg,
+        lon_deg,
+        near_radius_m=lola.near_radius_km * 1000.0,
+        far_radius_m=lola.far_radius_km * 1000.0,
+        base_url=lola.base_url or LOLA_POLAR_BASE_URL,
+        site_name=plan.scenario.site.name,
+        progress=tell,
+    )
+    return manifest.path
+
+
 def _cap_path() -> Path:
     from ilrs.data import LOLA_CAP_DEM, data_path
 
@@ -186,6 +212,8 @@ def plan_terrain(plan: LoadedPlan, dem_path: Path):
     from ilrs.terrain.stack import TerrainStack
 
     terrain = plan.scenario.terrain
+    if terrain.lola is not None and terrain.lola.near_radius_km is not None:
+        return TerrainStack.from_manifest(fetched_stack(plan))
     if terrain.lola is not None:
         return TerrainStack.default()
     if terrain.dem is not None:

@@ -227,7 +227,8 @@ def site_horizons(scenario: Scenario, lat_deg: float, lon_deg: float):
 
 def site_terrain(scenario: Scenario):
     """The terrain stack a scenario's site names: the embedded real LOLA cap (``lola``), a
-    DEM file with the cap as its far field, or the synthetic south pole around the site
+    DEM file with the cap as its far field, a fetched stack (``stack.json``), or the
+    synthetic south pole around the site
     (alone: real terrain beyond it would not join it)."""
     from ilrs.terrain.stack import TerrainStack
 
@@ -245,7 +246,7 @@ def site_terrain(scenario: Scenario):
                 )
             ]
         )
-    return TerrainStack.from_files([scenario.path(site.terrain)])
+    return TerrainStack.from_path(scenario.path(site.terrain))
 
 
 def _incidence_cos(array, sun) -> np.ndarray:

@@ -60,7 +60,7 @@ __all__ = [
     "DEFAULT_NEAR_RADIUS_M",
     "MANIFEST_KIND",
     "PlannedLayer",
-    "StackLayer",
+    "FetchedLayer",
     "StackManifest",
     "fetch_stack",
     "largest_reach_m",
@@ -231,7 +231,7 @@ def plan_stack(
 
 
 @dataclass(frozen=True)
-class StackLayer:
+class FetchedLayer:
     """One fetched layer of a stack.
 
     Attributes
@@ -269,7 +269,7 @@ class StackManifest:
     lon_deg: float
     near_radius_m: float
     far_radius_m: float
-    layers: tuple[StackLayer, ...]
+    layers: tuple[FetchedLayer, ...]
     base_url: str
     created_utc: str
     site_name: str | None = None
@@ -404,7 +404,7 @@ def read_stack_manifest(path: str | Path) -> StackManifest:
             raise DataFileError(f"{at}: {label_path} does not exist; fetch the stack again")
         window = _field(entry, "window", dict, at)
         layers.append(
-            StackLayer(
+            FetchedLayer(
                 product=_field(entry, "product", str, at),
                 pixel_size_m=float(_field(entry, "pixel_size_m", number, at)),
                 reach_m=float(_field(entry, "reach_m", number, at)),
@@ -552,7 +552,7 @@ def _fetch_layer(
     progress: StackProgress | None,
     timeout_s: float,
     fetch_options: dict[str, Any],
-) -> StackLayer:
+) -> FetchedLayer:
     name = plan.product.name
     label_url = lola_polar_label_url(name, base_url=base_url)
     remote = fetch_label(label_url, cache_dir=cache_root, timeout_s=timeout_s)
@@ -598,7 +598,7 @@ def _fetch_layer(
         value = remote.image.label.get(keyword)
         if isinstance(value, str | int | float):
             source[keyword.lower()] = value
-    return StackLayer(
+    return FetchedLayer(
         product=name,
         pixel_size_m=pixel_size_m,
         reach_m=plan.reach_m,

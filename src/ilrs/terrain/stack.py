@@ -203,6 +203,23 @@ class TerrainStack:
                 built.append(StackLayer(embedded))
         return cls(built)
 
+    @classmethod
+    def from_manifest(cls, path: str | Path) -> TerrainStack:
+        """The stack ``ilrs terrain fetch --site`` assembled (its ``stack.json``): the
+        fetched LOLA windows finest first, each to its reach, then the embedded cap."""
+        from ilrs.terrain.lola_stack import read_stack_manifest
+
+        manifest = read_stack_manifest(path)
+        return cls.from_files([(layer.label_path, layer.reach_m) for layer in manifest.layers])
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> TerrainStack:
+        """A stack from a file: a fetched stack's manifest (``.json``), or one DEM
+        (GeoTIFF, PDS3) with the embedded cap as its far field."""
+        if Path(path).suffix.lower() == ".json":
+            return cls.from_manifest(path)
+        return cls.from_files([path])
+
     @property
     def synthetic(self) -> bool:
         """Whether any layer is synthetic."""
