@@ -33,7 +33,7 @@ __all__ = [
 
 WAC_PIXEL_SIDE = 3048  # data/lola/README.md: wac_south.jpg
 WAC_PIXEL_M = 2 * IMAGERY_HALF_WIDTH_M / WAC_PIXEL_SIDE  # 400 m
-WAC_TRANSFORM = Affine.translation(-IMAGERY_HALF_WIDTH_M, IMAGERY_HALF_WIDTH_M) * Affine.scale(
+WAC_TRANSFORM = Affine.translation(-IMAGERY_HALF_WIDTH_M, IMAGERY_HALF_WIDTH_M) @ Affine.scale(
     WAC_PIXEL_M, -WAC_PIXEL_M
 )
 # Provenance as data/lola/README.md gives it; LROC images are credited NASA/GSFC/ASU.
