@@ -135,7 +135,14 @@ class PlanFolder:
             "graticule": _graticule(extent_m),
             "features": self._on_map(_features(), extent_m),
             "sites": self._on_map(self.sites(), extent_m),
-            "imagery": {"caption": WAC_CAPTION, "pixel_m": WAC_PIXEL_M},
+            "imagery": {
+                "caption": WAC_CAPTION,
+                "pixel_m": WAC_PIXEL_M,
+                # the whole map's picture (imagery_png): finer parts come as windows
+                "overview_pixel_m": max(
+                    WAC_PIXEL_M, max(cols, rows) * abs(t.a) / self.layer_pixels
+                ),
+            },
         }
 
     @_damage_told
