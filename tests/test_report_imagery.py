@@ -146,3 +146,33 @@ def test_grids_the_imagery_cannot_fill_are_refused(transform, shape):
 def test_empty_bounds_are_refused():
     with pytest.raises(InputError, match="left < right"):
         imagery_for_bounds(10.0, 0.0, 10.0, 5.0, 4, 4)
+
+
+def test_the_reports_terrain_figure_lies_over_the_imagery_and_names_both_sources(
+    lola_cap, tmp_path, monkeypatch
+):
+    """The figure of a window about the pole is drawn over the mosaic (its title and the
+    sources' line say so); a grid the mosaic does not reach falls back to the hillshade."""
+    import matplotlib.pyplot as plt
+
+    from ilrs.report import figures
+    from ilrs.terrain.grid import Window
+
+    drawn = []
+    real_text = plt.Figure.text
+
+    def kept_text(figure, x, y, text, *args, **kwargs):
+        drawn.append(text)
+        return real_text(figure, x, y, text, *args, **kwargs)
+
+    monkeypatch.setattr(plt.Figure, "text", kept_text)
+    window = lola_cap.window(Window(321, 321, 120, 120))  # 192 km about the pole
+    on_imagery = figures.terrain_png(window, (0.0, 0.0), "pole", tmp_path / "on.png")
+    far = Dem(np.zeros((10, 10)), Affine(1600.0, 0, 700_000.0, 0, -1600.0, 800_000.0))
+    fallback = figures.terrain_png(far, (0.0, 0.0), "pole", tmp_path / "off.png")
+    assert on_imagery.is_file() and fallback.is_file()
+    sources = [text for text in drawn if text.startswith("Grey: ")]
+    assert len(sources) == 1  # only the figure over the imagery carries the line
+    assert WAC_CAPTION in sources[0] and "heights of the plan's terrain" in sources[0]
+    with Image.open(on_imagery) as picture:
+        assert np.asarray(picture.convert("L")).std() > 20
