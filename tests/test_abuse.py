@@ -244,6 +244,8 @@ def web_requests() -> list[Request]:
                                        strict=True) if v is not None}  # fmt: skip
         requests.append(Request(bad, f"layer window {what}", "GET", "/api/plan/layers/terrain.png",
                                 {"params": params}, (200, 422)))  # fmt: skip
+        requests.append(Request(bad, f"imagery window {what}", "GET", "/api/plan/imagery.png",
+                                {"params": params}, (200, 422)))  # fmt: skip
     for name in ("..%2F..%2Fetc%2Fpasswd", "%00", "x" * 5_000, "terrain.png", "%ED%A0%80"):
         requests.append(Request(bad, f"layer {name[:20]}", "GET", f"/api/plan/layers/{name}.png"))
         requests.append(Request(bad, f"plan file {name[:20]}", "GET", f"/api/plan/files/{name}"))
@@ -359,6 +361,8 @@ PLAN_ROUTES = [
     ("GET", "/api/plan/layers/illumination.png"),
     ("GET", "/api/plan/layers/psr.png"),
     ("GET", "/api/plan/layers/terrain.png?x_min_m=0&x_max_m=2000&y_min_m=0&y_max_m=2000"),
+    ("GET", "/api/plan/imagery.png"),
+    ("GET", "/api/plan/imagery.png?x_min_m=0&x_max_m=2000&y_min_m=0&y_max_m=2000"),
     ("GET", "/api/plan/point?x_m=0&y_m=0"),
     ("GET", "/api/plan/site"),
     ("GET", "/api/plan/files/report.html"),

@@ -131,6 +131,38 @@ def test_a_window_of_a_layer_is_that_part_in_the_colours_of_the_whole(web, web_p
     assert off.status_code == 422 and "off the plan's map" in off.json()["detail"]
 
 
+def test_the_imagery_under_the_map_is_the_wac_mosaic_over_the_maps_extent(web, web_plan):
+    from PIL import Image
+
+    from ilrs.report.imagery import WAC_CAPTION, imagery_for_bounds
+
+    caption = web.get("/api/plan/map").json()["imagery"]["caption"]
+    assert caption == WAC_CAPTION and "LROC WAC" in caption
+    with rasterio.open(web_plan["out"] / "terrain.tif") as dataset:
+        bounds = dataset.bounds
+    answer = web.get("/api/plan/imagery.png")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
+    covered = [float(v) for v in answer.headers["X-Extent-M"].split(",")]
+    assert covered == pytest.approx([bounds.left, bounds.right, bounds.bottom, bounds.top])
+    with Image.open(io.BytesIO(answer.content)) as picture:
+        grey_alpha = np.asarray(picture)
+    # 128 px of 240 m: 30.72 km, at the mosaic's own 400 m (77 px), not finer.
+    assert grey_alpha.shape == (77, 77, 2)
+    expected = imagery_for_bounds(bounds.left, bounds.bottom, bounds.right, bounds.top, 77, 77)
+    np.testing.assert_array_equal(grey_alpha[..., 0], expected.grey)
+    assert (grey_alpha[..., 1] == 255).all()  # the mosaic covers the whole map
+    window = {"x_min_m": -2000, "x_max_m": 2000, "y_min_m": -1000, "y_max_m": 1000}
+    part = web.get("/api/plan/imagery.png", params=window)
+    assert [float(v) for v in part.headers["X-Extent-M"].split(",")] == [-2000, 2000, -1000, 1000]
+    with Image.open(io.BytesIO(part.content)) as picture:
+        assert picture.size == (10, 5)
+    half = web.get("/api/plan/imagery.png", params={"x_min_m": 0})
+    assert half.status_code == 422 and "all of x_min_m" in half.json()["detail"]
+    off = {"x_min_m": 9e5, "x_max_m": 9.1e5, "y_min_m": 0, "y_max_m": 1e4}
+    answer = web.get("/api/plan/imagery.png", params=off)
+    assert answer.status_code == 422 and "off the plan's map" in answer.json()["detail"]
+
+
 def test_point_values_are_the_rasters_under_it(web, web_plan):
     pyproj = pytest.importorskip("pyproj")
     row, col = 40, 70

@@ -161,6 +161,42 @@ def test_map_shows_raster_layers_zooms_to_detail_and_shows_a_sites_figures(page,
     assert "site page" in page.inner_text("#panel")
 
 
+@pytest.mark.csp
+def test_map_shows_the_wac_imagery_under_the_terrain_with_its_caption(page, site, tmp_path):
+    """Under the server's Content-Security-Policy: the imagery comes from the app's own
+    route (200), lies under the terrain, and shows: the map differs with it on and off."""
+    from PIL import Image, ImageChops, ImageStat
+
+    statuses = []
+    page.on(
+        "response",
+        lambda answer: (
+            statuses.append(answer.status) if "/api/plan/imagery.png" in answer.url else None
+        ),
+    )
+    page.goto(f"{site.url}/")
+    page.wait_for_selector("image[data-layer=imagery][data-loaded=true]")
+    page.wait_for_selector("image[data-layer=terrain][data-loaded=true]")
+    assert statuses and set(statuses) == {200}
+    order = page.locator("#pictures > g").evaluate_all("groups => groups.map(g => g.id)")
+    assert order[:2] == ["imagery", "terrain"]  # the imagery at the bottom
+    assert "LROC WAC mosaic" in page.inner_text("#imagery-caption")
+    page.check("input[name=layer][value=terrain]")  # no overlay: the terrain over the imagery
+    page.wait_for_load_state("networkidle")
+    with_imagery = tmp_path / "map_with_imagery.png"
+    page.locator("#map svg").screenshot(path=with_imagery)
+    page.uncheck("#show-imagery")
+    assert page.inner_text("#imagery-caption") == ""
+    without_imagery = tmp_path / "map_without_imagery.png"
+    page.locator("#map svg").screenshot(path=without_imagery)
+    with Image.open(with_imagery) as on, Image.open(without_imagery) as off:
+        grey_on, grey_off = on.convert("L"), off.convert("L")
+        assert ImageStat.Stat(grey_on).stddev[0] > 10  # not blank: the picture has detail
+        difference = ImageStat.Stat(ImageChops.difference(grey_on, grey_off)).mean[0]
+    assert difference > 5, difference  # the imagery shows through the terrain
+    page.check("#show-imagery")
+
+
 def test_site_page_draws_its_panorama_and_moves_with_time(page, site):
     horizon = httpx.get(f"{site.url}/api/plan/site").json()
     page.goto(f"{site.url}/site")

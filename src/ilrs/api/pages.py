@@ -24,6 +24,8 @@ BODIES = {
 <section class="toolbar">
   <fieldset id="layers"><legend>Layer</legend></fieldset>
   <label>Opacity <input id="opacity" type="range" min="0" max="100" value="85"></label>
+  <label title="the LROC WAC mosaic under the terrain"><input id="show-imagery" type="checkbox"
+    checked> imagery</label>
   <label><input id="show-graticule" type="checkbox" checked> graticule</label>
   <label><input id="show-features" type="checkbox" checked> named features</label>
   <button type="button" id="zoom-reset">Whole map</button>
@@ -35,6 +37,7 @@ BODIES = {
 </div>
 <div id="legend" class="legend"></div>
 <p id="map-note" class="note"></p>
+<p id="imagery-caption" class="note"></p>
 """,
     "site": """
 <form id="study" class="toolbar">

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ilrs.errors import DataFileError, IlrsError, InputError, UnknownNameError
+from ilrs.report.imagery import WAC_CAPTION, WAC_PIXEL_M, imagery_for_bounds, imagery_png
 from ilrs.report.layers import MAP_LAYERS, LayerStyle, layer_rgba, layer_style, legend_colors
 
 __all__ = ["PlanFolder"]
@@ -63,6 +64,7 @@ class PlanFolder:
         self.layer_pixels = layer_pixels
         # layer -> (file version, its colouring, PNG of the whole)
         self._pictures: dict[str, tuple[tuple, LayerStyle, bytes]] = {}
+        self._imagery: tuple[tuple, bytes, list[float]] | None = None  # the terrain's version
         self._lock = threading.Lock()
 
     def exists(self) -> bool:
@@ -133,6 +135,14 @@ class PlanFolder:
             "graticule": _graticule(extent_m),
             "features": self._on_map(_features(), extent_m),
             "sites": self._on_map(self.sites(), extent_m),
+            "imagery": {
+                "caption": WAC_CAPTION,
+                "pixel_m": WAC_PIXEL_M,
+                # the whole map's picture (imagery_png): finer parts come as windows
+                "overview_pixel_m": max(
+                    WAC_PIXEL_M, max(cols, rows) * abs(t.a) / self.layer_pixels
+                ),
+            },
         }
 
     @_damage_told
@@ -224,6 +234,47 @@ class PlanFolder:
         plt.imsave(buffer, layer_rgba(MAP_LAYERS[name], dem, style), format="png")
         covered = [t.c + col0 * t.a, t.c + col1 * t.a, t.f + row1 * t.e, t.f + row0 * t.e]
         return buffer.getvalue(), covered
+
+    @_damage_told
+    def imagery_png(self, extent_m: list[float] | None = None) -> tuple[bytes, list[float]]:
+        """The LROC WAC mosaic under the map (:mod:`ilrs.report.imagery`) as a grey PNG
+        with alpha, over the map's extent or a part of it (``extent_m``: x_min, x_max,
+        y_min, y_max, clipped to the map), at most ``layer_pixels`` a side and no finer
+        than the mosaic's 400 m; and the extent it covers. The whole is made once per
+        terrain file."""
+        from ilrs.terrain.sources import open_dem
+
+        path = self.dem_path()
+        source = open_dem(path)
+        t, (rows, cols) = source.transform, source.shape
+        whole = [t.c, t.c + cols * t.a, t.f + rows * t.e, t.f]
+        if extent_m is None:
+            stamp = (str(path), path.stat().st_mtime_ns, self.layer_pixels)
+            with self._lock:
+                if self._imagery is None or self._imagery[0] != stamp:
+                    self._imagery = (stamp, *self._imagery_of(whole))
+                return self._imagery[1:]
+        x_min, x_max, y_min, y_max = extent_m
+        if not (np.all(np.isfinite(extent_m)) and x_min < x_max and y_min < y_max):
+            raise InputError(f"window {extent_m}: give finite x_min < x_max, y_min < y_max [m]")
+        clipped = [
+            max(x_min, whole[0]),
+            min(x_max, whole[1]),
+            max(y_min, whole[2]),
+            min(y_max, whole[3]),
+        ]
+        if clipped[0] >= clipped[1] or clipped[2] >= clipped[3]:
+            raise InputError(f"window {extent_m} is off the plan's map")
+        return self._imagery_of(clipped)
+
+    def _imagery_of(self, extent_m: list[float]) -> tuple[bytes, list[float]]:
+        x_min, x_max, y_min, y_max = extent_m
+        longest_m = max(x_max - x_min, y_max - y_min)
+        pixel_m = max(WAC_PIXEL_M, longest_m / self.layer_pixels)  # no finer than its own
+        width = max(1, round((x_max - x_min) / pixel_m))
+        height = max(1, round((y_max - y_min) / pixel_m))
+        imagery = imagery_for_bounds(x_min, y_min, x_max, y_max, width, height)
+        return imagery_png(imagery), list(extent_m)
 
     @_damage_told
     def point(self, x_m: float, y_m: float) -> dict:

@@ -264,6 +264,30 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         extent = ",".join(f"{v:.3f}" for v in covered)
         return Response(picture, media_type="image/png", headers={"X-Extent-M": extent})
 
+    @app.get(
+        "/api/plan/imagery.png",
+        tags=["plan"],
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}}}},
+    )
+    def get_imagery(
+        x_min_m: float | None = None,
+        x_max_m: float | None = None,
+        y_min_m: float | None = None,
+        y_max_m: float | None = None,
+    ) -> Response:
+        """The real picture under the map: the LROC WAC mosaic (400 m; NASA/GSFC/ASU)
+        cropped to the map's extent, grey, clear where the mosaic does not reach; or,
+        given a window (all four of ``x_min_m``, ``x_max_m``, ``y_min_m``, ``y_max_m``),
+        that part of it. The extent it covers is in the ``X-Extent-M`` header."""
+        window = [x_min_m, x_max_m, y_min_m, y_max_m]
+        if any(v is None for v in window) and not all(v is None for v in window):
+            raise InputError("a window needs all of x_min_m, x_max_m, y_min_m, y_max_m")
+        whole = all(v is None for v in window)
+        picture, covered = plan_or_404().imagery_png(None if whole else window)
+        extent = ",".join(f"{v:.3f}" for v in covered)
+        return Response(picture, media_type="image/png", headers={"X-Extent-M": extent})
+
     @app.get("/api/plan/point", tags=["plan"])
     def get_point(
         x_m: Annotated[float, Query(ge=-2e6, le=2e6)], y_m: Annotated[float, Query(ge=-2e6, le=2e6)]

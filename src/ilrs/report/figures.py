@@ -1,5 +1,6 @@
-"""The plan report's own figures (matplotlib, PNG): the terrain map with the site, and the
-site's horizon panorama with the Sun's and the Earth's tracks over the period."""
+"""The plan report's own figures (matplotlib, PNG): the terrain map over the real imagery
+(the LROC WAC mosaic) with the site, and the site's horizon panorama with the Sun's and the
+Earth's tracks over the period."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ilrs.report.imagery import WAC_PIXEL_M, imagery_for_bounds  # noqa: E402
 from ilrs.report.layers import MAP_LAYERS, hillshade, layer_rgba  # noqa: E402
 from ilrs.terrain import extent_km  # noqa: E402
 
@@ -20,25 +22,53 @@ DPI = 120
 MAP_PIXELS = 800  # maps are drawn from at most about this many rows and columns
 
 
-def _save(figure, path: Path) -> Path:
-    figure.tight_layout()
+def _save(figure, path: Path, bottom_margin: float = 0.0) -> Path:
+    """Written at DPI; ``bottom_margin`` (a share of the height) kept for a line of text."""
+    figure.tight_layout(rect=(0, bottom_margin, 1, 1))
     figure.savefig(path, dpi=DPI)
     plt.close(figure)
     return path
 
 
 def terrain_png(dem, site_xy_m: tuple[float, float], site_label: str, path: Path) -> Path:
-    """Hillshaded heights on the polar stereographic grid [km], the pole and the site;
-    ``dem`` already sampled to at most about MAP_PIXELS a side (coloured as the web map's
-    terrain layer)."""
+    """The plan's terrain on the polar stereographic grid [km] over the real imagery (the
+    LROC WAC mosaic in grey; heights as translucent colour and contours), the pole and
+    the site; where the mosaic does not reach the grid at all, the hillshaded heights as
+    the web map's terrain layer. ``dem`` already sampled to at most about MAP_PIXELS a
+    side; the imagery is cropped to it at up to MAP_PIXELS, no finer than its own 400 m."""
     heights = np.asarray(dem.height_m, dtype=float)
     extent = extent_km(dem.transform, dem.shape)
-    shaded = layer_rgba(MAP_LAYERS["terrain"], dem)
-    figure, axes = plt.subplots(figsize=(7.5, 6.5))
-    axes.imshow(shaded, extent=extent, interpolation="bilinear")
-    mappable = plt.cm.ScalarMappable(
-        cmap=MAP_LAYERS["terrain"].cmap, norm=plt.Normalize(np.nanmin(heights), np.nanmax(heights))
-    )
+    imagery = _imagery_under(extent)
+    figure, axes = plt.subplots(figsize=(7.5, 7.0))
+    norm = plt.Normalize(np.nanmin(heights), np.nanmax(heights))
+    cmap = MAP_LAYERS["terrain"].cmap
+    if imagery is not None:
+        grey = np.ma.masked_where(~imagery.inside, imagery.grey)
+        axes.imshow(grey, extent=extent, cmap="gray", vmin=0, vmax=255, interpolation="bilinear")
+        axes.imshow(heights, extent=extent, cmap=cmap, norm=norm, alpha=0.35)
+        contours = axes.contour(
+            heights,
+            levels=_height_levels(heights),
+            extent=extent,
+            origin="upper",
+            cmap=cmap,
+            norm=norm,
+            linewidths=0.8,
+        )
+        axes.clabel(contours, fontsize=6, fmt="%d m")
+        terrain = "synthetic terrain" if dem.synthetic else "the plan's terrain"
+        figure.text(
+            0.01,
+            0.005,
+            f"Grey: {imagery.caption}.\nColour and contours: heights of {terrain}.",
+            fontsize=7,
+            color="0.3",
+            va="bottom",
+            wrap=True,
+        )
+    else:
+        axes.imshow(layer_rgba(MAP_LAYERS["terrain"], dem), extent=extent, interpolation="bilinear")
+    mappable = plt.cm.ScalarMappable(cmap=cmap, norm=norm)
     figure.colorbar(mappable, ax=axes, shrink=0.8, label="height [m]")
     _graticule(axes, extent)
     _named_features(axes, extent)
@@ -56,9 +86,32 @@ def terrain_png(dem, site_xy_m: tuple[float, float], site_label: str, path: Path
     axes.set_ylim(extent[2], extent[3])
     axes.set_xlabel("x [km] (south polar stereographic)")
     axes.set_ylabel("y [km]")
-    axes.set_title("Terrain around the south pole")
+    over = " over the LROC WAC mosaic" if imagery is not None else ""
+    axes.set_title(f"Terrain around the south pole{over}")
     axes.legend(loc="lower right")
-    return _save(figure, path)
+    return _save(figure, path, bottom_margin=0.04 if imagery is not None else 0.0)  # sources
+
+
+def _imagery_under(extent_km_: list[float]):
+    """The WAC mosaic over a map's extent [km] at up to MAP_PIXELS a side and no finer
+    than its own pixels; None where it reaches none of the map."""
+    left, right, bottom, top = (v * 1000.0 for v in extent_km_)
+    pixel_m = max(WAC_PIXEL_M, max(right - left, top - bottom) / MAP_PIXELS)
+    width = max(1, round((right - left) / pixel_m))
+    height = max(1, round((top - bottom) / pixel_m))
+    imagery = imagery_for_bounds(left, bottom, right, top, width, height)
+    return imagery if imagery.inside.any() else None
+
+
+def _height_levels(heights: np.ndarray) -> np.ndarray:
+    """About eight contour levels at a round step [m] over the heights' range."""
+    from matplotlib.ticker import MaxNLocator
+
+    low, high = float(np.nanmin(heights)), float(np.nanmax(heights))
+    if not high > low:
+        return np.array([low])
+    levels = MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
+    return levels[(levels > low) & (levels < high)]
 
 
 def lighting_png(terrain, sunlit, earth, psr, slope, site_xy_m, path: Path) -> Path:

@@ -7,6 +7,8 @@ import base64
 import html
 from pathlib import Path
 
+from ilrs.report.imagery import WAC_CAPTION
+
 __all__ = ["render_report"]
 
 _STYLE = """
@@ -79,7 +81,11 @@ def render_report(
         "".join(f'<p class="meta">{html.escape(line)}</p>' for line in meta),
         "<h2>Terrain</h2>",
         f"<p>{html.escape(terrain_text)}</p>",
-        _image(terrain_png, "Hillshaded terrain around the south pole, with the site"),
+        _image(
+            terrain_png,
+            "The plan's terrain around the south pole (heights as colour and contours) over "
+            f"the {WAC_CAPTION}, with the site",
+        ),
         _image(
             lighting_png,
             "The whole terrain's lighting over the site's period, seen from "

@@ -1,7 +1,8 @@
-// The south-pole map: the plan's rasters as pictures on the polar stereographic grid, the
-// graticule, named features and sites drawn over them in the grid's own kilometres (y up,
-// so SVG's y is -y). The wheel zooms, a drag pans; zoomed in past the overview's pixels,
-// the part in view is fetched again at full detail.
+// The south-pole map: the plan's rasters as pictures on the polar stereographic grid over the
+// real imagery (the LROC WAC mosaic, cropped to the map by the server), the graticule,
+// named features and sites drawn over them in the grid's own kilometres (y up, so SVG's y
+// is -y). The wheel zooms, a drag pans; zoomed in past the overview's pixels, the part in
+// view is fetched again at full detail.
 "use strict";
 
 (async () => {
@@ -36,8 +37,13 @@
     return image;
   }
   const pictures = svg("g", { id: "pictures" }, chart);
-  picture(pictures, "/api/plan/layers/terrain.png", map.extent_m, "terrain");
-  const baseDetail = svg("g", { id: "terrain-detail" }, pictures);
+  // Bottom up: the imagery, the terrain (translucent while the imagery shows), the overlay.
+  const imageryGroup = svg("g", { id: "imagery" }, pictures);
+  picture(imageryGroup, "/api/plan/imagery.png", map.extent_m, "imagery");
+  const imageryDetail = svg("g", { id: "imagery-detail" }, imageryGroup);
+  const terrainGroup = svg("g", { id: "terrain" }, pictures);
+  picture(terrainGroup, "/api/plan/layers/terrain.png", map.extent_m, "terrain");
+  const baseDetail = svg("g", { id: "terrain-detail" }, terrainGroup);
   const overlayGroup = svg("g", { id: "overlay" }, pictures);
   let overlay = null;
   const overlayDetail = svg("g", { id: "overlay-detail" }, overlayGroup);
@@ -134,7 +140,8 @@
   async function detailPicture(layer, group, asked) {
     const window = { x_min_m: view[0] * km, x_max_m: (view[0] + view[2]) * km,
       y_min_m: -(view[1] + view[3]) * km, y_max_m: -view[1] * km };
-    const answer = await fetch(`/api/plan/layers/${layer}.png?${new URLSearchParams(window)}`);
+    const route = layer === "imagery" ? "/api/plan/imagery.png" : `/api/plan/layers/${layer}.png`;
+    const answer = await fetch(`${route}?${new URLSearchParams(window)}`);
     if (!answer.ok || asked !== detailAsked) return;
     const extent = answer.headers.get("X-Extent-M").split(",").map(Number);
     const url = URL.createObjectURL(await answer.blob());
@@ -148,9 +155,17 @@
     const screenPixelKm = view[2] / chart.getBoundingClientRect().width;
     clear(baseDetail);
     clear(overlayDetail);
-    if (sharpest || screenPixelKm >= overviewPixelKm / 1.5) return;  // sharp enough as it is
-    const wanted = [detailPicture("terrain", baseDetail, asked)];
-    if (overlay) wanted.push(detailPicture(overlay.dataset.layer, overlayDetail, asked));
+    clear(imageryDetail);
+    const wanted = [];
+    const imageryPixelKm = map.imagery.overview_pixel_m / km;
+    if (showImagery.checked && map.imagery.overview_pixel_m > map.imagery.pixel_m &&
+        screenPixelKm < imageryPixelKm / 1.5) {
+      wanted.push(detailPicture("imagery", imageryDetail, asked));
+    }
+    if (!sharpest && screenPixelKm < overviewPixelKm / 1.5) {  // else sharp enough as it is
+      wanted.push(detailPicture("terrain", baseDetail, asked));
+      if (overlay) wanted.push(detailPicture(overlay.dataset.layer, overlayDetail, asked));
+    }
     await Promise.all(wanted);
   }
 
@@ -198,6 +213,19 @@
   choose(first);
   opacity.addEventListener("input", () => { overlayGroup.style.opacity = opacity.value / 100; });
   overlayGroup.style.opacity = opacity.value / 100;
+  // The imagery: on, the terrain over it is translucent; off, the terrain is opaque.
+  const showImagery = document.getElementById("show-imagery");
+  const TERRAIN_OVER_IMAGERY = 0.4;
+  function showOrHideImagery() {
+    imageryGroup.style.display = showImagery.checked ? "" : "none";
+    terrainGroup.style.opacity = showImagery.checked ? TERRAIN_OVER_IMAGERY : 1;
+    document.getElementById("imagery-caption").textContent = showImagery.checked
+      ? `Under the terrain (at ${TERRAIN_OVER_IMAGERY * 100} % opacity): the ${map.imagery.caption}.`
+      : "";
+    scheduleDetail();
+  }
+  showImagery.addEventListener("change", showOrHideImagery);
+  showOrHideImagery();
   document.getElementById("show-graticule").addEventListener("change", (e) => {
     graticule.style.display = e.target.checked ? "" : "none";
   });
