@@ -19,7 +19,6 @@ map_app = typer.Typer(
 )
 
 DEFAULT_START = "2026-01-01T00:00:00Z"
-NODAL_CYCLE_DAYS = 6798.38  # the Moon's nodal precession: "permanent" means over this
 
 
 def register(app: typer.Typer) -> None:
@@ -53,6 +52,7 @@ SchedulerOption = Annotated[
 def _period(start: str | None, end: str | None, step: str | None):
     """The instants: by default one nodal cycle (18.6 years) from 2026 at 1 h."""
     from ilrs.sky import Times, parse_utc, utc_range
+    from ilrs.sky.constants import NODAL_CYCLE_DAYS
 
     start = start or DEFAULT_START
     if end is None:
