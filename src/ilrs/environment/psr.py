@@ -49,6 +49,8 @@ __all__ = [
     "PsrCapMap",
     "SunEnvelope",
     "best_sun_clearance_deg",
+    "cap_window",
+    "dem_label",
     "psr_cap_map",
     "sphere_pixel_area_km2",
     "sun_envelope",
@@ -241,6 +243,18 @@ def cap_window(source, edge_lat_deg: float) -> Window:
     return Window(row0, col0, row1 - row0, col1 - col0)
 
 
+def dem_label(source) -> str:
+    """Where a DEM came from, for provenance: its file and the product it names."""
+    metadata = getattr(source, "metadata", None) or {}
+    product = [
+        f"{key.upper()}={str(metadata[key]).strip(chr(34))}"
+        for key in ("product_id", "data_set_id", "product_creation_time")
+        if key in metadata
+    ]
+    where = str(getattr(source, "path", "in-memory DEM"))
+    return f"{where} ({', '.join(product)})" if product else where
+
+
 def psr_cap_map(
     source,
     times,
@@ -312,17 +326,17 @@ def psr_cap_map(
         sun_clearance_deg=clearance,
         pixel_area_km2=area_km2,
         window=window,
-        transform=t * Affine.translation(window.col_off, window.row_off),
+        transform=t @ Affine.translation(window.col_off, window.row_off),
         crs=str(getattr(source, "crs", "")),
         edge_lat_deg=float(edge_lat_deg),
         bearings_deg=bearings_deg,
         max_distance_m=float(max_distance_m),
         envelope=envelope,
-        dem_source=str(getattr(source, "path", "in-memory DEM")),
+        dem_source=dem_label(source),
     )
 
 
-def write_psr_cap_map(result: PsrCapMap, out_path: str | Path, *, dem_label: str = "") -> Path:
+def write_psr_cap_map(result: PsrCapMap, out_path: str | Path) -> Path:
     """Write a :class:`PsrCapMap` as a one-band GeoTIFF (``psr``) with its provenance."""
     envelope = result.envelope
     tags = {
@@ -331,7 +345,7 @@ def write_psr_cap_map(result: PsrCapMap, out_path: str | Path, *, dem_label: str
         "METHOD": "Sun envelope: per bin of sub-solar longitude, the instant whose upper "
         "limb reached furthest south; a pixel is lit iff the upper limb clears its horizon "
         "for some envelope direction",
-        "DEM_SOURCE": dem_label or result.dem_source,
+        "DEM_SOURCE": result.dem_source,
         "PIXEL_SIZE_M": f"{result.transform.a:g}",
         "EDGE_LAT_DEG": f"{result.edge_lat_deg:g}",
         "PSR_AREA_KM2": f"{result.psr_area_km2:.0f}",
