@@ -19,7 +19,6 @@ map_app = typer.Typer(
 )
 
 DEFAULT_START = "2026-01-01T00:00:00Z"
-NODAL_CYCLE_DAYS = 6798.38  # the Moon's nodal precession: "permanent" means over this
 
 
 def register(app: typer.Typer) -> None:
@@ -53,6 +52,7 @@ SchedulerOption = Annotated[
 def _period(start: str | None, end: str | None, step: str | None):
     """The instants: by default one nodal cycle (18.6 years) from 2026 at 1 h."""
     from ilrs.sky import Times, parse_utc, utc_range
+    from ilrs.sky.constants import NODAL_CYCLE_DAYS
 
     start = start or DEFAULT_START
     if end is None:
@@ -197,3 +197,66 @@ def _command(product: str):
 
 for _product in _PRODUCT_HELP:
     map_app.command(_product)(_command(_product))
+
+
+DemArgument = Annotated[
+    Path | None,
+    typer.Argument(
+        help="South polar DEM (GeoTIFF or PDS3 LOLA); by default the embedded LOLA cap "
+        "(LDEM_256, 1600 m)."
+    ),
+]
+
+
+@map_app.command("psr-cap")
+def psr_cap(
+    out: OutOption,
+    dem: DemArgument = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    step: StepOption = None,
+    azimuths: Annotated[
+        int, typer.Option("--azimuths", help="Horizon bands (grid bearings every 360/N deg).")
+    ] = 180,
+    max_distance_m: DistanceOption = 300_000.0,
+    edge_lat_deg: Annotated[
+        float, typer.Option("--edge-lat", help="The cap's edge [deg]: pixels poleward of it.")
+    ] = -80.0,
+    bin_deg: Annotated[
+        float,
+        typer.Option("--bin-deg", help="Bin of the Sun's sub-solar longitude [deg]."),
+    ] = 0.25,
+    force: ForceFileOption = False,
+) -> None:
+    """The permanently shadowed regions of the south polar cap: 1 where no part of the Sun
+    clears the horizon at any instant of the period, 0 elsewhere, 255 off the cap; prints
+    the PSR area on the sphere. The Sun's track is reduced to its southern envelope, so a
+    whole nodal cycle costs little more than the horizons.
+    """
+    from ilrs.data import LOLA_CAP_DEM, data_path
+    from ilrs.environment.psr import psr_cap_map, write_psr_cap_map
+    from ilrs.terrain.sources import open_dem
+
+    dem_path = dem if dem is not None else data_path(LOLA_CAP_DEM)
+    check_output_file(out, inputs=dem_files(dem_path), force=force)
+    times = _period(start, end, step)
+    print(
+        f"horizons of {dem_path} ({azimuths} bearings, {max_distance_m / 1000:g} km), "
+        f"the Sun over {len(times):,} instants",
+        file=sys.stderr,
+    )
+    result = psr_cap_map(
+        open_dem(dem_path),
+        times,
+        edge_lat_deg=edge_lat_deg,
+        azimuths=azimuths,
+        max_distance_m=max_distance_m,
+        bin_deg=bin_deg,
+    )
+    path = write_psr_cap_map(result, out)
+    share = result.psr_area_km2 / result.cap_area_km2
+    print(f"wrote {path} (psr-cap, {result.envelope.utc_span[0]} .. {result.envelope.utc_span[1]})")
+    print(
+        f"PSR area poleward of {-edge_lat_deg:g}°S: {result.psr_area_km2:,.0f} km² "
+        f"({share:.2%} of {result.cap_area_km2:,.0f} km²)"
+    )

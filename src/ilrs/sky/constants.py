@@ -44,3 +44,8 @@ BODY_RADIUS_M = {
     "neptune": 24_622_000.0,
     "pluto": 1_188_300.0,
 }
+
+# Period of the regression of the Moon's nodes, 6798.38 days (18.61 years): the cycle of
+# the Sun's latitude seen from the Moon, so "permanently" shadowed means over this (the
+# standard mean value of the nodal period).
+NODAL_CYCLE_DAYS = 6798.38
