@@ -51,3 +51,16 @@ def web_plan(tmp_path_factory):
     plan_file = write_small_plan(folder)
     run_plan(load_plan(plan_file), folder / "out", folder / "cache")
     return {"file": plan_file, "out": folder / "out", "cache": folder / "cache", "dir": folder}
+
+
+@pytest.fixture(scope="session")
+def real_web_plan(tmp_path_factory):
+    """The small plan on the real south pole (a 120 km square of the LOLA cap)."""
+    from ilrs.report.plan import run_plan
+    from ilrs.report.scenario import load_plan
+    from web_fixtures import REAL_PLAN_TEXT, write_small_plan
+
+    folder = tmp_path_factory.mktemp("realwebplan")
+    plan_file = write_small_plan(folder, REAL_PLAN_TEXT)
+    run_plan(load_plan(plan_file), folder / "out", folder / "cache")
+    return {"file": plan_file, "out": folder / "out", "cache": folder / "cache", "dir": folder}

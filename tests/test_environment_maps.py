@@ -17,6 +17,7 @@ from ilrs.environment.maps import (
     lighting_for_tile,
     lighting_map,
     write_lighting_map,
+    write_psr_from_illumination,
 )
 from ilrs.errors import InputError, TimeRangeError
 from ilrs.sky import LunarObserver, Times, parse_utc, utc_range
@@ -202,6 +203,22 @@ def test_shackleton_floor_is_permanently_shadowed_and_the_ridge_is_not(south_pol
     in_psr = psr == 1
     assert np.all(light[1][in_psr] == 0.0)
     assert light[2][in_psr] == pytest.approx(period_h)
+
+
+def test_psr_read_off_the_illumination_map_is_the_psr_product(south_pole, tmp_path):
+    """The plan writes psr.tif from illumination.tif's sun_any_fraction band: the same
+    pixels, nodata and period as the psr product computed on its own."""
+    _, path = south_pole
+    times = utc_range("2026-01-01", "2026-07-01", "6h")
+    direct = write_lighting_map(path, tmp_path / "psr.tif", "psr", times, tile_px=128)
+    light = write_lighting_map(path, tmp_path / "light.tif", "illumination", times)
+    derived = write_psr_from_illumination(light, tmp_path / "derived.tif", tile_px=96)
+    with rasterio.open(direct) as a, rasterio.open(derived) as b:
+        assert np.array_equal(a.read(), b.read()) and a.read().sum() > 100  # real PSRs
+        assert a.descriptions == b.descriptions == ("psr",) and a.nodata == b.nodata
+        assert {k: a.tags()[k] for k in ("PRODUCT", "START", "END", "BAND_1")} == {
+            k: b.tags()[k] for k in ("PRODUCT", "START", "END", "BAND_1")
+        }
 
 
 def test_tiles_and_dask_give_identical_files(highland, tmp_path):

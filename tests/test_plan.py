@@ -14,11 +14,14 @@ import rasterio
 
 from ilrs.cli import main
 from ilrs.data import data_path
+from ilrs.environment import HorizonLine, analyze_site
 from ilrs.report.plan import PLAN_FILES
 from ilrs.report.steps import StepCache
-from ilrs.terrain import polar_xy_from_latlon
+from ilrs.sky import utc_range
+from ilrs.terrain import latlon_from_polar_xy, polar_xy_from_latlon
 from ilrs.terrain.slope import slope_aspect_deg
 from ilrs.terrain.sources import open_dem
+from ilrs.terrain.stack import TerrainStack
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -96,7 +99,7 @@ def test_plan_end_to_end_then_cached(capsys, station_week, tmp_path):
     milestones = json.loads((out / "campaign_milestones.json").read_text())
     assert summary["milestones"] == len(milestones) > 0
     assert "ilrs plan: site: computing" in err  # progress on the terminal
-    assert "ilrs plan: maps: horizon tiles 1/1" in err and "maps: psr 1/1" in err
+    assert "ilrs plan: maps: horizon tiles 1/1" in err and "maps: earth 1/1" in err
 
     # The same plan again: every step from the cache, the report written anew.
     status, stdout, err = run(
@@ -276,3 +279,66 @@ def test_a_plan_on_a_dem_file(capsys, station_week, tmp_path):
     assert f"The DEM {dem} (1000 × 1000 pixels of 240 m)" in page
     assert not (out / "terrain.tif").exists() and len(embedded_pngs(page)) == 5  # no maps
     assert not (out / "psr.tif").exists()
+
+
+def test_a_plan_on_the_real_cap_says_what_its_figures_are_about(capsys, station_week, tmp_path):
+    """The default terrain (a square of the embedded LOLA cap, every horizon over the
+    whole cap): nothing synthetic anywhere; the site's figures say their terrain, height
+    and period, with their spread over the 1600 m pixel; the map, seen from the same
+    height, agrees with the site analysis to the map's resolution."""
+    text = (
+        write_plan(station_week)
+        .read_text()
+        .replace(
+            "  synthetic: {size_px: 128, resolution_m: 240, seed: 0}",
+            "  lola: {map_half_width_km: 20}",
+        )
+        .replace("end: 2026-03-08T00:00:00Z, step: 2h", "end: 2026-05-01T00:00:00Z, step: 3h")
+    )
+    (station_week / "on_cap.yaml").write_text(text)
+    out = tmp_path / "report"
+    args = ("plan", "--scenario", station_week / "on_cap.yaml", "--out", out)
+    status, stdout, err = run(capsys, *args, "--cache", tmp_path / "cache")
+    assert status == 0, err
+    summary = json.loads(stdout)
+    assert "LDEM_256" in summary["terrain"] and summary["synthetic_terrain"] is False
+    with rasterio.open(out / "terrain.tif") as dataset:
+        assert dataset.shape == (26, 26) and dataset.res == (1600.0, 1600.0)
+        assert dataset.tags()["SYNTHETIC"] == "false" and "LOLA" in dataset.tags()["SOURCE"]
+        assert dataset.tags()["PRODUCT_ID"].strip('"') == "LDEM_256"
+        terrain = dataset.read(1)
+    cap = open_dem(data_path("lola/lola_dem_south.tif")).read().height_m
+    assert np.array_equal(terrain, cap[368:394, 368:394])  # the cap's own pixels
+    with rasterio.open(out / "illumination.tif") as dataset:
+        assert dataset.tags()["HEIGHT_ABOVE_GROUND_M"] == "2"
+        assert dataset.tags()["SYNTHETIC"] == "false"
+        sunlit_map = dataset.read(1)
+        row, col = dataset.index(*polar_xy_from_latlon(-89.45, 222.69))
+    site = json.loads((out / "site.json").read_text())
+    assert site["height_above_ground_m"] == 2 and "LDEM_256" in site["terrain"]
+    assert site["question"].startswith("sunlight and Earth visibility at 2 m above the ground")
+    assert "horizon_note" not in site  # every ray reaches 300 km over the cap
+    spread = site["spread"]
+    assert spread["pixel_m"] == 1600.0
+    low, high = spread["sunlit_fraction"]
+    assert low <= site["sunlit_fraction"] <= high
+    # The map's pixels around the site bracket the site's own figure, as its spread does.
+    around = sunlit_map[row - 1 : row + 2, col - 1 : col + 2]
+    assert around.min() - 0.02 <= site["sunlit_fraction"] <= around.max() + 0.02
+    assert 0.05 < site["sunlit_fraction"] < 0.95 and around.max() - around.min() > 0.1
+    # At the centre of the site's pixel, the site analysis (720 azimuths) and the map (36
+    # grid bearings, frames shared over a cell) answer the same question alike.
+    centre_lat, centre_lon = (float(v) for v in latlon_from_polar_xy(*dataset.xy(row, col)))
+    line = HorizonLine.from_stack(
+        TerrainStack.default(), centre_lat, centre_lon, height_above_ground_m=2
+    )
+    times = utc_range(site["start"], site["end"], "3h")
+    at_centre = analyze_site(
+        line, centre_lat, centre_lon, times, height_m=line.ground_m + 2, stations=[]
+    )
+    assert sunlit_map[row, col] == pytest.approx(at_centre.summary()["sunlit_fraction"], abs=0.03)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "The real south pole: LRO LOLA topography" in page
+    assert "Coarse terrain:" in page and "seen from 2 m above the ground" in page
+    terrain_paragraph = page.split("<h2>Terrain</h2>")[1].split("<h2>")[0]
+    assert "synthetic" not in terrain_paragraph.lower()

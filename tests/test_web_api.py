@@ -56,6 +56,7 @@ def test_map_extent_sites_and_layers_against_rasterio_and_pyproj(web, web_plan):
         "slope",
     ]
     assert answer["synthetic"] is True
+    assert answer["terrain_caption"].startswith("Synthetic terrain, not the real Moon")
     stere = pyproj.Proj("+proj=stere +lat_0=-90 +lon_0=0 +k=1 +x_0=0 +y_0=0 +R=1737400 +units=m")
     plan_site = next(site for site in answer["sites"] if site["name"] == "plan")
     x_m, y_m = stere(plan_site["lon_deg"], plan_site["lat_deg"])
@@ -316,8 +317,9 @@ def test_plan_run_in_the_background_reuses_unchanged_steps(web, web_plan):
     job = web.post("/api/plan/run", json={"text": PLAN_TEXT.replace("height_m: 2", "height_m: 3")})
     done = wait(web, job.json())
     assert done["state"] == "done", done["error"]
-    assert done["result"]["steps_computed"] == ["site"]
-    assert done["result"]["steps_reused"] == ["terrain", "maps", "station", "campaign"]
+    # The site and the maps (seen from the site's height) are computed again.
+    assert done["result"]["steps_computed"] == ["maps", "site"]
+    assert done["result"]["steps_reused"] == ["terrain", "station", "campaign"]
     assert any("site" in line for line in done["lines"])
     after = web.get("/api/plan").json()
     assert after["summary"]["written_utc"] >= before["written_utc"]

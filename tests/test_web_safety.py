@@ -73,7 +73,7 @@ def test_a_plan_sent_to_the_web_reads_no_file_outside_the_served_folder(web, web
     # A station file inside the folder that names a file outside it is refused too.
     station = (folder / "station.yaml").read_text(encoding="utf-8")
     (folder / "station-out.yaml").write_text(
-        station.replace("terrain: synthetic", f"terrain: {secret}"), encoding="utf-8"
+        station.replace("terrain: lola ", f"terrain: {secret} #"), encoding="utf-8"
     )
     text = PLAN_TEXT.replace("station: station.yaml", "station: station-out.yaml")
     detail = web.post("/api/plan/check", json={"text": text}).json()["detail"]
@@ -87,7 +87,7 @@ def test_a_plan_sent_to_the_web_reads_no_file_outside_the_served_folder(web, web
     (folder / "data").symlink_to(outside / "deeper")
     for horizon in ("data/../secret.csv", "../outside/secret.csv", "data/../../x.csv"):
         (folder / "station-link.yaml").write_text(
-            station.replace("terrain: synthetic", f"horizon_csv: {horizon}"), encoding="utf-8"
+            station.replace("terrain: lola ", f"horizon_csv: {horizon} #"), encoding="utf-8"
         )
         text = PLAN_TEXT.replace("station: station.yaml", "station: station-link.yaml")
         answer = web.post("/api/plan/run", json={"text": text})

@@ -18,13 +18,20 @@ PLAN_TEXT = (
 )
 
 
-def write_small_plan(folder):
+# The real south pole as `ilrs plan` and `ilrs serve` show it by default (a 120 km square of
+# the embedded LOLA cap, from Shackleton to Shoemaker), over the same week.
+REAL_PLAN_TEXT = PLAN_TEXT.replace(
+    "  synthetic: {size_px: 128, resolution_m: 240, seed: 0}\n", "  lola: {map_half_width_km: 60}\n"
+)
+
+
+def write_small_plan(folder, plan_text: str = PLAN_TEXT):
     """The plan file and its one-week station (the campaign stays the reference)."""
     text = data_path("station_reference.yaml").read_text(encoding="utf-8")
     text = text.replace("end: 2026-12-31T23:45:00Z", "end: 2026-01-08T00:00:00Z", 1)
     text = text.replace("step: 15min", "step: 1h", 1)
     (folder / "station.yaml").write_text(text, encoding="utf-8")
-    (folder / "plan.yaml").write_text(PLAN_TEXT, encoding="utf-8")
+    (folder / "plan.yaml").write_text(plan_text, encoding="utf-8")
     return folder / "plan.yaml"
 
 

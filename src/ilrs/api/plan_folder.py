@@ -130,7 +130,9 @@ class PlanFolder:
             "extent_m": extent_m,
             "pixel_m": abs(t.a),
             "overview_pixel_m": abs(t.a) * every,  # the whole map's pictures
-            "synthetic": "synthetic" in json.dumps(source.metadata).lower(),
+            "synthetic": source.metadata.get("synthetic") == "true",
+            "terrain_caption": _terrain_caption(source),
+            "lighting_caption": self._lighting_caption(),
             "layers": layers,
             "graticule": _graticule(extent_m),
             "features": self._on_map(_features(), extent_m),
@@ -144,6 +146,22 @@ class PlanFolder:
                 ),
             },
         }
+
+    def _lighting_caption(self) -> str | None:
+        """Which question the lighting layers answer: the height above the ground they are
+        seen from, and the period (from illumination.tif's tags)."""
+        path = self.folder / MAP_LAYERS["illumination"].file
+        if not path.is_file():
+            return None
+        import rasterio
+
+        with rasterio.open(path) as dataset:
+            tags = dataset.tags()
+        return (
+            f"Lighting layers seen from {tags.get('HEIGHT_ABOVE_GROUND_M', '?')} m above the "
+            f"ground, {tags.get('START', '?')} to {tags.get('END', '?')} every "
+            f"{float(tags.get('STEP_S', 'nan')) / 3600:g} h, on the terrain below."
+        )
 
     @_damage_told
     def sites(self) -> list[dict]:
@@ -387,6 +405,18 @@ def study_files(folder: Path, names: dict[str, str] = STUDY_SITE_FILES) -> dict:
             rows[::every], ["time_utc", "generated_w", "demand_w", "stored_wh", "state_of_charge"]
         )
     return answer
+
+
+def _terrain_caption(source) -> str:
+    """What the terrain under the map is, real or not, from its tags."""
+    meta = source.metadata
+    pixel = f"{abs(source.transform.a):g} m pixels"
+    if meta.get("synthetic") == "true":
+        return f"Synthetic terrain, not the real Moon (marked synthetic in its file), {pixel}."
+    product = (meta.get("product_id") or "").strip('"')
+    if product == "LDEM_256":
+        return f"Real LRO LOLA topography (LDEM_256, {pixel}), embedded."
+    return f"The DEM {Path(str(getattr(source, 'path', ''))).name}, {pixel}."
 
 
 def _graticule(extent_m: list[float]) -> dict:

@@ -32,7 +32,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(explore_app, name="explore")
 
 
-DemOption = Annotated[Path | None, typer.Option("--dem", help="DEM (GeoTIFF, PDS3).")]
+DemOption = Annotated[
+    Path | None,
+    typer.Option("--dem", help="DEM (GeoTIFF, PDS3); default: the embedded real LOLA cap."),
+]
 OutOption = Annotated[Path, typer.Option("--out", help="Folder for the results.")]
 LatOption = Annotated[float | None, typer.Option("--lat", help="Latitude [deg].")]
 LonOption = Annotated[float | None, typer.Option("--lon", help="East longitude [deg].")]
@@ -65,11 +68,14 @@ def parse_latlon(text: str, what: str) -> tuple[float, float]:
 
 
 def _dem(path: Path | None, points=None, margin_m: float = 0.0):
-    """The DEM, or only the part around the named points (name, lat, lon) and a margin."""
-    if path is None:
-        raise InputError("give the terrain: --dem DEM.tif (e.g. from 'ilrs terrain synth')")
+    """The DEM (by default the embedded real LOLA polar cap, 1600 m), or only the part
+    around the named points (name, lat, lon) and a margin."""
     from ilrs.terrain.sources import open_dem, read_around
 
+    if path is None:
+        from ilrs.data import LOLA_CAP_DEM, data_path
+
+        path = data_path(LOLA_CAP_DEM)
     source = open_dem(path)
     return source.read() if points is None else read_around(source, points, margin_m)
 

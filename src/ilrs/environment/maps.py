@@ -38,6 +38,7 @@ __all__ = [
     "lighting_for_tile",
     "lighting_map",
     "write_lighting_map",
+    "write_psr_from_illumination",
 ]
 
 FINE_AZIMUTH_STEP_DEG = (
@@ -411,4 +412,50 @@ def write_lighting_map(
         progress=progress,
         dtype="uint8" if psr else "float32",
         nodata=PSR_NODATA if psr else np.nan,
+    )
+
+
+def write_psr_from_illumination(
+    illumination_path: str | Path, out_path: str | Path, *, tile_px: int = 512
+) -> Path:
+    """The PSR map of the same period as an illumination map, from its
+    ``sun_any_fraction`` band (never any of the Sun: PSR), read tile by tile: the same
+    answer as the ``psr`` product without a second pass over the Sun's track."""
+    with rasterio.open(illumination_path) as dataset:
+        tags = dataset.tags()
+        band = 1 + [d for d in dataset.descriptions].index("sun_any_fraction")
+        shape = (dataset.height, dataset.width)
+        transform, crs = dataset.transform, dataset.crs.to_proj4()
+    if tags.get("PRODUCT") != "illumination":
+        raise InputError(f"{illumination_path} is not an illumination map")
+    tiles = horizon_tiles(shape, tile_px)
+
+    def results():
+        with rasterio.open(illumination_path) as dataset:
+            for tile in tiles:
+                window = rasterio.windows.Window(
+                    tile.col_off, tile.row_off, tile.width, tile.height
+                )
+                any_sun = dataset.read(band, window=window)
+                psr = np.where(np.isnan(any_sun), PSR_NODATA, any_sun == 0.0).astype(np.uint8)
+                yield tile, psr[None]
+
+    tags = {key: value for key, value in tags.items() if not key.startswith("BAND_")}
+    tags |= {
+        "PRODUCT": "psr",
+        "DERIVED_FROM": str(illumination_path),
+        "BAND_1": f"psr: {_MEANINGS['psr']}",
+    }
+    return write_tiled_geotiff(
+        Path(out_path),
+        results(),
+        shape=shape,
+        transform=transform,
+        crs=crs,
+        band_labels=["psr"],
+        tags=tags,
+        tile_count=len(tiles),
+        tile_px=tile_px,
+        dtype="uint8",
+        nodata=PSR_NODATA,
     )

@@ -379,7 +379,7 @@ def maps_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
     } | ({"cap": file_identity(_cap_path())} if on_cap else {})
 
     def compute(folder: Path) -> None:
-        from ilrs.environment.maps import write_lighting_map
+        from ilrs.environment.maps import write_lighting_map, write_psr_from_illumination
         from ilrs.sky import utc_range
         from ilrs.terrain.horizon import write_horizon_map
         from ilrs.terrain.sources import open_dem
@@ -402,10 +402,12 @@ def maps_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
             provenance={"dem": str(dem_path), "far_field": "LOLA cap" if on_cap else ""},
             progress=tiles("horizon tiles"),
         )
-        for product in MAP_PRODUCTS:
+        for product in ("illumination", "earth"):
             write_lighting_map(
                 horizon, folder / f"{product}.tif", product, times, progress=tiles(product)
             )
+        # Never any of the Sun over the period: read off the illumination map's band.
+        write_psr_from_illumination(folder / "illumination.tif", folder / "psr.tif")
         _write_slope(open_dem(dem_path), folder / "slope.tif")
 
     return cache.run("maps", inputs, compute)

@@ -10,7 +10,13 @@ from pathlib import Path
 
 from ilrs.errors import InputError
 from ilrs.report.scenario import LoadedPlan
-from ilrs.report.steps import StepCache, file_identity, write_site_analysis
+from ilrs.report.steps import (
+    StepCache,
+    fetched_stack,
+    file_identity,
+    plan_terrain,
+    write_site_analysis,
+)
 
 __all__ = ["MAX_STUDY_SAMPLES", "STUDY_FILES", "site_study", "study_times"]
 
@@ -42,6 +48,7 @@ def site_study(
     station = _station_at(plan, dem_path, lat_deg, lon_deg, start, end, step)
     inputs = {
         "dem": file_identity(dem_path),
+        "terrain": plan.scenario.terrain.model_dump(),
         "point": [lat_deg, lon_deg, height_m, label],
         "period": [start, end, step],
         "station": station.model_dump(),
@@ -52,7 +59,8 @@ def site_study(
         from ilrs.station.outputs import write_run
         from ilrs.station.simulation import prepare, simulate
 
-        write_site_analysis(dem_path, lat_deg, lon_deg, height_m, times, label, folder)
+        stack = plan_terrain(plan, dem_path)
+        write_site_analysis(stack, lat_deg, lon_deg, height_m, times, label, folder)
         cache.progress(f"study: the station at {label} ...")
         run = simulate(prepare(station, site_exposure(station)))
         (folder / "station").mkdir()
@@ -83,11 +91,18 @@ def _station_at(plan: LoadedPlan, dem_path: Path, lat_deg, lon_deg, start, end, 
     from ilrs.station.scenario import Period, Site
 
     scenario = plan.station
+    lola = plan.scenario.terrain.lola
+    if lola is None:
+        terrain = str(Path(dem_path).resolve())
+    elif lola.near_radius_km is None:
+        terrain = "lola"
+    else:
+        terrain = str(fetched_stack(plan))
     site = Site(
         name=None,
         lat_deg=lat_deg,
         lon_deg=lon_deg,
-        terrain=str(Path(dem_path).resolve()),
+        terrain=terrain,
         max_distance_m=scenario.site.max_distance_m,
     )
     period = Period(start=start, end=end, step=step)

@@ -187,7 +187,7 @@ class TerrainStack:
     ) -> TerrainStack:
         """A stack of DEM files (GeoTIFF or PDS3), finest first, each a path or a
         ``(path, reach_m)`` pair; with ``cap`` the embedded polar cap is the far field
-        (unless a file is already as coarse)."""
+        (unless a file is already as coarse, or synthetic)."""
         from ilrs.terrain.sources import open_dem
 
         built = []
@@ -197,7 +197,8 @@ class TerrainStack:
             if not reach > 0:
                 raise InputError(f"{path}: a layer's reach must be a positive distance [m]")
             built.append(StackLayer(open_dem(path), reach))
-        if cap:
+        # A made-up terrain is not joined to the real one beyond it.
+        if cap and not any(layer.synthetic for layer in built):
             embedded = _embedded_cap()
             if not built or built[-1].pixel_m < abs(embedded.transform.a):
                 built.append(StackLayer(embedded))

@@ -233,7 +233,7 @@
     features.style.display = e.target.checked ? "" : "none";
   });
   document.getElementById("map-note").textContent =
-    `${map.synthetic ? "Synthetic terrain (marked synthetic in terrain.tif), " : ""}` +
+    `${map.terrain_caption} ${map.lighting_caption || ""} ` +
     `${((xMax - xMin) / km).toFixed(1)} × ${((yMax - yMin) / km).toFixed(1)} km, ` +
     `${map.pixel_m} m pixels, south polar stereographic; ${plan.summary.plan}, written ${plan.summary.written_utc}. ` +
     "Wheel: zoom; drag: pan.";
