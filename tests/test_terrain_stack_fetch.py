@@ -429,3 +429,53 @@ def test_cli_single_product_form_takes_a_site(node, tmp_path, capsys):
     assert main([*argv, "--cache-dir", str(tmp_path)]) == 0
     label = Path(capsys.readouterr().out.strip())
     assert label.suffix == ".LBL" and label.is_file()
+
+
+def test_a_plan_fetches_its_sites_stack_on_the_first_run_and_stands_on_it(
+    node, tmp_path, monkeypatch, capsys
+):
+    """`terrain: {lola: {near_radius_km: …}}`: the first run fetches the site's stack from
+    the node (the stand-in here), the site's horizon runs over it, and the second run
+    downloads nothing. The stack's layers carry the cap's surface finer, so its horizon
+    stays close to the cap's own."""
+    import json as json_module
+
+    from ilrs.cli import main
+    from ilrs.environment import HorizonLine
+    from ilrs.terrain.stack import TerrainStack
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "name: fetched\n"
+        "terrain:\n"
+        f"  lola: {{map_half_width_km: 20, near_radius_km: 0.5, far_radius_km: 200, "
+        f"base_url: '{node.base_url}'}}\n"
+        "site: {name: connecting-ridge, height_m: 2}\n"
+        "lighting: {start: 2026-03-01T00:00:00Z, end: 2026-03-03T00:00:00Z, step: 6h}\n"
+        "maps: false\n",
+        encoding="utf-8",
+    )
+    args = ["plan", "--scenario", str(plan), "--cache", str(tmp_path / "cache")]
+    node.requests.clear()
+    assert main([*args, "--out", str(tmp_path / "one")]) == 0
+    err = capsys.readouterr().err
+    assert "terrain: fetched LDEM_875S_5M" in err and node.requests
+    site = json_module.loads((tmp_path / "one" / "site.json").read_text())
+    products = [layer["label"] for layer in site["terrain_layers"]]
+    assert products[0].startswith("LDEM_875S_5M") and "LDEM_256" in products[-1]
+    assert [layer["pixel_m"] for layer in site["terrain_layers"]][0] == 5.0
+    assert "spread" not in site  # 5 m under the site: no coarse-pixel caveat
+    node.requests.clear()
+    assert main([*args, "--out", str(tmp_path / "two")]) == 0
+    assert node.requests == []  # cached
+    manifest = next((tmp_path / "xdg" / "ilrs").rglob("stack.json"))
+    # From 2 m up, as the plan looks (on the ground itself, the 5 m layer's 0.5 m height
+    # steps are slopes of up to 6° that the smooth cap has not).
+    options = dict(azimuths=72, height_above_ground_m=2.0)
+    stacked = HorizonLine.from_stack(
+        TerrainStack.from_manifest(manifest), SITE.lat_deg, SITE.lon_deg, **options
+    )
+    cap = HorizonLine.from_stack(TerrainStack.default(), SITE.lat_deg, SITE.lon_deg, **options)
+    difference = np.abs(stacked.elevation_deg - cap.elevation_deg)
+    assert difference.mean() < 0.03 and difference.max() < 0.1, difference  # 0.013, 0.033
