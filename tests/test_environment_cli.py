@@ -194,3 +194,23 @@ def test_a_map_straight_from_a_dem_keeps_its_horizon_map(capsys, tmp_path):
     assert run(capsys, "map", "illumination", horizon, "--out", again, *period)[0] == 0
     with rasterio.open(out) as a, rasterio.open(again) as b:
         assert np.array_equal(a.read(), b.read(), equal_nan=True)
+
+
+def test_a_site_without_terrain_given_stands_on_the_real_cap(capsys):
+    """No --dem, no --horizon, no real profile of its own: the Chang'e-7 target area on
+    the embedded LOLA cap, lit part of the year (not silently dark), its figures with
+    their spread over the 1600 m pixel; a point whose 300 km of horizon leaves the cap is
+    told where."""
+    period = ("--start", "2026-01-01", "--end", "2026-04-01", "--step", "3h")
+    status, out, err = run(capsys, "site", "analyze", "--site", "shackleton-rim", *period)
+    assert status == 0, err
+    answer = json.loads(out)
+    assert answer["terrain"].startswith("LOLA LDEM_256 polar cap") and "(real)" in answer["terrain"]
+    assert 0.2 < answer["sunlit_fraction"] < 0.95 and "horizon_note" not in answer
+    low, high = answer["spread"]["sunlit_fraction"]
+    assert low <= answer["sunlit_fraction"] <= high
+    status, out, err = run(
+        capsys, "site", "analyze", "--lat", "-75.5", "--lon", "0", *period, "--stations", "none"
+    )
+    assert status == 0, err
+    assert json.loads(out)["horizon_note"].startswith("horizon truncated at 16")

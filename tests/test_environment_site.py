@@ -173,3 +173,33 @@ def test_site_errors():
     uneven = parse_utc([f"2026-01-01T{hour:02d}:00" for hour in (0, 1, 2, 3, 5)])
     with pytest.raises(InputError, match="evenly spaced.*after 2026-01-01T03:00:00Z is 7200 s"):
         analyze_site(line, -89.5, 0.0, uneven, stations=[])
+
+
+def test_figures_on_coarse_terrain_carry_their_spread_over_the_pixel():
+    """On the 1600 m cap the figures at one point are one draw of many: the spread spans
+    the neighbouring cells and an observer 100 m higher (a crest the pixel hides), and it
+    holds the site's own figure. On terrain of 100 m pixels or finer there is none."""
+    from affine import Affine
+
+    from ilrs.environment.spread import CREST_ALLOWANCE_M, pixel_spread
+    from ilrs.terrain import SOUTH_POLAR_STEREOGRAPHIC, Dem
+    from ilrs.terrain.stack import TerrainStack
+
+    times = utc_range("2026-01-01", "2026-03-01", "3h")
+    stack = TerrainStack.default()
+    lat, lon = -89.45, 222.69  # the Connecting Ridge's best-lit point (Mazarico 2011)
+    spread = pixel_spread(stack, lat, lon, 2.0, times)
+    on_site = HorizonLine.from_stack(stack, lat, lon, height_above_ground_m=2.0)
+    raised = HorizonLine.from_stack(stack, lat, lon, height_above_ground_m=2.0 + CREST_ALLOWANCE_M)
+
+    def sunlit(line, above_m):
+        result = analyze_site(line, lat, lon, times, height_m=line.ground_m + above_m, stations=[])
+        return result.summary()["sunlit_fraction"]
+
+    low, high = spread["sunlit_fraction"]
+    assert low <= sunlit(on_site, 2.0) <= high
+    assert high == pytest.approx(sunlit(raised, 2.0 + CREST_ALLOWANCE_M))
+    assert high - low > 0.2 and spread["pixel_m"] == 1600.0  # the cap cannot tell
+    heights = np.full((100, 100), 1000.0)
+    fine = Dem(heights, Affine(80.0, 0, -4000.0, 0, -80.0, 4000.0), SOUTH_POLAR_STEREOGRAPHIC, {})
+    assert pixel_spread(TerrainStack([fine]), -89.95, 0.0, 2.0, times) is None  # 80 m

@@ -51,7 +51,12 @@ def analyze(
     lon: Annotated[float | None, typer.Option(help="East longitude [deg].")] = None,
     site: SiteOption = None,
     dem: Annotated[
-        Path | None, typer.Option("--dem", help="DEM (GeoTIFF, PDS3) to compute the horizon.")
+        Path | None,
+        typer.Option(
+            "--dem",
+            help="DEM (GeoTIFF, PDS3) or fetched stack.json for the horizon, the embedded LOLA "
+            "cap beyond it; default: the site's real horizon, else the embedded cap.",
+        ),
     ] = None,
     horizon: Annotated[
         Path | None,
@@ -62,7 +67,7 @@ def analyze(
     ] = 2.0,
     max_distance_m: Annotated[
         float, typer.Option("--max-distance-m", help="How far the terrain counts [m].")
-    ] = 150_000.0,
+    ] = 300_000.0,
     far_field: Annotated[
         Path | None, typer.Option("--far-field", help="Coarser DEM where --dem ends.")
     ] = None,
@@ -91,24 +96,18 @@ def analyze(
     per year and over the whole period. The terrain is --dem or --horizon; with neither,
     --site NAME uses that site's embedded real horizon (2 or 10 m; see 'ilrs sites')."""
     from ilrs.environment import HorizonLine, analyze_site, read_horizon_csv
-    from ilrs.environment.profile import ground_height_m
     from ilrs.environment.site import SPELLS
     from ilrs.sky import utc_range
 
     lat_deg, lon_deg = resolve_site(site, lat, lon)
     if dem is not None and horizon is not None:
         raise InputError("give one of --dem DEM.tif or --horizon PROFILE.csv, not both")
-    if dem is None and horizon is None and site is None:
-        raise InputError(
-            "give the terrain: --dem DEM.tif, or --horizon PROFILE.csv (one of them), or "
-            "--site NAME of a site with a real horizon"
-        )
     if not (start and end):
         raise InputError("give the period: --start ISO --end ISO [--step 1h]")
     if height_m < 0:
         raise InputError(f"--height-m must be at least 0, got {height_m}")
     real_horizon = None
-    if dem is None and horizon is None:
+    if dem is None and horizon is None and site is not None:
         real_horizon = _real_horizon_of(site, height_m)
     times = utc_range(start, end, step or "1h")  # checked before any terrain is read
     _check_outputs(
@@ -117,6 +116,7 @@ def analyze(
         force=force,
     )
     ground_m = 0.0
+    stack = None
     if real_horizon is not None:
         from dataclasses import replace
 
@@ -126,22 +126,14 @@ def analyze(
         # Earth are seen from there too.
         ground_m = named_site(site).ground_height_m or 0.0
         line = replace(read_horizon_csv(real_horizon), source=REAL_HORIZON_SOURCE)
-    elif dem is not None:
-        from ilrs.terrain.sources import open_dem
-
-        source = open_dem(dem)
-        far = open_dem(far_field).read() if far_field is not None else None
-        line = HorizonLine.from_dem(
-            source,
-            lat_deg,
-            lon_deg,
-            height_above_ground_m=height_m,
-            max_distance_m=max_distance_m,
-            far_field=far,
-        )
-        ground_m = ground_height_m(source, lat_deg, lon_deg)
-    else:
+    elif horizon is not None:
         line = read_horizon_csv(horizon)
+    else:
+        stack = _terrain_stack(dem, far_field)
+        line = HorizonLine.from_stack(
+            stack, lat_deg, lon_deg, height_above_ground_m=height_m, max_distance_m=max_distance_m
+        )
+        ground_m = line.ground_m
     result = analyze_site(
         line, lat_deg, lon_deg, times, height_m=ground_m + height_m, stations=_stations(stations)
     )
@@ -167,6 +159,16 @@ def analyze(
         _write_series(series_csv, result)
     summary = result.summary()
     summary["height_above_ground_m"] = height_m
+    if stack is not None:
+        from ilrs.environment.spread import pixel_spread
+
+        summary["terrain"] = stack.label
+        summary["ground_m"] = round(ground_m, 1)
+        if line.note:
+            summary["horizon_note"] = line.note
+        spread = pixel_spread(stack, lat_deg, lon_deg, height_m, times)
+        if spread is not None:
+            summary["spread"] = spread
     if real_horizon is not None:
         summary["ground_height_m"] = ground_m
         summary["horizon_file"] = f"real_horizons/{real_horizon.name}"
@@ -180,19 +182,27 @@ def analyze(
     write_table({key: [row[key] for row in rows] for key in rows[1]}, OutputFormat.csv)
 
 
-def _real_horizon_of(site: str, height_m: float) -> Path:
-    """The embedded real horizon of a named site at 2 or 10 m; a site without one is
-    refused with the names of those that have one."""
-    from ilrs.data import named_sites, real_horizon_path
+def _real_horizon_of(site: str, height_m: float) -> Path | None:
+    """The embedded real horizon of a named site at 2 or 10 m, or None where it has none
+    (the site is then seen over the embedded LOLA cap)."""
+    from ilrs.data import REAL_HORIZON_HEIGHTS_M, named_site, real_horizon_path
 
-    path = real_horizon_path(site, height_m)
-    if path is None:
-        having = [s.name for s in named_sites().values() if s.real_horizon]
-        raise InputError(
-            f"the site {site!r} has no embedded real horizon; give its terrain (--dem DEM.tif "
-            f"or --horizon PROFILE.csv), or choose a site with one: {', '.join(having)}"
-        )
-    return path
+    if named_site(site).real_horizon and float(height_m) not in REAL_HORIZON_HEIGHTS_M:
+        return real_horizon_path(site, height_m)  # says which heights there are
+    return real_horizon_path(site, height_m)
+
+
+def _terrain_stack(dem: Path | None, far_field: Path | None):
+    """The terrain the horizon runs over: the embedded real LOLA cap; a DEM (or a fetched
+    stack's ``stack.json``) with the cap beyond it; or a DEM and the far field given."""
+    from ilrs.terrain.sources import open_dem
+    from ilrs.terrain.stack import TerrainStack
+
+    if dem is None:
+        return TerrainStack.default()
+    if far_field is not None:
+        return TerrainStack([open_dem(dem), open_dem(far_field)])
+    return TerrainStack.from_path(dem)
 
 
 def _check_outputs(outputs: dict[str, Path | None], inputs: list, force: bool) -> None:

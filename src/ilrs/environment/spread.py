@@ -36,17 +36,17 @@ def pixel_spread(stack, lat_deg: float, lon_deg: float, height_m: float, times) 
         return None
     x_m, y_m = (float(v) for v in polar_xy_from_latlon(lat_deg, lon_deg))
     values: dict[str, list[float]] = {name: [] for name in FIGURES}
-    for dx in (-1, 0, 1):
-        for dy in (-1, 0, 1):
-            lat, lon = (
-                float(v) for v in latlon_from_polar_xy(x_m + dx * pixel_m, y_m + dy * pixel_m)
-            )
-            line = HorizonLine.from_stack(stack, lat, lon, height_above_ground_m=height_m)
-            figures = analyze_site(
-                line, lat, lon, times, height_m=line.ground_m + height_m, stations=[]
-            ).summary()
-            for name in FIGURES:
-                values[name].append(float(figures[name]))
+    offsets = [(dx, dy, height_m) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    offsets.append((0, 0, height_m + CREST_ALLOWANCE_M))
+    for dx, dy, above_m in offsets:
+        points = latlon_from_polar_xy(x_m + dx * pixel_m, y_m + dy * pixel_m)
+        lat, lon = (float(v) for v in points)
+        line = HorizonLine.from_stack(stack, lat, lon, height_above_ground_m=above_m)
+        figures = analyze_site(
+            line, lat, lon, times, height_m=line.ground_m + above_m, stations=[]
+        ).summary()
+        for name in FIGURES:
+            values[name].append(float(figures[name]))
     return {
         "why": (
             f"the terrain at the site has {pixel_m:g} m pixels (coarser than "
