@@ -23,6 +23,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_registry.py
 	$(BIN)/python benchmarks/bench_traverse.py
 	$(BIN)/python benchmarks/bench_web.py
+	$(BIN)/python benchmarks/bench_plan.py
 
 $(VENV)/.installed-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
