@@ -160,15 +160,9 @@ def analyze(
     summary = result.summary()
     summary["height_above_ground_m"] = height_m
     if stack is not None:
-        from ilrs.environment.spread import pixel_spread
+        from ilrs.environment.spread import terrain_caveats
 
-        summary["terrain"] = stack.label
-        summary["ground_m"] = round(ground_m, 1)
-        if line.note:
-            summary["horizon_note"] = line.note
-        spread = pixel_spread(stack, lat_deg, lon_deg, height_m, times)
-        if spread is not None:
-            summary["spread"] = spread
+        summary |= terrain_caveats(stack, line, lat_deg, lon_deg, height_m, times)
     if real_horizon is not None:
         summary["ground_height_m"] = ground_m
         summary["horizon_file"] = f"real_horizons/{real_horizon.name}"

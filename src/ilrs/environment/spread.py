@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["FIGURES", "pixel_spread"]
+__all__ = ["FIGURES", "pixel_spread", "terrain_caveats"]
 
 FIGURES = ("sunlit_fraction", "sun_any_fraction", "longest_darkness_h", "earth_visible_fraction")
 
@@ -57,3 +57,21 @@ def pixel_spread(stack, lat_deg: float, lon_deg: float, height_m: float, times) 
         "pixel_m": pixel_m,
         **{name: [float(np.min(v)), float(np.max(v))] for name, v in values.items()},
     }
+
+
+def terrain_caveats(stack, line, lat_deg: float, lon_deg: float, height_m: float, times) -> dict:
+    """What a site's figures stand on, for its summary: the stack (its label, layers and
+    whether any is synthetic), the ground under the observer, where the horizon ran out
+    of terrain (``horizon_note``) and, on coarse terrain, the figures' ``spread``."""
+    caveats = {
+        "terrain": stack.label,
+        "terrain_layers": stack.describe(),
+        "synthetic": stack.synthetic,
+        "ground_m": round(line.ground_m, 1),
+    }
+    if line.note:
+        caveats["horizon_note"] = line.note
+    spread = pixel_spread(stack, lat_deg, lon_deg, height_m, times)
+    if spread is not None:
+        caveats["spread"] = spread
+    return caveats

@@ -150,7 +150,9 @@ def run_plan(
             site=site,
             horizon_png=staging / "site_horizon.png",
             station=station,
-            station_place=_place("The station scenario", plan.station_file(), station["site"]),
+            station_place=_place(
+                "The station scenario", plan.station_file(), station["site"], site
+            ),
             station_png=staging / "station.png",
             milestones=milestones,
             findings=findings,
@@ -158,6 +160,7 @@ def run_plan(
                 "The campaign",
                 plan.campaign_file(),
                 _read_json(folders["campaign"] / "campaign.json"),
+                site,
             ),
             campaign_pngs=[
                 (staging / "campaign_gantt.png", "The campaign's missions over the years"),
@@ -192,13 +195,29 @@ def run_plan(
     return summary
 
 
-def _place(what: str, path: Path, site: dict) -> str:
+def _place(what: str, path: Path, site: dict, plan_site: dict) -> str:
     """Where a scenario file puts its station: its own site and terrain, which need not
-    be the plan's."""
-    return (
+    be the plan's; where they are the plan's on coarse terrain, the uncertainty its power
+    figures carry with them."""
+    text = (
         f"{what} ({path.name}) places the station at {site['lat_deg']:.4f}°, "
         f"{site['lon_deg']:.4f}° on its own terrain: {site['horizon']}."
     )
+    same_place = (
+        abs(site["lat_deg"] - plan_site["lat_deg"]) < 1e-6
+        and abs(site["lon_deg"] - plan_site["lon_deg"]) < 1e-6
+        and site["horizon"] == plan_site.get("terrain")
+    )
+    spread = plan_site.get("spread")
+    if same_place and spread:
+        low, high = spread["sunlit_fraction"]
+        text += (
+            f" That is the site's own point and terrain, where 2 m above the ground the Sun "
+            f"shows {low:.0%} to {high:.0%} of the time over the {spread['pixel_m']:g} m "
+            "pixel: its power figures carry that uncertainty, and finer real terrain "
+            "(terrain: {lola: {near_radius_km: 10}}) narrows it."
+        )
+    return text
 
 
 def _check_site_on(dem_path: Path, plan: LoadedPlan) -> None:

@@ -305,7 +305,7 @@ def write_site_analysis(
     from ilrs.environment import HorizonLine, analyze_site, read_horizon_csv
     from ilrs.environment.export import write_intervals_csv, write_table_csv
     from ilrs.environment.site import SPELLS
-    from ilrs.environment.spread import FIGURES, pixel_spread
+    from ilrs.environment.spread import FIGURES, terrain_caveats
     from ilrs.report.figures import horizon_png
 
     line = HorizonLine.from_stack(stack, lat_deg, lon_deg, height_above_ground_m=height_m)
@@ -314,20 +314,12 @@ def write_site_analysis(
     summary = result.summary() | {
         "site": label,
         "height_above_ground_m": height_m,
-        "ground_m": round(line.ground_m, 1),
-        "terrain": stack.label,
-        "terrain_layers": stack.describe(),
-        "synthetic": stack.synthetic,
         "question": (
             f"sunlight and Earth visibility at {height_m:g} m above the ground, {start} to "
             f"{end}, on {stack.label}"
         ),
     }
-    if line.note:
-        summary["horizon_note"] = line.note
-    spread = pixel_spread(stack, lat_deg, lon_deg, height_m, times)
-    if spread is not None:
-        summary["spread"] = spread
+    summary |= terrain_caveats(stack, line, lat_deg, lon_deg, height_m, times)
     if real_horizon is not None:
         profile = read_horizon_csv(real_horizon)
         on_real = analyze_site(

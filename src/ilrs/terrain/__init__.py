@@ -1,5 +1,6 @@
-"""Terrain: DEM grids and their polar stereographic CRS, readers, fetch, synthetic terrain,
-slope and horizons. Imports only ``ilrs.errors`` and ``ilrs.data`` from the project."""
+"""Terrain: DEM grids and their polar stereographic CRS, terrain stacks (the embedded real
+LOLA cap by default), readers, fetch, synthetic terrain, slope and horizons. Imports only
+``ilrs.errors`` and ``ilrs.data`` from the project."""
 
 from ilrs.terrain.grid import (
     MOON_RADIUS_M,
@@ -12,11 +13,14 @@ from ilrs.terrain.grid import (
     moon_fixed_m,
     polar_xy_from_latlon,
 )
+from ilrs.terrain.stack import StackLayer, TerrainStack
 
 __all__ = [
     "MOON_RADIUS_M",
     "SOUTH_POLAR_STEREOGRAPHIC",
     "Dem",
+    "StackLayer",
+    "TerrainStack",
     "Window",
     "extent_km",
     "grid_bearing_deg",
