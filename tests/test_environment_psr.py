@@ -144,7 +144,7 @@ def test_the_envelope_answers_as_brute_force_over_every_hour_of_the_cycle(dem, e
 @pytest.mark.parametrize("name", list(CRATERS))
 def test_named_crater_floors_are_permanently_shadowed(dem, envelope, name):
     row, col = _extreme_pixel(dem, *CRATERS[name], FLOOR_SEARCH_PX, lowest=True)
-    # Measured best clearances of the upper limb [deg]: Shackleton -15.5, Haworth -3.6,
+    # Measured best clearances of the upper limb [deg]: Shackleton -15.5, Haworth -3.2,
     # Shoemaker -3.2, Faustini -4.5, Sverdrup -1.3, de Gerlache -5.6, Cabeus -1.1.
     assert _envelope_clearance_deg(dem, envelope, row, col) < -0.5, (name, row, col)
 

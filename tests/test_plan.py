@@ -322,10 +322,9 @@ def test_a_plan_on_the_real_cap_says_what_its_figures_are_about(capsys, station_
     assert spread["pixel_m"] == 1600.0
     low, high = spread["sunlit_fraction"]
     assert low <= site["sunlit_fraction"] <= high
-    # The map's pixels around the site bracket the site's own figure, as its spread does.
-    around = sunlit_map[row - 1 : row + 2, col - 1 : col + 2]
-    assert around.min() - 0.02 <= site["sunlit_fraction"] <= around.max() + 0.02
-    assert 0.05 < site["sunlit_fraction"] < 0.95 and around.max() - around.min() > 0.1
+    # The report and plan.json give the map's own value at the site's pixel beside it.
+    assert summary["site"]["map_pixel"]["sunlit_fraction"] == pytest.approx(sunlit_map[row, col])
+    assert summary["site"]["map_pixel"]["pixel_m"] == 1600.0
     # At the centre of the site's pixel, the site analysis (720 azimuths) and the map (36
     # grid bearings, frames shared over a cell) answer the same question alike.
     centre_lat, centre_lon = (float(v) for v in latlon_from_polar_xy(*dataset.xy(row, col)))
@@ -340,5 +339,6 @@ def test_a_plan_on_the_real_cap_says_what_its_figures_are_about(capsys, station_
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "The real south pole: LRO LOLA topography" in page
     assert "Coarse terrain:" in page and "seen from 2 m above the ground" in page
+    assert "The lighting map's pixel holding the site (1600 m" in page
     terrain_paragraph = page.split("<h2>Terrain</h2>")[1].split("<h2>")[0]
     assert "synthetic" not in terrain_paragraph.lower()

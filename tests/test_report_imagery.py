@@ -170,9 +170,12 @@ def test_the_reports_terrain_figure_lies_over_the_imagery_and_names_both_sources
     on_imagery = figures.terrain_png(window, (0.0, 0.0), "pole", tmp_path / "on.png")
     far = Dem(np.zeros((10, 10)), Affine(1600.0, 0, 700_000.0, 0, -1600.0, 800_000.0))
     fallback = figures.terrain_png(far, (0.0, 0.0), "pole", tmp_path / "off.png")
-    assert on_imagery.is_file() and fallback.is_file()
+    # Made-up heights are never drawn over the real imagery, even where it reaches.
+    made_up = Dem(window.height_m, window.transform, window.crs, {"synthetic": "true"})
+    alone = figures.terrain_png(made_up, (0.0, 0.0), "pole", tmp_path / "synthetic.png")
+    assert on_imagery.is_file() and fallback.is_file() and alone.is_file()
     sources = [text for text in drawn if text.startswith("Grey: ")]
-    assert len(sources) == 1  # only the figure over the imagery carries the line
+    assert len(sources) == 1  # only the real terrain's figure over the imagery has the line
     assert WAC_CAPTION in sources[0] and "heights of the plan's terrain" in sources[0]
     with Image.open(on_imagery) as picture:
         assert np.asarray(picture.convert("L")).std() > 20

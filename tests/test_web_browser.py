@@ -82,8 +82,7 @@ def site(web_plan, tmp_path_factory):
         yield served
 
 
-@pytest.fixture
-def page(browser, site, request):
+def _page_on(browser, site, request):
     """A fresh page holding the session token, its console errors collected; the test
     ends with a screenshot and no error. The server's Content-Security-Policy holds in
     tests marked ``csp``; the others lift it, since Playwright's ``wait_for_function``
@@ -108,6 +107,17 @@ def page(browser, site, request):
     assert unexpected == [], f"console errors: {unexpected}"
 
 
+@pytest.fixture
+def page(browser, site, request):
+    yield from _page_on(browser, site, request)
+
+
+@pytest.fixture
+def real_page(browser, real_site, request):
+    """A page of the app served on the real south pole (see ``page``)."""
+    yield from _page_on(browser, real_site, request)
+
+
 @pytest.mark.csp
 @pytest.mark.parametrize("path", list(READY))
 def test_each_page_loads_with_no_console_error(page, site, path):
@@ -125,6 +135,9 @@ def test_map_shows_raster_layers_zooms_to_detail_and_shows_a_sites_figures(page,
     page.goto(f"{site.url}/")
     page.wait_for_selector(READY["/"])
     page.wait_for_selector("image[data-layer=terrain][data-loaded=true]")
+    # A synthetic terrain: the real imagery (which it does not match) starts hidden.
+    assert not page.is_checked("#show-imagery") and page.inner_text("#imagery-caption") == ""
+    assert page.inner_text("#map-note").startswith("Synthetic terrain, not the real Moon")
     page.check("input[name=layer][value=psr]")
     page.wait_for_selector("image[data-layer=psr][data-loaded=true]")
     assert page.locator("image[data-layer=illumination]").count() == 0  # one layer at a time
@@ -162,39 +175,41 @@ def test_map_shows_raster_layers_zooms_to_detail_and_shows_a_sites_figures(page,
 
 
 @pytest.mark.csp
-def test_map_shows_the_wac_imagery_under_the_terrain_with_its_caption(page, site, tmp_path):
+def test_map_shows_the_wac_imagery_under_the_terrain_with_its_caption(
+    real_page, real_site, tmp_path
+):
     """Under the server's Content-Security-Policy: the imagery comes from the app's own
     route (200), lies under the terrain, and shows: the map differs with it on and off."""
     from PIL import Image, ImageChops, ImageStat
 
     statuses = []
-    page.on(
+    real_page.on(
         "response",
         lambda answer: (
             statuses.append(answer.status) if "/api/plan/imagery.png" in answer.url else None
         ),
     )
-    page.goto(f"{site.url}/")
-    page.wait_for_selector("image[data-layer=imagery][data-loaded=true]")
-    page.wait_for_selector("image[data-layer=terrain][data-loaded=true]")
+    real_page.goto(f"{real_site.url}/")
+    real_page.wait_for_selector("image[data-layer=imagery][data-loaded=true]")
+    real_page.wait_for_selector("image[data-layer=terrain][data-loaded=true]")
     assert statuses and set(statuses) == {200}
-    order = page.locator("#pictures > g").evaluate_all("groups => groups.map(g => g.id)")
+    order = real_page.locator("#pictures > g").evaluate_all("groups => groups.map(g => g.id)")
     assert order[:2] == ["imagery", "terrain"]  # the imagery at the bottom
-    assert "LROC WAC mosaic" in page.inner_text("#imagery-caption")
-    page.check("input[name=layer][value=terrain]")  # no overlay: the terrain over the imagery
-    page.wait_for_load_state("networkidle")
+    assert "LROC WAC mosaic" in real_page.inner_text("#imagery-caption")
+    real_page.check("input[name=layer][value=terrain]")  # no overlay: the terrain over the imagery
+    real_page.wait_for_load_state("networkidle")
     with_imagery = tmp_path / "map_with_imagery.png"
-    page.locator("#map svg").screenshot(path=with_imagery)
-    page.uncheck("#show-imagery")
-    assert page.inner_text("#imagery-caption") == ""
+    real_page.locator("#map svg").screenshot(path=with_imagery)
+    real_page.uncheck("#show-imagery")
+    assert real_page.inner_text("#imagery-caption") == ""
     without_imagery = tmp_path / "map_without_imagery.png"
-    page.locator("#map svg").screenshot(path=without_imagery)
+    real_page.locator("#map svg").screenshot(path=without_imagery)
     with Image.open(with_imagery) as on, Image.open(without_imagery) as off:
         grey_on, grey_off = on.convert("L"), off.convert("L")
         assert ImageStat.Stat(grey_on).stddev[0] > 10  # not blank: the picture has detail
         difference = ImageStat.Stat(ImageChops.difference(grey_on, grey_off)).mean[0]
     assert difference > 5, difference  # the imagery shows through the terrain
-    page.check("#show-imagery")
+    real_page.check("#show-imagery")
 
 
 def test_site_page_draws_its_panorama_and_moves_with_time(page, site):

@@ -130,7 +130,7 @@ class PlanFolder:
             "extent_m": extent_m,
             "pixel_m": abs(t.a),
             "overview_pixel_m": abs(t.a) * every,  # the whole map's pictures
-            "synthetic": source.metadata.get("synthetic") == "true",
+            "synthetic": str(source.metadata.get("synthetic", "")).lower() == "true",
             "terrain_caption": _terrain_caption(source),
             "lighting_caption": self._lighting_caption(),
             "layers": layers,
@@ -411,7 +411,7 @@ def _terrain_caption(source) -> str:
     """What the terrain under the map is, real or not, from its tags."""
     meta = source.metadata
     pixel = f"{abs(source.transform.a):g} m pixels"
-    if meta.get("synthetic") == "true":
+    if str(meta.get("synthetic", "")).lower() == "true":
         return f"Synthetic terrain, not the real Moon (marked synthetic in its file), {pixel}."
     product = (meta.get("product_id") or "").strip('"')
     if product == "LDEM_256":

@@ -55,7 +55,8 @@ def analyze(
         typer.Option(
             "--dem",
             help="DEM (GeoTIFF, PDS3) or fetched stack.json for the horizon, the embedded LOLA "
-            "cap beyond it; default: the site's real horizon, else the embedded cap.",
+            "cap beyond it (or --far-field instead); default: the site's real horizon, else "
+            "the embedded cap.",
         ),
     ] = None,
     horizon: Annotated[
@@ -162,7 +163,9 @@ def analyze(
     if stack is not None:
         from ilrs.environment.spread import terrain_caveats
 
-        summary |= terrain_caveats(stack, line, lat_deg, lon_deg, height_m, times)
+        summary |= terrain_caveats(
+            stack, line, lat_deg, lon_deg, height_m, times, max_distance_m=max_distance_m
+        )
     if real_horizon is not None:
         summary["ground_height_m"] = ground_m
         summary["horizon_file"] = f"real_horizons/{real_horizon.name}"
@@ -179,11 +182,9 @@ def analyze(
 def _real_horizon_of(site: str, height_m: float) -> Path | None:
     """The embedded real horizon of a named site at 2 or 10 m, or None where it has none
     (the site is then seen over the embedded LOLA cap)."""
-    from ilrs.data import REAL_HORIZON_HEIGHTS_M, named_site, real_horizon_path
+    from ilrs.data import real_horizon_path
 
-    if named_site(site).real_horizon and float(height_m) not in REAL_HORIZON_HEIGHTS_M:
-        return real_horizon_path(site, height_m)  # says which heights there are
-    return real_horizon_path(site, height_m)
+    return real_horizon_path(site, height_m)  # a height it has no profile for: refused
 
 
 def _terrain_stack(dem: Path | None, far_field: Path | None):

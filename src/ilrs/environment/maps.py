@@ -443,7 +443,7 @@ def write_psr_from_illumination(
     tags = {key: value for key, value in tags.items() if not key.startswith("BAND_")}
     tags |= {
         "PRODUCT": "psr",
-        "DERIVED_FROM": str(illumination_path),
+        "DERIVED_FROM": Path(illumination_path).name,  # beside it (not a staging path)
         "BAND_1": f"psr: {_MEANINGS['psr']}",
     }
     return write_tiled_geotiff(

@@ -33,12 +33,15 @@ def _save(figure, path: Path, bottom_margin: float = 0.0) -> Path:
 def terrain_png(dem, site_xy_m: tuple[float, float], site_label: str, path: Path) -> Path:
     """The plan's terrain on the polar stereographic grid [km] over the real imagery (the
     LROC WAC mosaic in grey; heights as translucent colour and contours), the pole and
-    the site; where the mosaic does not reach the grid at all, the hillshaded heights as
-    the web map's terrain layer. ``dem`` already sampled to at most about MAP_PIXELS a
-    side; the imagery is cropped to it at up to MAP_PIXELS, no finer than its own 400 m."""
+    the site; for a synthetic terrain, or where the mosaic does not reach the grid at all,
+    the hillshaded heights as the web map's terrain layer. ``dem`` already sampled to at
+    most about MAP_PIXELS a side; the imagery is cropped to it at up to MAP_PIXELS, no
+    finer than its own 400 m."""
     heights = np.asarray(dem.height_m, dtype=float)
     extent = extent_km(dem.transform, dem.shape)
-    imagery = _imagery_under(extent)
+    # The real imagery under made-up heights would show real craters where the terrain has
+    # none: a synthetic terrain is drawn alone, hillshaded.
+    imagery = None if dem.synthetic else _imagery_under(extent)
     figure, axes = plt.subplots(figsize=(7.5, 7.0))
     norm = plt.Normalize(np.nanmin(heights), np.nanmax(heights))
     cmap = MAP_LAYERS["terrain"].cmap
@@ -56,11 +59,10 @@ def terrain_png(dem, site_xy_m: tuple[float, float], site_label: str, path: Path
             linewidths=0.8,
         )
         axes.clabel(contours, fontsize=6, fmt="%d m")
-        terrain = "synthetic terrain" if dem.synthetic else "the plan's terrain"
         figure.text(
             0.01,
             0.005,
-            f"Grey: {imagery.caption}.\nColour and contours: heights of {terrain}.",
+            f"Grey: {imagery.caption}.\nColour and contours: heights of the plan's terrain.",
             fontsize=7,
             color="0.3",
             va="bottom",

@@ -169,6 +169,15 @@ def _site_caveats(site: dict) -> str:
             f"{spread['longest_darkness_h'][0]:.0f} to {spread['longest_darkness_h'][1]:.0f} h."
             " Finer real terrain: <code>ilrs terrain fetch --site NAME</code>.</p>"
         )
+    pixel = site.get("map_pixel")
+    if pixel:
+        parts.append(
+            f"<p>The lighting map's pixel holding the site ({pixel['pixel_m']:g} m, its centre "
+            f"{pixel['centre_offset_m']:.0f} m from the site) gets a sunlit fraction of "
+            f"{pixel['sunlit_fraction']:.3f}: the map answers for each pixel's centre, the "
+            "figures above for the site's own point, from the same height, terrain and "
+            "period.</p>"
+        )
     real = site.get("real_horizon")
     if real:
         parts.append(

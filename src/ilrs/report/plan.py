@@ -131,6 +131,8 @@ def run_plan(
             ]
             lighting_png(dem, *layers, site_xy_m, staging / "lighting.png")
         site = _read_json(staging / "site.json")
+        if folders["maps"] is not None:
+            site["map_pixel"] = _map_pixel(staging / "illumination.tif", site_xy_m)
         station = _read_json(staging / "station_summary.json")
         milestones = _read_json(staging / "campaign_milestones.json")
         findings = _read_json(staging / "campaign_findings.json")
@@ -181,7 +183,11 @@ def run_plan(
                 for key in ("site", "lat_deg", "lon_deg", "height_above_ground_m", "terrain")
                 + ("sunlit_fraction", "start", "end")
             }
-            | {key: site[key] for key in ("spread", "horizon_note", "real_horizon") if key in site},
+            | {
+                key: site[key]
+                for key in ("spread", "horizon_note", "real_horizon", "map_pixel")
+                if key in site
+            },
             "milestones_passed": sum(bool(m["passed"]) for m in milestones),
             "milestones": len(milestones),
             "report": str(Path(out_dir) / "report.html"),
@@ -193,6 +199,30 @@ def run_plan(
         }
         write_json_file(summary, staging / "plan.json")
     return summary
+
+
+def _map_pixel(illumination: Path, site_xy_m) -> dict | None:
+    """The lighting map's pixel that holds the site: its sunlit fraction, its size and how
+    far its centre lies from the site (the map answers for pixel centres)."""
+    import math
+
+    import rasterio
+
+    with rasterio.open(illumination) as dataset:
+        x_m, y_m = (float(v) for v in site_xy_m)
+        row, col = dataset.index(x_m, y_m)
+        if not (0 <= row < dataset.height and 0 <= col < dataset.width):
+            return None
+        value = float(dataset.read(1, window=((row, row + 1), (col, col + 1)))[0, 0])
+        centre_x, centre_y = dataset.xy(row, col)
+        pixel_m = abs(dataset.transform.a)
+    if not math.isfinite(value):
+        return None
+    return {
+        "sunlit_fraction": value,
+        "pixel_m": pixel_m,
+        "centre_offset_m": round(math.hypot(centre_x - x_m, centre_y - y_m), 1),
+    }
 
 
 def _place(what: str, path: Path, site: dict, plan_site: dict) -> str:

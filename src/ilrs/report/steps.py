@@ -174,6 +174,18 @@ def fetched_stack(plan: LoadedPlan, progress: Callable[[str], None] | None = Non
     return manifest.path
 
 
+def terrain_identity(plan: LoadedPlan) -> dict:
+    """The plan's terrain as a cache input: its settings, the embedded cap's bytes, and a
+    fetched stack's layers (product, reach, SHA-256), so a re-fetch of new data is seen."""
+    identity = {"settings": plan.scenario.terrain.model_dump(), "cap": file_identity(_cap_path())}
+    lola = plan.scenario.terrain.lola
+    if lola is not None and lola.near_radius_km is not None:
+        from ilrs.terrain.lola_stack import stack_identity
+
+        identity["stack"] = stack_identity(fetched_stack(plan))
+    return identity
+
+
 def _cap_path() -> Path:
     from ilrs.data import LOLA_CAP_DEM, data_path
 
@@ -243,8 +255,7 @@ def site_step(plan: LoadedPlan, dem_path: Path, cache: StepCache) -> Path:
     scenario = plan.scenario
     inputs = {
         "dem": file_identity(dem_path),
-        "terrain": scenario.terrain.model_dump(),
-        "cap": file_identity(_cap_path()),
+        "terrain": terrain_identity(plan),
         "site": scenario.site.model_dump(),
         "lighting": scenario.lighting.model_dump(),
     }
@@ -482,6 +493,8 @@ def _scenario_inputs(path: Path, scenario) -> dict:
     scenario names (the terrain or horizon profile its site reads)."""
     named = [scenario.site.horizon_csv, scenario.site.terrain]
     referenced = [scenario.path(name) for name in named if name not in BUILT_IN_TERRAINS]
+    if scenario.site.terrain not in ("synthetic", None):  # 'lola', or the cap beyond a DEM
+        referenced.append(_cap_path())
     return {
         "file": file_identity(path),
         "referenced": [file_identity(each) for each in referenced],

@@ -15,6 +15,7 @@ from ilrs.report.steps import (
     fetched_stack,
     file_identity,
     plan_terrain,
+    terrain_identity,
     write_site_analysis,
 )
 
@@ -48,7 +49,7 @@ def site_study(
     station = _station_at(plan, dem_path, lat_deg, lon_deg, start, end, step)
     inputs = {
         "dem": file_identity(dem_path),
-        "terrain": plan.scenario.terrain.model_dump(),
+        "terrain": terrain_identity(plan),
         "point": [lat_deg, lon_deg, height_m, label],
         "period": [start, end, step],
         "station": station.model_dump(),

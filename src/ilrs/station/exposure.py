@@ -201,7 +201,7 @@ def site_position(scenario: Scenario) -> tuple[float, float]:
 
 def site_horizons(scenario: Scenario, lat_deg: float, lon_deg: float):
     """A function giving the horizon line at a height above the ground, the ground's
-    height, and a label of the terrain used."""
+    height, and a label of the terrain used (with where the horizon ran out of it)."""
     site = scenario.site
     if site.horizon_csv is not None:
         line = read_horizon_csv(scenario.path(site.horizon_csv))
@@ -222,7 +222,9 @@ def site_horizons(scenario: Scenario, lat_deg: float, lon_deg: float):
             )
         return lines[height_m]
 
-    return horizon_at, ground_m, horizon_at(2.0).source
+    line = horizon_at(2.0)
+    # Where the terrain ran out, the label says so wherever the station's figures go.
+    return horizon_at, ground_m, line.source + (f"; {line.note}" if line.note else "")
 
 
 def site_terrain(scenario: Scenario):

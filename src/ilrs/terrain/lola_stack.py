@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ilrs.data import LOLA_CAP_DEM
-from ilrs.errors import DataFileError, InputError
+from ilrs.errors import DataFileError, IlrsError, InputError
 from ilrs.terrain.catalog import LOLA_SOUTH_POLAR_PRODUCTS, LolaPolarProduct
 from ilrs.terrain.fetch import (
     LOLA_POLAR_BASE_URL,
@@ -66,6 +66,7 @@ __all__ = [
     "largest_reach_m",
     "plan_stack",
     "read_stack_manifest",
+    "stack_identity",
     "write_stack_manifest",
 ]
 
@@ -539,8 +540,44 @@ def fetch_stack(
         created_utc=_utc_now(),
         site_name=site_name,
     )
+    # A manifest already there for the same files is kept as it is (its time too), so
+    # that what reads it (a plan's cached steps) sees it unchanged.
+    try:
+        kept = read_stack_manifest(path)
+    except (OSError, IlrsError):
+        kept = None
+    if kept is not None and _same_stack(kept, manifest):
+        return kept
     write_stack_manifest(manifest)
     return manifest
+
+
+def _same_stack(kept: StackManifest, made: StackManifest) -> bool:
+    """Whether two manifests name the same layers of the same bytes for the same site."""
+
+    def key(manifest: StackManifest):
+        return (
+            manifest.lat_deg,
+            manifest.lon_deg,
+            manifest.near_radius_m,
+            manifest.far_radius_m,
+            manifest.base_url,
+            manifest.site_name,
+            stack_layers(manifest),
+        )
+
+    return key(kept) == key(made)
+
+
+def stack_identity(manifest_path: str | Path) -> list:
+    """A fetched stack as a cache input: each layer's product, reach and the SHA-256 of
+    its bytes (recorded when fetched)."""
+    return stack_layers(read_stack_manifest(manifest_path))
+
+
+def stack_layers(manifest: StackManifest) -> list:
+    """Each layer's product, reach and SHA-256, finest first."""
+    return [[layer.product, layer.reach_m, layer.source.get("sha256")] for layer in manifest.layers]
 
 
 def _fetch_layer(

@@ -69,7 +69,7 @@ class StackLayer:
 
     @property
     def synthetic(self) -> bool:
-        return self.metadata.get("synthetic") == "true"
+        return str(self.metadata.get("synthetic", "")).lower() == "true"
 
     @property
     def label(self) -> str:

@@ -225,6 +225,8 @@
     scheduleDetail();
   }
   showImagery.addEventListener("change", showOrHideImagery);
+  // Real imagery under a made-up terrain would show craters that are not in it: off.
+  if (map.synthetic) showImagery.checked = false;
   showOrHideImagery();
   document.getElementById("show-graticule").addEventListener("change", (e) => {
     graticule.style.display = e.target.checked ? "" : "none";
