@@ -43,10 +43,12 @@ def run_plan(plan: Path | None, cache: Path, out: Path) -> dict:
         raise SystemExit(f"ilrs plan failed: {finished.stderr[-2000:]}")
     stamps = [
         (float(m.group(1)), m.group(2))
-        for m in re.finditer(r"^\[\s*([\d.]+) s\] ilrs plan: (\w+):", finished.stderr, re.M)
+        for m in re.finditer(r"^\[\s*([\d.]+) s\] ilrs plan: (\w+)", finished.stderr, re.M)
     ]
     steps: dict[str, float] = {}
     for (t0, name), (t1, _) in zip(stamps, stamps[1:], strict=False):
+        if name in ("ILRS", "wrote"):  # the header line and the last
+            continue
         steps[name] = steps.get(name, 0.0) + (t1 - t0)
     return {
         "wall_s": wall_s,
