@@ -227,23 +227,21 @@ def horizon_profile(
     curvature : bool
         False treats the Moon as a plane (for comparison with flat-earth GIS tools).
     """
-    rows, cols = dem.rowcol_of_latlon(lat_deg, lon_deg)
-    ground_m = float(dem.sample(rows, cols))
-    if math.isnan(ground_m):
+    from ilrs.terrain.stack import TerrainStack
+
+    rows, cols = dem.rowcol_of_latlon(lat_deg, lon_deg)  # on the grid, or an InputError
+    if math.isnan(float(dem.sample(rows, cols))):
         raise InputError(f"no terrain height at {lat_deg}°, {lon_deg}° (nodata in the DEM)")
-    x_m, y_m = dem.xy(rows, cols)
-    angles = _azimuth_array(azimuths)
-    result = _run_kernel(
-        _layers(dem, far_field),
-        np.atleast_1d(x_m),
-        np.atleast_1d(y_m),
-        np.array([MOON_RADIUS_M + ground_m + height_above_ground_m]),
-        angles,
-        max_distance_m,
-        curvature,
-        False,
+    stack = TerrainStack([dem] if far_field is None else [dem, far_field])
+    horizon = stack.horizon(
+        lat_deg,
+        lon_deg,
+        azimuths=azimuths,
+        height_above_ground_m=height_above_ground_m,
+        max_distance_m=max_distance_m,
+        curvature=curvature,
     )
-    return HorizonProfile(angles, result[0])
+    return HorizonProfile(horizon.azimuth_deg, horizon.elevation_deg)
 
 
 def horizon_profile_from_source(
