@@ -24,6 +24,7 @@ from ilrs.cli import sky as _sky
 from ilrs.cli import station as _station
 from ilrs.cli import stations as _stations
 from ilrs.cli import terrain as _terrain
+from ilrs.cli import validate as _validate
 from ilrs.errors import IlrsError
 
 app = typer.Typer(
@@ -63,6 +64,7 @@ _campaign.register(app)
 _explore.register(app)
 _registry.register(app)
 _serve.register(app)
+_validate.register(app)
 
 EXIT_INPUT_ERROR = 1
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE (sysexits.h)

@@ -1,0 +1,276 @@
+"""Every model beside its published authority (``ilrs validate``).
+
+Each check runs a model of the project on a case with a published answer (or against an
+independent implementation) and gives one row: the model's value, the reference, their
+difference, the tolerance and the source. The references, tolerances and sources live in
+``data/authorities.yaml``; ``tests/test_validate.py`` asserts the same table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+__all__ = ["CHECKS", "Comparison", "run_checks"]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One model value against its reference."""
+
+    area: str
+    case: str
+    model: float
+    reference: float
+    tolerance: float
+    unit: str
+    source: str
+    how: str
+
+    @property
+    def difference(self) -> float:
+        return self.model - self.reference
+
+    @property
+    def ok(self) -> bool:
+        return abs(self.difference) <= self.tolerance
+
+    def as_dict(self) -> dict:
+        return asdict(self) | {"difference": self.difference, "ok": self.ok}
+
+
+def _authorities() -> dict:
+    import yaml
+
+    from ilrs.data import data_path
+
+    with data_path("authorities.yaml").open(encoding="utf-8") as stream:
+        return yaml.safe_load(stream)
+
+
+def _sky() -> dict[str, float]:
+    """Sun and Earth directions against CSPICE at random sites and times."""
+    import spiceypy
+
+    from ilrs.sky import Times, default_kernels, site_vector_m, topocentric
+    from ilrs.sky.geometry import local_axes
+
+    kernels = default_kernels()
+    for path in (kernels.spk, kernels.moon_pck, *kernels.frame_kernels):
+        spiceypy.furnsh(str(path))
+    try:
+        rng = np.random.default_rng(20261207)
+        worst_deg = 0.0
+        for _ in range(20):
+            et = rng.uniform(8.204e8, 1.4517e9)  # 2026 .. 2045 [TDB s past J2000]
+            lat, lon = float(np.degrees(np.arcsin(rng.uniform(-1, 1)))), rng.uniform(0, 360)
+            height_m = rng.uniform(0, 5000)
+            site_km = site_vector_m(lat, lon, height_m) / 1e3
+            east, north, up = local_axes(np.radians(lat), np.radians(lon))
+            for body in ("sun", "earth"):
+                state, _ = spiceypy.spkcpo(
+                    body, et, "MOON_ME", "OBSERVER", "CN+S", site_km, "MOON", "MOON_ME"
+                )
+                theirs = np.array(state[:3]) / np.linalg.norm(state[:3])
+                ours = topocentric(body, lat, lon, Times([et]), height_m)
+                a, e = np.radians(ours.azimuth_deg[0]), np.radians(ours.elevation_deg[0])
+                mine = np.cos(e) * (np.cos(a) * north + np.sin(a) * east) + np.sin(e) * up
+                angle = math.degrees(
+                    math.atan2(np.linalg.norm(np.cross(mine, theirs)), float(mine @ theirs))
+                )
+                worst_deg = max(worst_deg, angle)
+    finally:
+        spiceypy.kclear()
+    return {"sun_earth_vs_cspice": worst_deg}
+
+
+def _terrain() -> dict[str, float]:
+    """The stack's horizon against a plain ray march over the same layered real surface."""
+    from affine import Affine
+    from scipy.interpolate import RegularGridInterpolator
+
+    from ilrs.data import LOLA_CAP_DEM, data_path, named_site
+    from ilrs.terrain import MOON_RADIUS_M, SOUTH_POLAR_STEREOGRAPHIC, Dem
+    from ilrs.terrain.grid import moon_fixed_m, polar_xy_from_latlon
+    from ilrs.terrain.sources import open_dem
+    from ilrs.terrain.stack import StackLayer, TerrainStack
+
+    cap = open_dem(data_path(LOLA_CAP_DEM)).read()
+    site = named_site("peak-near-shackleton")
+
+    def surface(dem: Dem) -> RegularGridInterpolator:
+        t = dem.transform
+        x = t.c + (np.arange(dem.shape[1]) + 0.5) * t.a
+        y = t.f + (np.arange(dem.shape[0]) + 0.5) * t.e
+        return RegularGridInterpolator(
+            (y[::-1], x), dem.height_m[::-1], bounds_error=False, fill_value=np.nan
+        )
+
+    x0, y0 = (float(v) for v in polar_xy_from_latlon(site.lat_deg, site.lon_deg))
+    pixel_m, half_m = 200.0, 30_000.0
+    left = math.floor((x0 - half_m) / pixel_m) * pixel_m
+    top = math.ceil((y0 + half_m) / pixel_m) * pixel_m
+    size = int(2 * half_m / pixel_m)
+    grid_x, grid_y = np.meshgrid(
+        left + (np.arange(size) + 0.5) * pixel_m, top - (np.arange(size) + 0.5) * pixel_m
+    )
+    fine_m = surface(cap)(np.stack([grid_y.ravel(), grid_x.ravel()], -1)).reshape(size, size)
+    fine = Dem(fine_m, Affine(pixel_m, 0, left, 0, -pixel_m, top), SOUTH_POLAR_STEREOGRAPHIC, {})
+    reach_m, max_m = 12_000.0, 150_000.0
+    azimuths = np.arange(0.0, 360.0, 30.0)
+    stack = TerrainStack([StackLayer(fine, reach_m), StackLayer(cap)])
+    horizon = stack.horizon(
+        site.lat_deg,
+        site.lon_deg,
+        height_above_ground_m=2.0,
+        azimuths=azimuths,
+        max_distance_m=max_m,
+    )
+    observer = moon_fixed_m(site.lat_deg, site.lon_deg, horizon.ground_m + 2.0)
+    up = observer / np.linalg.norm(observer)
+    lat_r, lon_r = math.radians(site.lat_deg), math.radians(site.lon_deg)
+    north = np.array(
+        [-math.sin(lat_r) * math.cos(lon_r), -math.sin(lat_r) * math.sin(lon_r), math.cos(lat_r)]
+    )
+    east = np.array([-math.sin(lon_r), math.cos(lon_r), 0.0])
+    s = np.arange(2.0, max_m, 2.0)
+    surfaces = [(surface(fine), reach_m), (surface(cap), max_m)]
+    worst_deg = 0.0
+    for azimuth, computed in zip(azimuths, horizon.elevation_deg, strict=True):
+        a = math.radians(azimuth)
+        points = np.cos(s / MOON_RADIUS_M)[:, None] * up + np.sin(s / MOON_RADIUS_M)[:, None] * (
+            math.cos(a) * north + math.sin(a) * east
+        )
+        lat = np.degrees(np.arcsin(points[:, 2]))
+        lon = np.degrees(np.arctan2(points[:, 1], points[:, 0]))
+        px, py = polar_xy_from_latlon(lat, lon)
+        height = np.full(s.size, np.nan)
+        for interpolate, reach in surfaces:
+            sampled = interpolate(np.stack([py, px], -1))
+            take = np.isnan(height) & (s <= reach) & ~np.isnan(sampled)
+            height[take] = sampled[take]
+        to = (MOON_RADIUS_M + height)[:, None] * points - observer
+        marched = np.nanmax(np.degrees(np.arcsin(to @ up / np.linalg.norm(to, axis=1))))
+        worst_deg = max(worst_deg, abs(float(computed) - float(marched)))
+    return {"stack_vs_ray_march": worst_deg}
+
+
+def _lighting() -> dict[str, float]:
+    """Shackleton's floor behind its real horizon over 2020."""
+    from ilrs.data import named_site, real_horizon_path
+    from ilrs.environment import analyze_site, read_horizon_csv
+    from ilrs.sky import utc_range
+
+    site = named_site("shackleton-floor")
+    line = read_horizon_csv(real_horizon_path(site.name, 2))
+    result = analyze_site(
+        line,
+        site.lat_deg,
+        site.lon_deg,
+        utc_range("2020-01-01", "2021-01-01", "2h"),
+        height_m=site.ground_height_m + 2.0,
+        stations=[],
+    )
+    return {"shackleton_floor_psr": result.summary()["sunlit_fraction"]}
+
+
+def _regolith() -> dict[str, float]:
+    """Flat surfaces at the equator and at the Apollo 15 and 17 heat-flow sites."""
+    from ilrs.exploration.regolith import flat_surface_run
+
+    equator = flat_surface_run(0.0)
+    predawn = equator.local_time_h < 6.0
+    apollo15, apollo17 = flat_surface_run(26.13), flat_surface_run(20.19)
+    return {
+        "equator_noon_k": float(equator.surface_k.max()),
+        "equator_midnight_k": float(equator.surface_at(0.0)),
+        "equator_night_minimum_k": float(equator.surface_k[predawn].min()),
+        "apollo15_mean_surface_k": float(apollo15.mean_k[0]),
+        "apollo17_mean_surface_k": float(apollo17.mean_k[0]),
+        "apollo15_at_depth_k": float(apollo15.mean_k[-1]),
+        "apollo17_at_depth_k": float(apollo17.mean_k[-1]),
+    }
+
+
+def _orbit() -> dict[str, float]:
+    """The inclination that freezes Queqiao-2's eccentricity (Kozai 1962)."""
+    eccentricity = 0.803
+    return {
+        "frozen_inclination_deg": math.degrees(
+            math.acos(math.sqrt(3.0 / 5.0 * (1.0 - eccentricity**2)))
+        )
+    }
+
+
+def _links() -> dict[str, float]:
+    """NOAA's EMWIN-N budget: each hop's C/N0 from the table's own inputs."""
+    from ilrs.station.links import Terminal, link_budget
+
+    distance_m = 41_127e3
+    up = link_budget(
+        Terminal("EMWIN uplink", gain_dbi=0.0, rf_power_w=10 ** ((76.7 - 30) / 10), losses_db=0.5),
+        Terminal("GOES-N", gain_dbi=14.8, system_noise_temperature_k=10 ** ((14.8 + 14.2) / 10)),
+        distance_m=distance_m,
+        frequency_hz=2034.70e6,
+        data_rate_bps=9600.0,
+        required_eb_n0_db=5.6,
+        other_losses_db=0.4 + 0.2,
+    )
+    down = link_budget(
+        Terminal("GOES-N", gain_dbi=0.0, rf_power_w=10 ** ((44.8 - 30) / 10)),
+        Terminal(
+            "EMWIN receiver", gain_dbi=-0.3 + 10 * math.log10(290.0), system_noise_temperature_k=290
+        ),
+        distance_m=distance_m,
+        frequency_hz=1692.70e6,
+        data_rate_bps=9600.0,
+        required_eb_n0_db=5.6,
+        other_losses_db=0.4 + 0.2,
+    )
+    return {
+        "emwin_uplink_c_over_n0_dbhz": up.c_over_n0_dbhz,
+        "emwin_downlink_c_over_n0_dbhz": down.c_over_n0_dbhz,
+    }
+
+
+CHECKS: dict[str, Callable[[], dict[str, float]]] = {
+    "sky": _sky,
+    "terrain": _terrain,
+    "lighting": _lighting,
+    "regolith": _regolith,
+    "orbit": _orbit,
+    "links": _links,
+}
+
+
+def run_checks(areas: list[str] | None = None, progress=None) -> list[Comparison]:
+    """Run the checks of ``areas`` (all by default): one :class:`Comparison` per case."""
+    from ilrs.errors import InputError
+
+    references = _authorities()
+    chosen = areas or list(CHECKS)
+    unknown = [area for area in chosen if area not in CHECKS]
+    if unknown:
+        raise InputError(f"unknown area {unknown[0]!r}; the areas: {', '.join(CHECKS)}")
+    rows = []
+    for area in chosen:
+        if progress is not None:
+            progress(area)
+        values = CHECKS[area]()
+        for case, reference in references[area].items():
+            rows.append(
+                Comparison(
+                    area=area,
+                    case=case,
+                    model=float(values[case]),
+                    reference=float(reference["reference"]),
+                    tolerance=float(reference["tolerance"]),
+                    unit=reference["unit"],
+                    source=reference["source"],
+                    how=reference["how"],
+                )
+            )
+    return rows

@@ -1,0 +1,64 @@
+"""``ilrs validate``: every model beside its authority, the same table asserted here."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from ilrs.cli import main
+from ilrs.errors import InputError
+from ilrs.report import authorities
+from ilrs.report.authorities import CHECKS, run_checks
+
+
+@pytest.fixture(scope="module")
+def table():
+    return run_checks()
+
+
+def test_every_model_is_within_its_authoritys_tolerance(table):
+    off = [row.as_dict() for row in table if not row.ok]
+    assert off == []
+    cases = {(row.area, row.case) for row in table}
+    references = authorities._authorities()
+    assert cases == {(area, case) for area in references for case in references[area]}
+    assert {row.area for row in table} == set(CHECKS)
+    assert all(row.source and row.how and row.unit for row in table)
+
+
+def test_the_figures_the_readme_quotes(table):
+    """The README's table: Hayne 2017's noon, the Apollo sites, the EMWIN hops, CSPICE."""
+    values = {row.case: row.model for row in table}
+    assert values["equator_noon_k"] == pytest.approx(385.2, abs=0.1)
+    assert values["apollo15_at_depth_k"] == pytest.approx(244.9, abs=0.1)
+    assert values["emwin_downlink_c_over_n0_dbhz"] == pytest.approx(53.20, abs=0.01)
+    assert values["sun_earth_vs_cspice"] < 1e-8
+    assert values["shackleton_floor_psr"] == 0.0
+
+
+def test_a_model_off_its_reference_fails_the_command(capsys, monkeypatch):
+    real = authorities._authorities()
+
+    def moved():
+        changed = {area: dict(cases) for area, cases in real.items()}
+        case = real["orbit"]["frozen_inclination_deg"] | {"reference": 60.0}
+        changed["orbit"] = {"frozen_inclination_deg": case}
+        return changed
+
+    monkeypatch.setattr(authorities, "_authorities", moved)
+    status = main(["validate", "--area", "orbit", "--area", "links"])
+    out = capsys.readouterr().out
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert status == 1
+    assert [(r["case"], r["ok"]) for r in rows] == [
+        ("frozen_inclination_deg", "False"),
+        ("emwin_uplink_c_over_n0_dbhz", "True"),
+        ("emwin_downlink_c_over_n0_dbhz", "True"),
+    ]
+
+
+def test_an_unknown_area_is_refused():
+    with pytest.raises(InputError, match="unknown area 'weather'; the areas: sky, terrain"):
+        run_checks(["weather"])
