@@ -68,7 +68,9 @@ def test_plan_end_to_end_then_cached(capsys, station_week, tmp_path):
     )
     assert status == 0, err
     summary = json.loads(stdout)
-    assert summary["steps_computed"] == ["terrain", "maps", "site", "station", "campaign"]
+    assert summary["steps_computed"] == [
+        "terrain", "maps", "site", "station", "campaign", "validation"
+    ]  # fmt: skip
     assert summary["steps_reused"] == []
     page = (out / "report.html").read_text(encoding="utf-8")
     images = embedded_pngs(page)
@@ -78,6 +80,10 @@ def test_plan_end_to_end_then_cached(capsys, station_week, tmp_path):
     links = set(re.findall(r'<a href="([^"]+)">', page))  # every data file, each resolving
     assert links == set(PLAN_FILES) - {"report.html"}
     assert all((out / name).is_file() for name in links)
+    # Every model beside its authority, as `ilrs validate` prints it.
+    validation = json.loads((out / "validation.json").read_text())
+    assert validation and all(row["ok"] for row in validation)
+    assert "<h2>Models against their authorities</h2>" in page and "Hayne et al. 2017" in page
     assert "places the station at -89.4500°, 222.6900° on its own terrain" in page
     site = json.loads((out / "site.json").read_text())
     assert site["site"].startswith("Connecting Ridge") and 0 < site["sunlit_fraction"] <= 1
@@ -108,7 +114,9 @@ def test_plan_end_to_end_then_cached(capsys, station_week, tmp_path):
     assert status == 0, err
     again = json.loads(stdout)
     assert again["steps_computed"] == []
-    assert again["steps_reused"] == ["terrain", "maps", "site", "station", "campaign"]
+    assert again["steps_reused"] == [
+        "terrain", "maps", "site", "station", "campaign", "validation"
+    ]  # fmt: skip
     assert embedded_pngs((out / "report.html").read_text(encoding="utf-8"))
 
     # A changed site height: the site's lighting and the maps (seen from the site's

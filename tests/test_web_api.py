@@ -319,7 +319,7 @@ def test_plan_run_in_the_background_reuses_unchanged_steps(web, web_plan):
     assert done["state"] == "done", done["error"]
     # The site and the maps (seen from the site's height) are computed again.
     assert done["result"]["steps_computed"] == ["maps", "site"]
-    assert done["result"]["steps_reused"] == ["terrain", "station", "campaign"]
+    assert done["result"]["steps_reused"] == ["terrain", "station", "campaign", "validation"]
     assert any("site" in line for line in done["lines"])
     after = web.get("/api/plan").json()
     assert after["summary"]["written_utc"] >= before["written_utc"]

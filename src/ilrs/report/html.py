@@ -71,6 +71,7 @@ def render_report(
     campaign_place: str,
     campaign_pngs: list[tuple[Path, str]],
     data_files: list[str],
+    validation: list[dict] | None = None,
 ) -> str:
     """The report's HTML text."""
     parts = [
@@ -145,6 +146,7 @@ def render_report(
         ),
         _findings(findings),
         "".join(_image(path, caption) for path, caption in campaign_pngs),
+        _validation(validation or []),
         "<h2>Data</h2><ul>",
         "".join(
             f'<li><a href="{html.escape(name)}">{html.escape(name)}</a></li>' for name in data_files
@@ -152,6 +154,34 @@ def render_report(
         "</ul></body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _validation(rows: list[dict]) -> str:
+    """The models beside their authorities (validation.json, ``ilrs validate``)."""
+    if not rows:
+        return ""
+    off = sum(not row["ok"] for row in rows)
+    verdict = "all within their tolerances" if not off else f"{off} off their tolerance"
+    return (
+        "<h2>Models against their authorities</h2>"
+        f"<p>Each model run on a case with a published answer ({len(rows)} cases, "
+        f"{verdict}; <code>ilrs validate</code> prints the same table).</p>"
+        + _table(
+            ["model", "case", "value", "reference", "difference", "tolerance", "source"],
+            [
+                [
+                    row["area"],
+                    row["case"].replace("_", " "),
+                    f"{row['model']:.5g} {row['unit']}",
+                    f"{row['reference']:.5g}",
+                    f"{row['difference']:+.3g}",
+                    f"{row['tolerance']:.3g}",
+                    row["source"],
+                ]
+                for row in rows
+            ],
+        )
+    )
 
 
 def _site_caveats(site: dict) -> str:

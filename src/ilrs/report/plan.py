@@ -32,6 +32,7 @@ from ilrs.report.steps import (
     site_step,
     station_step,
     terrain_step,
+    validation_step,
     write_json_file,
 )
 
@@ -53,6 +54,7 @@ _COPIED = [
     ("campaign_findings.json", "campaign", "findings.json"),
     ("campaign_gantt.png", "campaign", "gantt.png"),
     ("campaign_capability.png", "campaign", "capability.png"),
+    ("validation.json", "validation", "validation.json"),
 ]
 PLAN_FILES = ("report.html", "plan.json", "terrain.tif", "terrain.png", "lighting.png")
 PLAN_FILES += ("illumination.tif", "earth.tif", "psr.tif", "slope.tif") + tuple(
@@ -89,6 +91,7 @@ def run_plan(
         "site": site_step(plan, dem_path, cache),
         "station": station_step(plan, cache),
         "campaign": campaign_step(plan, cache),
+        "validation": validation_step(cache),
     }
     cache.progress("report ...")
     lat_deg, lon_deg, label = site_position(plan)
@@ -169,6 +172,7 @@ def run_plan(
                 (staging / "campaign_capability.png", "The station's capabilities per year"),
             ],
             data_files=data_files,
+            validation=_read_json(staging / "validation.json"),
         )
         (staging / "report.html").write_text(page, encoding="utf-8")
         summary = {

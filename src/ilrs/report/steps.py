@@ -27,7 +27,7 @@ from ilrs.report.scenario import LoadedPlan
 from ilrs.station.scenario import BUILT_IN_TERRAINS
 
 __all__ = ["CACHE_FORMAT", "KEPT_PLAN_FOLDER", "StepCache", "campaign_step", "site_step"]
-__all__ += ["maps_step", "station_step", "terrain_step", "write_json_file"]
+__all__ += ["maps_step", "station_step", "terrain_step", "validation_step", "write_json_file"]
 
 CACHE_FORMAT = 1  # raise when a step's files change meaning
 CACHE_TAG_NAME = "CACHEDIR.TAG"
@@ -486,6 +486,19 @@ def campaign_step(plan: LoadedPlan, cache: StepCache) -> Path:
         )
 
     return cache.run("campaign", _scenario_inputs(path, station), compute)
+
+
+def validation_step(cache: StepCache) -> Path:
+    """Every model beside its authority (``ilrs validate``): ``validation.json``. Its only
+    input is the program itself (and the embedded references), so it runs once per
+    version."""
+
+    def compute(folder: Path) -> None:
+        from ilrs.report.authorities import run_checks
+
+        write_json_file([row.as_dict() for row in run_checks()], folder / "validation.json")
+
+    return cache.run("validation", {}, compute)
 
 
 def _scenario_inputs(path: Path, scenario) -> dict:
