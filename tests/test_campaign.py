@@ -104,8 +104,13 @@ def small_buildup(tmp_path_factory):
 def test_the_reference_campaign_holds_the_published_missions():
     station, campaign = load_campaign(data_path("campaign_reference.yaml"))
     names = [mission.name for mission in campaign.missions]
-    assert names[:3] == ["Chang'e-7", "Chang'e-8", "Crewed landing"]
-    assert [f"ILRS-{k}" for k in range(1, 6)] == names[3:8]
+    assert names[:4] == [
+        "Chang'e-7",
+        "Chang'e-8",
+        "Crewed landing: Lanyue",
+        "Crewed landing: Mengzhou",
+    ]
+    assert [f"ILRS-{k}" for k in range(1, 6)] == names[4:9]
     change7 = campaign.mission("Chang'e-7")
     assert change7.launch_utc.startswith("2026-08") and change7.launcher == "Long March 5"
     assert change7.mass_kg == 8200 and not change7.joins_station

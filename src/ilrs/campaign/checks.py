@@ -79,7 +79,10 @@ def plan_findings(station: Scenario, campaign: Campaign) -> list[Finding]:
     gap_days = campaign.rules.min_days_between_launches
     for earlier, later in zip(ordered, ordered[1:], strict=False):
         days = (later.launch_tdb_s - earlier.launch_tdb_s) / _DAY_S
-        if days < gap_days:
+        # A pair flown together on purpose (the crewed landing's two Long March 10s) is one
+        # campaign step; the cadence rule is about the steps.
+        paired = earlier.paired_launch and later.paired_launch
+        if days < gap_days and not paired:
             findings.append(
                 Finding(
                     "warning",

@@ -77,6 +77,11 @@ class Mission(StrictModel):
     delivers: list[str] = Field([], description="station elements it brings, by name")
     payloads: list[Payload] = []
     depends_on: list[str] = []
+    paired_launch: bool = Field(
+        False,
+        description="one of two launches flown days apart by design (a lander and its crew "
+        "ship): the rules' min_days_between_launches is not asked between two such launches",
+    )
     status: Literal["planned", "approved", "launched", "landed", "cancelled"] = "planned"
     source: str = ""
 

@@ -51,11 +51,14 @@ __all__ = [
     "OrbitElements",
     "RelayTrack",
     "SUN_GM_M3_S2",
+    "StationKeeping",
     "builtin_orbits",
     "elements_from_state",
     "moon_orbit_plane_axes",
+    "perilune_hold_delta_v_m_s",
     "propagate",
     "state_from_elements",
+    "station_keeping",
 ]
 
 # GMs of JPL DE421 (Folkner, Williams & Boggs 2009, "The Planetary and Lunar Ephemeris
@@ -642,4 +645,102 @@ def propagate(
         elements=elements,
         forces=chosen,
         epoch_frame_to_icrf=frame_to_icrf,
+    )
+
+
+def perilune_hold_delta_v_m_s(elements: OrbitElements, eccentricity_change: float) -> float:
+    """Velocity change [m/s] that undoes an eccentricity change at a fixed semi-major axis.
+
+    The perturbations of these orbits (the Earth's tide above all) leave the semi-major axis
+    alone on average and move the eccentricity: a rise by ``de`` lowers the perilune by
+    ``a de`` and raises the apolune by as much. Two small tangential burns put both back: one
+    at apolune raises the perilune, one at perilune lowers the apolune. From the vis-viva
+    equation, a tangential ``dv`` at apolune moves the perilune by
+    ``dr_p = 4 a (1 - e) dv / ((1 + e) v_a)``; with ``r_p v_p = r_a v_a`` that needs
+    ``dv_a = v_p de / 4``, and likewise ``dv_p = v_a de / 4`` at perilune, so
+
+        dv = (v_p + v_a) |de| / 4,
+
+    to first order in ``de`` (Vallado, *Fundamentals of Astrodynamics and Applications*,
+    4th ed., sec. 6.3, for the tangential-burn relations).
+
+    Parameters
+    ----------
+    elements : OrbitElements
+        The orbit to hold (its semi-major axis and eccentricity).
+    eccentricity_change : float
+        The drift to undo [dimensionless]; its sign does not matter.
+    """
+    mu = MOON_GM_M3_S2
+    a_m, e = elements.semi_major_axis_m, elements.eccentricity
+    perilune_speed_m_s = math.sqrt(mu / a_m * (1.0 + e) / (1.0 - e))
+    apolune_speed_m_s = math.sqrt(mu / a_m * (1.0 - e) / (1.0 + e))
+    return (perilune_speed_m_s + apolune_speed_m_s) * abs(eccentricity_change) / 4.0
+
+
+@dataclass(frozen=True)
+class StationKeeping:
+    """What holding an orbit's perilune costs over a span, from :func:`station_keeping`.
+
+    Attributes
+    ----------
+    floor_delta_v_m_s_per_year : float
+        Velocity change a year [m/s/yr] to keep the perilune at or above its altitude at the
+        start: apolune burns, ``v_p de / 4``, for the largest rise of the eccentricity over
+        its starting value. The figure to plan with.
+    restore_delta_v_m_s_per_year : float
+        Velocity change a year [m/s/yr] to restore the eccentricity every revolution,
+        semi-monthly tide included: an upper bound, not a strategy anyone would fly.
+    lowest_perilune_altitude_m : float
+        Lowest osculating perilune altitude over the span without manoeuvres [m].
+    revolutions : int
+        Revolutions summed.
+    """
+
+    floor_delta_v_m_s_per_year: float
+    restore_delta_v_m_s_per_year: float
+    lowest_perilune_altitude_m: float
+    revolutions: int
+
+
+def station_keeping(
+    elements: OrbitElements,
+    start_utc: str,
+    end_utc: str,
+    *,
+    forces: Iterable[str] = FORCES,
+    ephemeris: Ephemeris | None = None,
+) -> StationKeeping:
+    """Velocity change a year to hold an orbit's perilune against the modelled forces.
+
+    The orbit is flown free (no manoeuvre is modelled by :func:`propagate`: the relay
+    tracks of the station and campaign are *unmaintained* orbits) and sampled once a
+    Keplerian period. Two figures: the apolune burns that keep the perilune at or above its
+    starting altitude (for the span's largest eccentricity rise, first order, per year for
+    spans of a year or more), and the cost of undoing every revolution's change with
+    :func:`perilune_hold_delta_v_m_s` (upper bound: it fights the semi-monthly tide too).
+    """
+    start_tdb_s = float(parse_utc(start_utc, source="start_utc").tdb_s[0])
+    end_tdb_s = float(parse_utc(end_utc, source="end_utc").tdb_s[0])
+    period_s = elements.period_s
+    if end_tdb_s - start_tdb_s < 2.0 * period_s:
+        raise InputError(
+            f"station keeping: the span {start_utc} .. {end_utc} must hold at least two "
+            f"revolutions ({2.0 * period_s / 3600.0:.1f} h)"
+        )
+    tdb_s = np.arange(start_tdb_s, end_tdb_s + 1.0, period_s)
+    track = propagate(elements, Times(tdb_s), forces=forces, ephemeris=ephemeris)
+    osculating = track.osculating_elements()
+    eccentricity = osculating["eccentricity"]
+    perilune_m = osculating["semi_major_axis_m"] * (1.0 - eccentricity) - MOON_RADIUS_M
+    total_m_s = sum(perilune_hold_delta_v_m_s(elements, change) for change in np.diff(eccentricity))
+    years = (tdb_s[-1] - tdb_s[0]) / (365.25 * 86400.0)
+    a_m, e = elements.semi_major_axis_m, elements.eccentricity
+    perilune_speed_m_s = math.sqrt(MOON_GM_M3_S2 / a_m * (1.0 + e) / (1.0 - e))
+    rise = max(float(eccentricity.max() - eccentricity[0]), 0.0)
+    return StationKeeping(
+        floor_delta_v_m_s_per_year=perilune_speed_m_s * rise / 4.0 / max(years, 1.0),
+        restore_delta_v_m_s_per_year=float(total_m_s / years),
+        lowest_perilune_altitude_m=float(perilune_m.min()),
+        revolutions=int(tdb_s.size - 1),
     )
