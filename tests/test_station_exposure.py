@@ -244,3 +244,25 @@ def test_a_wall_all_round_cuts_every_link(scenario_file, tmp_path):
     exposure = site_exposure(load_scenario(path))
     assert exposure.sunlit_fraction.max() == 0.0
     assert exposure.downlink_rate_bps.max() == 0.0
+
+
+def test_an_unmaintained_relay_orbit_is_flagged_with_the_delta_v_to_hold_it(scenario_file):
+    """Issue 20 (6): the 24 h frozen orbit sinks under the modelled forces; the station
+    says so and what holding its perilune would take, from sky.orbits.station_keeping
+    (the same figure it gives over the same span)."""
+    from ilrs.sky.orbits import builtin_orbits, station_keeping
+
+    text = SCENARIO.replace(
+        "ground:\n", RELAY.replace("queqiao-2-12h", "queqiao-2-24h") + "ground:\n"
+    )
+    text = text.replace("end: 2026-03-08T00:00:00Z", "end: 2026-05-01T00:00:00Z")
+    exposure = site_exposure(load_scenario(scenario_file(text=text)))
+    upkeep = exposure.relay_upkeep["Queqiao-2"]
+    alone = station_keeping(
+        builtin_orbits()["queqiao-2-24h"], "2026-03-01T00:00:00Z", "2026-05-01T00:00:00Z"
+    )
+    assert upkeep["lowest_perilune_km"] == pytest.approx(
+        alone.lowest_perilune_altitude_m / 1000, abs=0.1
+    )
+    assert upkeep["lowest_perilune_km"] < upkeep["start_perilune_km"] - 20.0  # it sinks
+    assert upkeep["hold_delta_v_m_s_per_year"] > 0.5 and "unmaintained" in upkeep["note"]

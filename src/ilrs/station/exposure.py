@@ -78,6 +78,7 @@ class Exposure:
     relay_rate_bps: dict[str, np.ndarray] = field(default_factory=dict)  # through each relay
     station_available: dict[str, np.ndarray] = field(default_factory=dict)
     links: list[LinkUse] = field(default_factory=list)
+    relay_upkeep: dict[str, dict] = field(default_factory=dict)  # what holding each orbit costs
 
     def contact_windows(self) -> dict[str, list[Interval]]:
         """When data can leave: directly, through each relay, and by any way."""
@@ -185,7 +186,32 @@ def site_exposure(scenario: Scenario, *, ephemeris=None) -> Exposure:
         relay_rate_bps=relay_rates,
         station_available={name: pair[0] for name, pair in available.items()},
         links=links,
+        relay_upkeep=relay_upkeep(scenario, ephemeris),
     )
+
+
+def relay_upkeep(scenario: Scenario, ephemeris) -> dict[str, dict]:
+    """Per relay, over the scenario's period: how low its perilune sinks with no manoeuvre
+    (the tracks above are flown free) and the velocity change a year that holding it would
+    take (:func:`ilrs.sky.orbits.station_keeping`)."""
+    from ilrs.sky.orbits import station_keeping
+
+    period = scenario.period
+    upkeep = {}
+    for relay in scenario.orbital.relays:
+        elements = _relay_elements(relay)
+        try:
+            kept = station_keeping(elements, period.start, period.end, ephemeris=ephemeris)
+        except InputError:
+            continue  # a period shorter than two revolutions says nothing of the drift
+        upkeep[relay.name] = {
+            "lowest_perilune_km": round(kept.lowest_perilune_altitude_m / 1000.0, 1),
+            "start_perilune_km": round((elements.perilune_radius_m - MOON_RADIUS_M) / 1000.0, 1),
+            "hold_delta_v_m_s_per_year": round(kept.floor_delta_v_m_s_per_year, 2),
+            "note": "the orbit is flown unmaintained here; holding its perilune takes the "
+            "velocity change given (apolune burns)",
+        }
+    return upkeep
 
 
 def site_position(scenario: Scenario) -> tuple[float, float]:
@@ -336,7 +362,7 @@ def _relay_rates(scenario, times, lat_deg, lon_deg, ground_m, horizon_at, availa
     stands above the site's horizon, capped by the relay->Earth hop where the station is
     working and the Moon does not hide the relay (the relay decodes and forwards at once,
     storing nothing: the slower hop sets the rate)."""
-    from ilrs.sky.orbits import OrbitElements, builtin_orbits, propagate
+    from ilrs.sky.orbits import propagate
 
     surface = scenario.surface
     if surface.relay_link is None:
@@ -349,25 +375,7 @@ def _relay_rates(scenario, times, lat_deg, lon_deg, ground_m, horizon_at, availa
     earth_m, _ = eph.relative_state_m("earth", "moon", times.tdb_s)
     rates = {}
     for relay in scenario.orbital.relays:
-        if relay.builtin is not None:
-            known = builtin_orbits()
-            if relay.builtin not in known:
-                raise InputError(
-                    f"orbital.relays: unknown builtin orbit {relay.builtin!r}; "
-                    f"known: {', '.join(known)}"
-                )
-            elements = known[relay.builtin]
-        else:
-            orbit = relay.orbit
-            elements = OrbitElements.from_altitudes(
-                orbit.perilune_altitude_m,
-                orbit.apolune_altitude_m,
-                orbit.inclination_deg,
-                orbit.raan_deg,
-                orbit.arg_perilune_deg,
-                orbit.mean_anomaly_deg,
-                orbit.epoch_utc,
-            )
+        elements = _relay_elements(relay)
         track = propagate(elements, times, ephemeris=eph)
         to_relay = track.position_me_m - site_me
         distance = np.linalg.norm(to_relay, axis=-1)
@@ -399,6 +407,30 @@ def _relay_rates(scenario, times, lat_deg, lon_deg, ground_m, horizon_at, availa
                 )
             )
     return rates
+
+
+def _relay_elements(relay):
+    """A relay's orbital elements: a built-in orbit by name, or the scenario's own."""
+    from ilrs.sky.orbits import OrbitElements, builtin_orbits
+
+    if relay.builtin is not None:
+        known = builtin_orbits()
+        if relay.builtin not in known:
+            raise InputError(
+                f"orbital.relays: unknown builtin orbit {relay.builtin!r}; "
+                f"known: {', '.join(known)}"
+            )
+        return known[relay.builtin]
+    orbit = relay.orbit
+    return OrbitElements.from_altitudes(
+        orbit.perilune_altitude_m,
+        orbit.apolune_altitude_m,
+        orbit.inclination_deg,
+        orbit.raan_deg,
+        orbit.arg_perilune_deg,
+        orbit.mean_anomaly_deg,
+        orbit.epoch_utc,
+    )
 
 
 def assign_stations(

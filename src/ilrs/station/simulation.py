@@ -302,6 +302,7 @@ class Simulation:
                 },
             },
             "links": worst_case_budgets(exposure),
+            "relays": exposure.relay_upkeep,
             "contacts": {
                 kind: _window_figures(windows, span_days)
                 for kind, windows in exposure.contact_windows().items()
