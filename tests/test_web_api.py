@@ -5,6 +5,7 @@ the plan's own site step, the background jobs, the forms' checks, the world map.
 from __future__ import annotations
 
 import io
+import json
 import time
 
 import numpy as np
@@ -529,3 +530,10 @@ def test_the_terrains_light_is_matplotlibs_hillshade_before_its_stretch():
     reference = LightSource(azdeg=315, altdeg=20).hillshade(heights, dx=50.0, dy=50.0)
     assert np.abs(stretched - reference).max() < 1e-6
     assert np.abs(hillshade(dem) - reference).max() < 1e-6  # the report's grey panel
+
+
+def test_the_models_beside_their_authorities_as_the_report_has_them(web, web_plan):
+    rows = web.get("/api/plan/validation").json()
+    on_disk = json.loads((web_plan["out"] / "validation.json").read_text(encoding="utf-8"))
+    assert rows == on_disk and all(row["ok"] for row in rows)
+    assert {"sky", "terrain", "lighting", "regolith", "orbit", "links"} == {r["area"] for r in rows}

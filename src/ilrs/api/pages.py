@@ -142,6 +142,12 @@ BODIES = {
   <div id="plan-summary"></div>
 </section>
 <section>
+  <h3>Models against their authorities</h3>
+  <p class="note">Each model run on a case with a published answer, as the report and
+  <code>ilrs validate</code> give it.</p>
+  <div id="validation"></div>
+</section>
+<section>
   <h3>Plan file</h3>
   <p class="note">Paste or edit a plan file (YAML; see the README) and check it, or run it:
   its steps are reused from the cache where their inputs are unchanged. Files it names are

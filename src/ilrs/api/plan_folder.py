@@ -83,6 +83,14 @@ class PlanFolder:
             return list(csv.DictReader(stream))
 
     @_damage_told
+    def validation(self) -> list[dict]:
+        """Every model beside its authority, as the plan's report has it
+        (``validation.json``, ``ilrs validate``)."""
+        if not (self.folder / "validation.json").is_file():
+            raise UnknownNameError("the plan has no validation.json (run the plan again)")
+        return self._json("validation.json")
+
+    @_damage_told
     def dem_path(self) -> Path:
         """The plan's terrain: ``terrain.tif`` in the folder (a synthetic one), or the DEM
         file the plan named (``dem_file`` in ``plan.json``)."""

@@ -232,6 +232,12 @@ def create_web_app(settings: WebSettings) -> FastAPI:
                 shutil.rmtree(old, ignore_errors=True)
         return plan
 
+    @app.get("/api/plan/validation", tags=["plan"], responses={404: {"description": "none"}})
+    def get_validation() -> list[dict]:
+        """Every model beside its published authority (the report's table, ``ilrs
+        validate``): model, reference, difference, tolerance, unit, source, ok."""
+        return plan_or_404().validation()
+
     @app.get("/api/plan/map", tags=["plan"])
     def get_map() -> dict:
         """The map's extent [m, south polar stereographic], layers, graticule, named

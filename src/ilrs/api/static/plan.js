@@ -32,6 +32,28 @@
 
   const plan = await summary();
   text.value = plan.scenario_text;
+  validation();
+
+  async function validation() {
+    const box = document.getElementById("validation");
+    box.innerHTML = "";
+    let rows;
+    try {
+      rows = await api("/api/plan/validation");
+    } catch (error) {
+      box.textContent = "Not in this plan's folder (run the plan again).";
+      return;
+    }
+    // Tiny differences (1e-10 deg) are shown as such, not rounded to nought.
+    const sig = (v) => (v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential(2) : fmt(v, 4));
+    const columns = [["area", "model"], ["case", "case"], ["value", "value"], ["reference", "reference"],
+      ["difference", "difference"], ["tolerance", "tolerance"], ["ok", "within"], ["source", "source"]];
+    box.appendChild(ilrs.table(columns, rows.map((r) => ({
+      area: r.area, case: r.case.replaceAll("_", " "), value: `${sig(r.model)} ${r.unit}`,
+      reference: sig(r.reference), difference: sig(r.difference), tolerance: sig(r.tolerance),
+      ok: r.ok ? "yes" : "NO", source: r.source,
+    }))));
+  }
 
   document.getElementById("plan-check").addEventListener("click", async () => {
     errors.textContent = "";
