@@ -157,7 +157,7 @@
     return change;
   }
   const describe = (c) => (c.kind === "delay" ? `delay ${c.mission} by ${c.days} days`
-    : c.kind === "move" ? `move ${c.mission} to launch ${c.launch_utc}` : `drop ${c.mission}`);
+    : c.kind === "move" ? `move ${c.mission} to launch ${c.launch_utc}` : `${c.kind === "keep" ? "keep" : "drop"} ${c.mission}`);
   function showList() {
     clear(list);
     gathered.forEach((change, i) => {
