@@ -16,7 +16,7 @@ from ilrs.campaign.buildup import (
 )
 from ilrs.campaign.checks import plan_findings
 from ilrs.campaign.scenario import load_campaign
-from ilrs.campaign.whatif import Change, apply_changes, parse_change, what_if
+from ilrs.campaign.whatif import Change, check_changes, parse_change, what_if
 from ilrs.cli import main
 from ilrs.data import data_path
 from ilrs.errors import InputError
@@ -145,7 +145,11 @@ def test_removing_the_energy_mission_fails_the_milestone_for_power(small_buildup
     basic = result["milestones"][0]
     assert basic["passed_before"] and not basic["passed_after"] and basic["changed"]
     assert any(reason.startswith("continuous power") for reason in basic["reasons_after"])
-    assert any("depended on 'energy'" in f["message"] for f in result["findings"])
+    # The water plant's mission depends on the energy mission: it is cancelled with it.
+    assert any(
+        f["mission"] == "water" and "depends on 'energy', dropped" in f["message"]
+        for f in result["findings"]
+    )
 
 
 def test_the_reference_basic_station_needs_its_energy_mission():
@@ -168,6 +172,20 @@ def test_the_reference_basic_station_needs_its_energy_mission():
     before_w = continuous_w(basic_planned["reasons"])
     assert continuous_w(basic["reasons_after"]) < 0.6 * before_w
     assert "water per year 0 kg in 2035 < 500 kg" in basic["reasons_after"]
+    # What depends on ILRS-1 goes with it, in the build-up and on the Gantt: so the 2045
+    # extended station (its fission power comes with a dependent) is no longer met.
+    dependents = ["ILRS-2", "ILRS-3", "ILRS-4", "ILRS-5", "Extended station"]
+    assert all(result["campaign"].mission(name).status == "cancelled" for name in dependents)
+    assert not set(dependents) & set(result["buildup"].landings)
+    extended = next(m for m in result["milestones"] if m["milestone"] == "extended station")
+    assert extended["passed_before"] and not extended["passed_after"] and extended["changed"]
+    # The survival loads that went short are ones the station has, not ones left out.
+    installed = {load.name for load in result["buildup"].station.surface.loads}
+    for reason in basic["reasons_after"] + extended["reasons_after"]:
+        if reason.startswith("survival loads"):
+            assert reason.endswith("(Chang'e-8 survival)") and "Chang'e-8 survival" in installed
+    messages = [finding["message"] for finding in result["findings"]]
+    assert sum("'station survival'" in message for message in messages) == 1
 
 
 def test_delaying_the_water_plant_past_the_milestone_fails_it_for_water(small_buildup):
@@ -272,7 +290,7 @@ def test_bad_campaigns_are_refused_naming_the_mission(small, old, new, marker, p
 def test_a_change_to_a_mission_that_does_not_exist(small):
     _, campaign = load_campaign(small())
     with pytest.raises(InputError, match="no mission 'energie'"):
-        apply_changes(campaign, [Change("drop", "energie")])
+        check_changes(campaign, [Change("drop", "energie")])
     with pytest.raises(InputError, match="MISSION:DAYS"):
         parse_change("delay", "energy")
 

@@ -271,9 +271,10 @@ def test_whatif_form_changes_a_milestone(page, site):
     launch_after = page.get_attribute(f"#gantt {mission}", "data-launch")
     assert launch_before.startswith("2040") and launch_after.startswith("2047")
     assert page.locator("#after-changes").count() == 1
-    # Several changes at once, gathered in the list (the campaign's sky is reused).
+    # Several changes at once, gathered in the list (the campaign's sky is reused). Dropping
+    # ILRS-3 cancels the extended station, which depends on it: the Gantt says so.
     page.select_option("#whatif select[name=kind]", "drop")
-    page.select_option("#whatif select[name=mission]", "ILRS-5")
+    page.select_option("#whatif select[name=mission]", "ILRS-3")
     page.click("#whatif-add")
     page.select_option("#whatif select[name=kind]", "delay")
     page.select_option("#whatif select[name=mission]", "ILRS-4")
@@ -283,9 +284,13 @@ def test_whatif_form_changes_a_milestone(page, site):
     page.click("#whatif button[type=submit]")
     page.wait_for_function(
         "document.querySelector('#whatif-summary').textContent"
-        ".startsWith('drop ILRS-5; delay ILRS-4 by 400 days')"
+        ".startsWith('drop ILRS-3; delay ILRS-4 by 400 days')"
     )
-    assert page.get_attribute("#gantt g[data-mission='ILRS-5']", "data-status") == "cancelled"
+    assert page.get_attribute("#gantt g[data-mission='ILRS-3']", "data-status") == "cancelled"
+    assert page.get_attribute(f"#gantt {mission}", "data-status") == "cancelled"
+    reason = page.get_attribute(f"#gantt {mission}", "data-cancelled-because")
+    assert reason == "depends on 'ILRS-3', dropped"
+    assert reason in page.text_content(f"#gantt {mission}")
     assert page.get_attribute(f"#gantt {mission}", "data-launch") == launch_before
     assert page.get_attribute("#gantt g[data-mission='ILRS-4']", "data-launch").startswith("2035")
 

@@ -51,7 +51,7 @@ class WebSettings:
 
 
 class ChangeIn(BaseModel):
-    kind: Literal["delay", "drop", "move"]
+    kind: Literal["delay", "drop", "move", "keep"]  # keep: fly a dropped mission's dependent
     mission: str = Field(min_length=1, max_length=200)
     days: float | None = Field(
         None,
@@ -366,12 +366,12 @@ def create_web_app(settings: WebSettings) -> FastAPI:
     def post_whatif(body: WhatIfIn) -> dict:
         """Delay, drop or move missions, in the background: the milestones before and
         after, the findings and the capabilities per year of the changed plan."""
-        from ilrs.campaign.whatif import apply_changes, what_if
+        from ilrs.campaign.whatif import effective_campaign, what_if
 
         plan = state["plan"]
         station, campaign = plan.campaign
         changes = [_change(each) for each in body.changes]
-        apply_changes(campaign, changes)  # an unknown mission answers now
+        effective_campaign(campaign, changes)  # an unknown mission answers now, before the sky
         key = json.dumps(body.model_dump(), sort_keys=True) + f"@plan {state['generation']}"
 
         def work(progress) -> dict:
@@ -390,7 +390,7 @@ def create_web_app(settings: WebSettings) -> FastAPI:
             progress("the build-up with the changes ...")
             result = what_if(station, campaign, changes, base[0], baseline=base[1])
             result.pop("buildup")
-            result["missions"] = _missions(result.pop("campaign"))
+            result["missions"] = _missions(result.pop("campaign"), result["cancelled"])
             return result
 
         title = "what-if: " + "; ".join(c.describe() for c in changes)
@@ -440,9 +440,10 @@ def _plan_text(path: Path) -> str | None:
         raise DataFileError(f"the plan file {path} cannot be read: {error}") from None
 
 
-def _missions(campaign) -> list[dict]:
+def _missions(campaign, cancelled_because: dict[str, str] | None = None) -> list[dict]:
     from ilrs.campaign.buildup import landing_utc
 
+    cancelled_because = cancelled_because or {}
     return [
         {
             "name": m.name,
@@ -453,6 +454,7 @@ def _missions(campaign) -> list[dict]:
             "status": m.status,
             "joins_station": m.joins_station,
             "depends_on": m.depends_on,
+            "cancelled_because": cancelled_because.get(m.name),
         }
         for m in campaign.missions
     ]
@@ -473,4 +475,4 @@ def _change(each: ChangeIn):
             raise InputError(f"move {each.mission}: give launch_utc")
         parse_utc(each.launch_utc)
         return Change("move", each.mission, launch_utc=each.launch_utc)
-    return Change("drop", each.mission)
+    return Change(each.kind, each.mission)  # drop or keep

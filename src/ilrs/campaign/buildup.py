@@ -125,6 +125,8 @@ class YearFigures:
     payloads_hosted: int
     survival_failure_h: float
     days_covered: float  # of the calendar year, by the timeline
+    # Which survival loads went short: only loads that are there (delivered) can.
+    survival_short_loads: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return {key: getattr(self, key) for key in ("year", *CAPABILITIES, "days_covered")}
@@ -180,6 +182,8 @@ def _years(run: Simulation, payload_landings: list[str]) -> list[YearFigures]:
         [np.searchsorted(tdb_s, parse_utc(utc).tdb_s[0]) for utc in payload_landings],
         dtype=np.int64,
     )
+    survival_rows = np.flatnonzero(inputs.load_priority == 0)
+    short = (run.served_fraction[survival_rows] < 1 - 1e-9) & (inputs.load_w[survival_rows] > 0)
     figures = []
     for year in np.unique(calendar_years):
         steps = np.flatnonzero(calendar_years == year)
@@ -197,6 +201,11 @@ def _years(run: Simulation, payload_landings: list[str]) -> list[YearFigures]:
                 payloads_hosted=int(np.sum(installed <= steps[-1])),
                 survival_failure_h=float(np.sum(run.survival_failures[steps]) * step_h),
                 days_covered=days,
+                survival_short_loads=tuple(
+                    inputs.load_names[row]
+                    for row, row_short in zip(survival_rows, short, strict=True)
+                    if row_short[steps].any()
+                ),
             )
         )
     return figures
@@ -291,7 +300,11 @@ def judge(milestone: Milestone, years: list[YearFigures]) -> dict:
             f"the timeline covers {figures.days_covered:.0f} days of {year}, not the whole year"
         )
     if criteria.survival and figures.survival_failure_h > 0:
-        reasons.append(f"survival loads went short for {figures.survival_failure_h:g} h in {year}")
+        which = ", ".join(figures.survival_short_loads)
+        reasons.append(
+            f"survival loads went short for {figures.survival_failure_h:g} h in {year}"
+            + (f" ({which})" if which else "")
+        )
     checks = (
         ("continuous_power_w", "continuous power", " W", CONTINUOUS_POWER_TOLERANCE_W),
         ("worst_night_margin_wh", "worst-night margin", " Wh", 0.0),

@@ -38,16 +38,38 @@ def _decimal_year(tdb_s: float) -> float:
     return year + (tdb_s - start) / (end - start)
 
 
-def draw_gantt(campaign: Campaign, buildup: Buildup, path: Path) -> Path:
+def draw_gantt(
+    campaign: Campaign,
+    buildup: Buildup,
+    path: Path,
+    *,
+    cancelled_because: dict[str, str] | None = None,
+) -> Path:
     """Each mission from launch to landing (and its surface life to the timeline's end
-    when it joins the station), milestones as lines, green where met, red where not."""
+    when it joins the station), milestones as lines, green where met, red where not.
+    Missions a what-if cancelled stay on the chart, grey, with the reason."""
     plt = _pyplot()
-    missions = [m for m in campaign.missions if m.status != "cancelled"]
+    cancelled_because = cancelled_because or {}
+    missions = [
+        m for m in campaign.missions if m.status != "cancelled" or m.name in cancelled_because
+    ]
     end = _decimal_year(float(parse_utc(campaign.timeline.end).tdb_s[0]))
     figure, axes = plt.subplots(figsize=(11, 0.45 * len(missions) + 1.8), constrained_layout=True)
     for row, mission in enumerate(reversed(missions)):
         launch = _decimal_year(mission.launch_tdb_s)
         landing = _decimal_year(mission.landing_tdb_s)
+        if mission.status == "cancelled":
+            axes.barh(row, max(landing - launch, 0.03), left=launch, color="0.75", height=0.5)
+            axes.text(
+                launch - 0.1,
+                row,
+                f"{mission.name} (cancelled: {cancelled_because[mission.name]})",
+                ha="right",
+                va="center",
+                fontsize=8,
+                color="0.45",
+            )
+            continue
         if mission.joins_station:
             axes.barh(row, end - landing, left=landing, color="tab:blue", alpha=0.25, height=0.5)
         axes.barh(row, max(landing - launch, 0.03), left=launch, color="tab:blue", height=0.5)
@@ -68,7 +90,8 @@ def draw_gantt(campaign: Campaign, buildup: Buildup, path: Path) -> Path:
             color=colour,
         )
     start = _decimal_year(float(parse_utc(campaign.timeline.start).tdb_s[0]))
-    axes.set_xlim(start - 3.0, end + 0.5)
+    # Room on the left for the names (and a cancelled mission's reason).
+    axes.set_xlim(start - (8.0 if cancelled_because else 3.0), end + 0.5)
     axes.set_yticks([])
     axes.set_xlabel("year (dark: launch to landing; light: on the surface)")
     axes.set_title(campaign.name)

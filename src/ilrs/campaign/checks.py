@@ -29,8 +29,11 @@ class Finding:
         return {"severity": self.severity, "mission": self.mission, "message": self.message}
 
 
-def plan_findings(station: Scenario, campaign: Campaign) -> list[Finding]:
-    """What the plan itself shows, before any simulation."""
+def plan_findings(
+    station: Scenario, campaign: Campaign, *, cancelled_because: dict[str, str] | None = None
+) -> list[Finding]:
+    """What the plan itself shows, before any simulation; ``cancelled_because``: why a
+    what-if cancelled some missions (each said once, with what it leaves out)."""
     findings: list[Finding] = []
     launchers = {launcher.name: launcher for launcher in campaign.launchers}
     active = [mission for mission in campaign.missions if mission.status != "cancelled"]
@@ -91,9 +94,35 @@ def plan_findings(station: Scenario, campaign: Campaign) -> list[Finding]:
                     f"the campaign's rules ask for at least {gap_days:g}",
                 )
             )
+    findings += _left_out_findings(station, campaign, cancelled_because or {})
+    return findings
+
+
+def _left_out_findings(
+    station: Scenario, campaign: Campaign, cancelled_because: dict[str, str]
+) -> list[Finding]:
+    """Each station element no flying mission delivers, said once: with the cancelled
+    mission that would have brought it, or as delivered by no mission at all."""
+    elements = station_element_names(station)
+    active = [mission for mission in campaign.missions if mission.status != "cancelled"]
     delivered = {element for mission in active for element in mission.delivers}
-    for element, kind in station_element_names(station).items():
-        if element not in delivered:
+    findings: list[Finding] = []
+    with_a_mission: set[str] = set()
+    for mission in campaign.missions:
+        if mission.status != "cancelled":
+            continue
+        left = [e for e in mission.delivers if e in elements and e not in delivered]
+        with_a_mission.update(left)
+        reason = cancelled_because.get(mission.name)
+        if not left and reason is None:
+            continue
+        message = f"mission {mission.name!r} is cancelled" + (f" ({reason})" if reason else "")
+        if left:
+            named = ", ".join(f"{elements[e]} {e!r}" for e in left)
+            message += f": left out of the build-up with it: {named}"
+        findings.append(Finding("warning", mission.name, message))
+    for element, kind in elements.items():
+        if element not in delivered and element not in with_a_mission:
             findings.append(
                 Finding(
                     "warning",
@@ -189,11 +218,13 @@ def build_up_findings(buildup: Buildup, campaign: Campaign) -> list[Finding]:
             )
     failing = [figures for figures in buildup.years if figures.survival_failure_h > 0]
     if failing:
+        short_loads = [name for figures in failing for name in figures.survival_short_loads]
         findings.append(
             Finding(
                 "warning",
                 None,
-                f"survival loads go short in {', '.join(str(f.year) for f in failing)} "
+                f"survival loads ({', '.join(dict.fromkeys(short_loads))}) go short in "
+                f"{', '.join(str(f.year) for f in failing)} "
                 f"({sum(f.survival_failure_h for f in failing):,.0f} h in all)",
             )
         )

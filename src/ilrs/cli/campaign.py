@@ -104,12 +104,12 @@ def check_command(
     _print_findings(findings)
 
 
-def _write_timeline(staging: Path, campaign, buildup) -> None:
+def _write_timeline(staging: Path, campaign, buildup, cancelled_because=None) -> None:
     from ilrs.campaign.charts import draw_capabilities, draw_gantt
     from ilrs.environment.export import write_table_csv
 
     write_table_csv(staging / "timeline.csv", buildup.timeline_columns())
-    draw_gantt(campaign, buildup, staging / "gantt.png")
+    draw_gantt(campaign, buildup, staging / "gantt.png", cancelled_because=cancelled_because)
     draw_capabilities(campaign, buildup, staging / "capability.png")
 
 
@@ -252,7 +252,20 @@ def whatif_command(
     delay: Annotated[
         list[str] | None, typer.Option("--delay", help="MISSION:DAYS (repeatable).")
     ] = None,
-    drop: Annotated[list[str] | None, typer.Option("--drop", help="MISSION (repeatable).")] = None,
+    drop: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--drop",
+            help="MISSION (repeatable); what depends on it is cancelled with it (see --keep).",
+        ),
+    ] = None,
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep",
+            help="MISSION that depends on a dropped one but flies without it (repeatable).",
+        ),
+    ] = None,
     move: Annotated[
         list[str] | None, typer.Option("--move", help="MISSION:LAUNCH_DATE (repeatable).")
     ] = None,
@@ -260,21 +273,24 @@ def whatif_command(
     force: ForceFolderOption = False,
 ) -> None:
     """The build-up with missions delayed, dropped or moved, against the plan as written:
-    which milestones change and why. Prints the comparison (JSON)."""
-    from ilrs.campaign.whatif import parse_change, what_if
+    which milestones change and why. A dropped mission cancels every mission that depends
+    on it, unless --keep names it. Prints the comparison (JSON)."""
+    from ilrs.campaign.whatif import effective_campaign, parse_change, what_if
 
     changes = [parse_change("delay", text) for text in delay or []]
     changes += [parse_change("drop", text) for text in drop or []]
     changes += [parse_change("move", text) for text in move or []]
+    changes += [parse_change("keep", text) for text in keep or []]
     if not changes:
         raise InputError("give at least one change: --delay, --drop or --move")
     path, station, campaign = _load(campaign_file)
+    effective_campaign(campaign, changes)  # a misspelt mission is refused before the sky
     output = _output(out, "whatif", path, station, force)
     exposure, baseline = _simulated(station, campaign)
     result = what_if(station, campaign, changes, exposure, baseline=baseline)
     changed, changed_campaign = result.pop("buildup"), result.pop("campaign")
     with output.staged() as staging:
         write_json(result, staging / "whatif.json")
-        _write_timeline(staging, changed_campaign, changed)
-    report = {key: result[key] for key in ("changes", "milestones", "findings")}
+        _write_timeline(staging, changed_campaign, changed, result["cancelled"])
+    report = {key: result[key] for key in ("changes", "cancelled", "milestones", "findings")}
     write_json(report)

@@ -39,7 +39,8 @@
     const colours = { planned: "#5877b8", approved: "#2f6fde", launched: "#1b7f3b", landed: "#1b7f3b", cancelled: "#b9bcc4" };
     missions.forEach((m, i) => {
       const yMid = top + rowHeight * (i + 0.5);
-      const row = svg("g", { "data-mission": m.name, "data-launch": m.launch_utc, "data-status": m.status }, chart);
+      const row = svg("g", { "data-mission": m.name, "data-launch": m.launch_utc, "data-status": m.status,
+        "data-cancelled-because": m.cancelled_because || "" }, chart);
       svg("text", { x: left - 8, y: yMid + 4, "text-anchor": "end" }, row, m.name);
       const start = ilrs.time(m.launch_utc);
       const landing = ilrs.time(m.landing_utc);
@@ -50,12 +51,15 @@
         svg("line", { x1: x(landing), x2: right, y1: yMid, y2: yMid, stroke: "#f2a900", "stroke-width": 2,
           "stroke-opacity": 0.6 }, row);
       }
-      svg("text", { x: x(windowEnd) + 8, y: yMid - 6, "font-size": 10, fill: "#5b6475" }, row, m.launch_utc.slice(0, 10));
+      // A what-if's cancellation says why on the row itself (what it depended on).
+      const because = m.cancelled_because ? ` (cancelled: ${m.cancelled_because})` : "";
+      svg("text", { x: x(windowEnd) + 8, y: yMid - 6, "font-size": 10, fill: "#5b6475" }, row,
+        m.launch_utc.slice(0, 10) + because);
       if (m.status !== "cancelled") {
         svg("circle", { cx: x(landing), cy: yMid, r: 4, fill: m.joins_station ? "#f2a900" : "#fff", stroke: "#000" }, row);
       }
       svg("title", {}, row, `${m.name}: ${m.purpose}\nlaunch window opens ${m.launch_utc} (${m.window_days} d), ` +
-        `lands ${m.landing_utc}; ${m.status}${m.depends_on.length ? `; after ${m.depends_on.join(", ")}` : ""}`);
+        `lands ${m.landing_utc}; ${m.status}${because}${m.depends_on.length ? `; after ${m.depends_on.join(", ")}` : ""}`);
     });
     svg("text", { x: left, y: bottom + 34 }, chart,
       "bars: launch windows (by status); dots: landing; gold lines: on the station from landing; red: milestones");
@@ -153,7 +157,7 @@
     return change;
   }
   const describe = (c) => (c.kind === "delay" ? `delay ${c.mission} by ${c.days} days`
-    : c.kind === "move" ? `move ${c.mission} to launch ${c.launch_utc}` : `drop ${c.mission}`);
+    : c.kind === "move" ? `move ${c.mission} to launch ${c.launch_utc}` : `${c.kind === "keep" ? "keep" : "drop"} ${c.mission}`);
   function showList() {
     clear(list);
     gathered.forEach((change, i) => {
