@@ -48,7 +48,7 @@ def bowl():
     dem = _bowl_dem()
     times = utc_range("2026-12-01T00:00:00Z", "2026-12-30T12:00:00Z", "2h")
     window = Window(0, 0, SIZE_PX, SIZE_PX)
-    common = dict(max_distance_m=10_000.0, spin_up_lunations=2, bearing_step_deg=2.0)
+    common = dict(max_distance_m=10_000.0, spin_up_eclipse_years=0, bearing_step_deg=2.0)
     lit = thermal_map(dem, window, times, scatter_radius_m=3_500.0, **common)
     unlit = thermal_map(dem, window, times, scatter_radius_m=0.0, **common)
     return dem, times, lit, unlit
@@ -165,20 +165,94 @@ def test_kernel_albedo_is_the_regolith_law():
     assert np.allclose(out[0] + out[1], irradiance, rtol=1e-12)
 
 
-def test_cells_without_data_have_no_temperatures_and_short_periods_spin_up_a_lunation():
+def test_cells_without_data_have_no_temperatures_and_short_periods_spin_up_alike():
     dem = _bowl_dem()
     dem.height_m[20:24, 20:24] = np.nan
     window = Window(10, 10, 30, 30)
     month = utc_range("2026-12-01T00:00:00Z", "2026-12-31T00:00:00Z", "4h")
     common = dict(
-        max_distance_m=5_000.0, scatter_radius_m=500.0, spin_up_lunations=2, record_cells=[0, 899]
+        max_distance_m=5_000.0,
+        scatter_radius_m=500.0,
+        spin_up_eclipse_years=0,
+        record_cells=[0, 899],
     )
     long_run = thermal_map(dem, window, month, **common)
     short_run = thermal_map(dem, window, month[:13], **common)
     for band in ("max_k", "mean_k", "min_k", "ice_depth_m", "sky_view"):
         assert np.isnan(getattr(long_run, band)[10:14, 10:14]).all()
     assert np.isfinite(long_run.max_k[:10]).all()
-    # Both spin up on the same lunation from the start: two days agree with the month's
+    # Both spin up on the same eclipse year before the start: two days agree with the month's
     # first two days (the start differs only by the mean flux the columns begin at).
     assert np.allclose(short_run.series_k, long_run.series_k[:13], atol=1.0)
     assert "shorter than a year" in short_run.provenance["NOTE"]
+
+
+def _flat_plane_year(lat_deg: float, start_utc: str, end_utc: str):
+    """A year of a level plain at ``lat_deg`` (a 5 x 5 DEM, heights on the sphere)."""
+    from ilrs.terrain.grid import polar_xy_from_latlon
+
+    x_m, y_m = polar_xy_from_latlon(lat_deg, 0.0)
+    half_m = 2.5 * PIXEL_M
+    transform = Affine(PIXEL_M, 0, float(x_m) - half_m, 0, -PIXEL_M, float(y_m) + half_m)
+    dem = Dem(np.zeros((5, 5)), transform, metadata={"source": "flat", "synthetic": "true"})
+    times = utc_range(start_utc, end_utc, "12h")  # the deep layers see the mean
+    return thermal_map(dem, Window(0, 0, 5, 5), times, scatter_radius_m=0.0, max_distance_m=1_000.0)
+
+
+def _free_column_deep_max_k(lat_deg: float, periods_utc) -> list[float]:
+    """The authority: one column of a level plain at ``lat_deg`` run freely (no settling)
+    from 1996 at the equilibrium of its mean flux, through the period: thirty years, past
+    the deep layers' relaxation (a few years, 1.35 m at the deep diffusivity ~8e-9 m2/s)
+    and over a whole 18.6-year node cycle. The deepest layer's maximum over each period."""
+    from ilrs.environment.disk import disk_fraction
+    from ilrs.exploration.regolith import Columns
+
+    regolith = Regolith()
+    layers = layers_for(regolith)
+    times = utc_range("1996-01-01T00:00:00Z", max(end for _, end in periods_utc), "6h")
+    sun = topocentric("sun", lat_deg, 0.0, times)
+    radius_deg = np.degrees(np.arcsin(695_700e3 / sun.distance_m))  # IAU 2015 B3 radius
+    margins = sun.elevation_deg / radius_deg
+    visible = np.array([disk_fraction(margin) for margin in margins])
+    elevation_deg = np.clip(sun.elevation_deg, 0.0, 90.0)
+    flux_w_m2 = (
+        1361.0
+        * (149_597_870_700.0 / sun.distance_m) ** 2
+        * visible
+        * np.sin(np.radians(elevation_deg))
+        * (1.0 - regolith.albedo(90.0 - elevation_deg))
+    )
+    column = Columns.equilibrium(layers, regolith, np.array([flux_w_m2.mean()]))
+    deep_k = np.empty(len(times))
+    for k in range(len(times)):
+        column.step(layers, regolith, flux_w_m2[k : k + 1], 21_600.0)
+        deep_k[k] = column.temperature_k[0, -1]
+    utc = np.array([text[:19] for text in times.utc_iso()])
+    return [
+        float(deep_k[(utc >= start[:19]) & (utc <= end[:19])].max()) for start, end in periods_utc
+    ]
+
+
+JANUARY_YEAR = ("2026-01-01T00:00:00Z", "2026-12-31T00:00:00Z")
+JUNE_YEAR = ("2026-06-01T00:00:00Z", "2027-05-31T00:00:00Z")
+
+
+@pytest.mark.parametrize("lat_deg", [-88.0, -87.5])
+def test_deep_temperatures_do_not_depend_on_the_start_date(lat_deg):
+    # Issue 20: settled on the first lunation, a year from January gave 104.6 K at 1.23 m
+    # at 88 S and one from June 61.0 K (ice at 6.7 against 4.2 cm). Settled over whole
+    # eclipse years they agree within 2 K, ice depths within a layer, and both lie within
+    # 1.5 K of thirty free years of one column.
+    january = _flat_plane_year(lat_deg, *JANUARY_YEAR)
+    june = _flat_plane_year(lat_deg, *JUNE_YEAR)
+    centre = (2, 2)
+    assert january.layers.centre_m[-1] == pytest.approx(1.23, abs=0.01)
+    january_deep_k = january.layer_max_k[centre][-1]
+    june_deep_k = june.layer_max_k[centre][-1]
+    assert january_deep_k == pytest.approx(june_deep_k, abs=2.0)
+    layer_m = float(np.max(january.layers.thickness_m[january.layers.centre_m < 0.2]))
+    assert january.ice_depth_m[centre] == pytest.approx(june.ice_depth_m[centre], abs=layer_m)
+    free_january_k, free_june_k = _free_column_deep_max_k(lat_deg, [JANUARY_YEAR, JUNE_YEAR])
+    assert january_deep_k == pytest.approx(free_january_k, abs=1.5)
+    assert june_deep_k == pytest.approx(free_june_k, abs=1.5)
+    assert "eclipse years" in january.provenance["SPIN_UP"]

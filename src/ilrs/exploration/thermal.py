@@ -36,7 +36,7 @@ from ilrs.environment.disk import disk_fraction
 from ilrs.environment.intervals import sampled_period
 from ilrs.environment.maps import body_track
 from ilrs.errors import InputError
-from ilrs.exploration.regolith import SYNODIC_MONTH_S, Columns, Layers, Regolith, layers_for
+from ilrs.exploration.regolith import Columns, Layers, Regolith, layers_for
 from ilrs.exploration.visibility import HorizonBands, RegionAxes, body_grid_bearing_deg
 from ilrs.sky import Times
 from ilrs.terrain import Dem, Window
@@ -54,6 +54,14 @@ ICE_STABILITY_K = 110.0  # Vasavada et al. 1999; Paige et al. 2010 (see the modu
 SOLAR_CONSTANT_W_M2 = 1361.0  # Kopp & Lean 2011, doi:10.1029/2010GL045777
 AU_M = 149_597_870_700.0  # IAU 2012 Resolution B2
 STEFAN_BOLTZMANN_W_M2_K4 = 5.670374419e-8  # CODATA 2018
+# The Sun's period relative to the Moon's node, 1/(1/365.242189 d + 1/6798.383 d) (the
+# tropical year and the node's regression, Meeus, Astronomical Algorithms, 2nd ed. 1998,
+# ch. 12 and 47): the Moon's equator keeps its node on the orbit's (Cassini's laws), so
+# this is the period of the Sun's declination seen from the Moon, its seasons.
+ECLIPSE_YEAR_S = 346.620076 * 86_400.0
+# Largest correction of the deepest layer by the settle after a spin-up eclipse year that
+# counts as settled [K]: a tenth of the 2 K to which the start date may move the deep maxima.
+SPIN_UP_TOLERANCE_K = 0.2
 MAX_REGION_CELLS = 1_200_000  # all horizon bands of a region stay in memory
 
 
@@ -238,17 +246,24 @@ def thermal_map(
     scatter_radius_m: float = 5_000.0,
     bearing_step_deg: float = 2.0,
     max_distance_m: float = 50_000.0,
-    spin_up_lunations: int = 3,
+    spin_up_eclipse_years: int = 4,
+    spin_up_tolerance_k: float = SPIN_UP_TOLERANCE_K,
     record_cells: np.ndarray | None = None,
     ephemeris=None,
     progress=None,
 ) -> ThermalMap:
     """Temperatures of every cell of ``window`` over the evenly spaced ``times``.
 
-    The columns start at the equilibrium of their mean absorbed flux (direct sunlight and
-    its first scattering, with the geothermal gradient), run the period's first lunation
-    ``spin_up_lunations`` times, each time settling the deep layers onto the lunation's
-    mean profile (:meth:`Columns.settle`), and are then followed over the whole period,
+    The columns spin up over the whole eclipse year just before the period (346.6 d,
+    the Sun's declination cycle seen from the Moon): they start at the equilibrium of
+    its mean absorbed flux (direct sunlight and its first scattering, with the geothermal
+    gradient), then run it up to ``spin_up_eclipse_years`` times, each time settling the
+    deep layers onto the year's mean profile (:meth:`Columns.settle`), until the settle
+    moves the deepest layer by less than ``spin_up_tolerance_k`` (usually 3 or 4 years:
+    a year-long map costs about four times as much as without it). The answer then does
+    not depend on the season the period starts in. 0 years leaves the columns at the
+    equilibrium (quick looks and tests only: the deep layers are then too warm). They are
+    then followed over the whole period,
     which the statistics cover. ``record_cells`` (flat indices into the region) keeps
     their surface series.
     ``progress(done, total)`` is called now and then.
@@ -256,10 +271,14 @@ def thermal_map(
     regolith = regolith or Regolith()
     if not (math.isfinite(scatter_radius_m) and scatter_radius_m >= 0):
         raise InputError(f"scatter radius {scatter_radius_m} m must be zero or more")
-    if int(spin_up_lunations) != spin_up_lunations or spin_up_lunations < 0:
-        raise InputError(f"spin-up lunations must be a whole number >= 0, got {spin_up_lunations}")
+    if int(spin_up_eclipse_years) != spin_up_eclipse_years or spin_up_eclipse_years < 0:
+        raise InputError(
+            f"spin-up eclipse years must be a whole number >= 0, got {spin_up_eclipse_years}"
+        )
+    if not (math.isfinite(spin_up_tolerance_k) and spin_up_tolerance_k > 0):
+        raise InputError(f"spin-up tolerance {spin_up_tolerance_k} K must be > 0")
     times, step_s = sampled_period(times, "a thermal map")
-    lunation_steps = max(2, round(SYNODIC_MONTH_S / step_s))
+    eclipse_year_steps = max(2, round(ECLIPSE_YEAR_S / step_s))
     region = _Region.of(dem, window, bearing_step_deg, max_distance_m)
 
     def sun(instants) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -274,8 +293,6 @@ def thermal_map(
         return track.apparent_m / distance_m[:, None], distance_m, track.radius_deg
 
     period_sun = sun(times)
-    # The spin-up runs one whole lunation from the period's start, whatever the period.
-    spin_sun = sun(Times(times.tdb_s[0] + step_s * np.arange(lunation_steps)))
     cells = window.height * window.width
     radius_px = round(scatter_radius_m / dem.pixel_size_m)
     terrain_view = 1.0 - region.sky_view
@@ -302,19 +319,33 @@ def thermal_map(
         return absorbed_w_m2
 
     total = len(times)
-    spin_steps = int(spin_up_lunations) * lunation_steps
+    # The whole eclipse years just before the period: the forcing leads into its start.
+    spin_sun = sun(Times(times.tdb_s[0] - step_s * np.arange(eclipse_year_steps, 0, -1)))
+    spin_steps = int(spin_up_eclipse_years) * eclipse_year_steps
+    # Only the start of the spin-up: four samples a day give its mean well enough.
+    mean_stride = max(1, round(21_600.0 / step_s))
     mean_flux = np.zeros(cells)
-    for instant in range(total):
-        mean_flux += absorbed(period_sun, instant, None)
-    mean_flux /= total
+    for instant in range(0, eclipse_year_steps, mean_stride):
+        mean_flux += absorbed(spin_sun, instant, None)
+    mean_flux /= len(range(0, eclipse_year_steps, mean_stride))
     columns = Columns.equilibrium(layers, regolith, mean_flux)
-    for lunation in range(int(spin_up_lunations)):
+    spin_cycles, deep_change_k = 0, math.nan
+    for cycle in range(int(spin_up_eclipse_years)):
         columns.start_period()
-        for instant in range(lunation_steps):
+        for instant in range(eclipse_year_steps):
             columns.step(layers, regolith, absorbed(spin_sun, instant, columns.surface_k), step_s)
             if progress is not None:
-                progress(lunation * lunation_steps + instant + 1, spin_steps + total)
+                progress(cycle * eclipse_year_steps + instant + 1, spin_steps + total)
+        # The deep layers onto the eclipse year's mean profile: the mean of the Sun's
+        # whole declination cycle, whatever season the period starts in. How far they
+        # had to move says how far from settled they were.
+        deep_before_k = columns.temperature_k[:, -1].copy()
         columns.settle(layers, regolith)
+        spin_cycles = cycle + 1
+        deep_change_k = float(np.max(np.abs(columns.temperature_k[:, -1] - deep_before_k)))
+        if deep_change_k < spin_up_tolerance_k:
+            break
+    spin_steps = spin_cycles * eclipse_year_steps
     max_k = np.full(cells, -np.inf)
     min_k = np.full(cells, np.inf)
     sum_k = np.zeros(cells)
@@ -343,6 +374,10 @@ def thermal_map(
         "MAX_DISTANCE_M": f"{max_distance_m:g}",
         "HORIZON_TRUNCATED_M": f"{region.bands.truncated_m:.0f}",
         "ICE_STABILITY_K": f"{ICE_STABILITY_K:g}",
+        "SPIN_UP": (
+            f"{spin_cycles} eclipse years before the period, the deepest layer's last "
+            f"change {deep_change_k:.3g} K (tolerance {spin_up_tolerance_k:g} K)"
+        ),
         "TERRAIN_SOURCE": dem.metadata.get("source", "unknown"),
         "SYNTHETIC": "synthetic" if dem.synthetic else "false",
         "EPHEMERIS": "JPL DE421",
@@ -352,6 +387,11 @@ def thermal_map(
         provenance["NOTE"] = (
             "the period is shorter than a year: the Sun's seasonal swing at the pole is not "
             "all in the maxima, and 110 K stability is judged on the year's maximum"
+        )
+    if spin_cycles and not deep_change_k < spin_up_tolerance_k:
+        provenance["NOTE_SPIN_UP"] = (
+            f"the deep layers had not settled after {spin_cycles} eclipse years (last change "
+            f"{deep_change_k:.3g} K): their maxima, and the ice depths, may be off by about that"
         )
     # Cells without terrain data have no temperatures.
     no_data = np.isnan(dem.height_m[window.rows, window.cols])
