@@ -93,7 +93,8 @@ BODIES = {
     <label>Change <select name="kind">
       <option value="delay">delay</option><option value="move">move</option>
       <option value="drop">drop</option>
-      <option value="keep" title="fly it though a mission it depends on is dropped">keep</option></select></label>
+      <option value="keep" title="fly it though a mission it depends on is dropped">keep
+      </option></select></label>
     <label>Mission <select name="mission"></select></label>
     <label>Days <input name="days" type="number" step="any" value="365"></label>
     <label>New launch (UTC) <input name="launch_utc" placeholder="2034-06-01" size="12"></label>
