@@ -45,12 +45,27 @@ def test_a_keplerian_orbit_needs_no_station_keeping():
     assert held.lowest_perilune_altitude_m == pytest.approx(200e3, abs=1.0)
 
 
-def test_the_24h_frozen_orbit_needs_station_keeping_in_2026():
-    # Published 200 km perilune; the modelled forces bring it to ~50 km at the perilune
-    # passes of 2026, and about 8 m/s of apolune burns in the year hold it at 200 km.
-    held = station_keeping(
-        builtin_orbits()["queqiao-2-24h"], "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z"
-    )
-    assert held.lowest_perilune_altitude_m == pytest.approx(50e3, abs=5e3)
-    assert held.floor_delta_v_m_s_per_year == pytest.approx(8.2, abs=0.3)
-    assert held.restore_delta_v_m_s_per_year > held.floor_delta_v_m_s_per_year
+def test_the_24h_frozen_orbit_needs_station_keeping():
+    """Published 200 km perilune; the modelled forces bring it to ~50 km at the perilune
+    passes of 2026 (sampled every 1/24 of a revolution). Keeping the tide-averaged
+    perilune from sinking takes 10.7 m/s over 2026 and 5.7 m/s over a year from June (the
+    orbit's slow cycle moves it); over ten years, where falls give margin for later rises,
+    about 1 m/s a year. The revolution-by-revolution restore (fighting the tide) costs far
+    more: an upper bound."""
+    orbit = builtin_orbits()["queqiao-2-24h"]
+    january = station_keeping(orbit, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z")
+    june = station_keeping(orbit, "2026-06-01T00:00:00Z", "2027-06-01T00:00:00Z")
+    assert january.lowest_perilune_altitude_m == pytest.approx(50e3, abs=5e3)
+    assert january.floor_delta_v_m_s_per_year == pytest.approx(10.7, abs=0.3)
+    assert june.floor_delta_v_m_s_per_year == pytest.approx(5.7, abs=0.3)
+    assert january.restore_delta_v_m_s_per_year > 10 * january.floor_delta_v_m_s_per_year
+    assert january.start_perilune_altitude_m == pytest.approx(200e3, abs=30e3)
+
+
+def test_the_semi_monthly_tide_is_not_counted_as_drift():
+    """A span starting at a tide's peak or trough no longer sets the figure: the 12 h
+    orbit over 2026 needs nothing, whichever fortnight the span starts in."""
+    orbit = builtin_orbits()["queqiao-2-12h"]
+    for start, end in (("2026-01-01", "2026-12-31"), ("2026-01-08", "2027-01-07")):
+        held = station_keeping(orbit, f"{start}T00:00:00Z", f"{end}T00:00:00Z")
+        assert held.floor_delta_v_m_s_per_year < 0.5, (start, held)

@@ -43,8 +43,10 @@ def test_a_model_off_its_reference_fails_the_command(capsys, monkeypatch):
 
     def moved():
         changed = {area: dict(cases) for area, cases in real.items()}
-        case = real["orbit"]["frozen_inclination_deg"] | {"reference": 60.0}
-        changed["orbit"] = {"frozen_inclination_deg": case}
+        changed["orbit"] = dict(real["orbit"])
+        changed["orbit"]["frozen_inclination_deg"] = real["orbit"]["frozen_inclination_deg"] | {
+            "reference": 60.0
+        }
         return changed
 
     monkeypatch.setattr(authorities, "_authorities", moved)
@@ -54,6 +56,7 @@ def test_a_model_off_its_reference_fails_the_command(capsys, monkeypatch):
     assert status == 1
     assert [(r["case"], r["ok"]) for r in rows] == [
         ("frozen_inclination_deg", "False"),
+        ("kozai_at_its_eccentricity_deg", "True"),
         ("emwin_uplink_c_over_n0_dbhz", "True"),
         ("emwin_downlink_c_over_n0_dbhz", "True"),
     ]

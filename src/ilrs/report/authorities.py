@@ -196,13 +196,19 @@ def _regolith() -> dict[str, float]:
 
 
 def _orbit() -> dict[str, float]:
-    """The inclination that freezes Queqiao-2's eccentricity (Kozai 1962)."""
-    eccentricity = 0.803
-    return {
-        "frozen_inclination_deg": math.degrees(
-            math.acos(math.sqrt(3.0 / 5.0 * (1.0 - eccentricity**2)))
-        )
-    }
+    """The built-in 24 h relay orbit against the frozen-orbit condition: its inclination to
+    the Moon's orbit plane (DE421, at its epoch) against Kozai's for its eccentricity."""
+    from ilrs.sky.orbits import builtin_orbits, moon_orbit_plane_axes, state_from_elements
+
+    orbit = builtin_orbits()["queqiao-2-24h"]
+    position_m, velocity_m_s = state_from_elements(orbit)
+    momentum = np.cross(position_m, velocity_m_s)
+    normal = moon_orbit_plane_axes(orbit.epoch_utc)[:, 2]
+    to_plane_deg = math.degrees(
+        math.acos(float(momentum @ normal) / float(np.linalg.norm(momentum)))
+    )
+    frozen_deg = math.degrees(math.acos(math.sqrt(3.0 / 5.0 * (1.0 - orbit.eccentricity**2))))
+    return {"frozen_inclination_deg": to_plane_deg, "kozai_at_its_eccentricity_deg": frozen_deg}
 
 
 def _links() -> dict[str, float]:

@@ -678,6 +678,12 @@ def perilune_hold_delta_v_m_s(elements: OrbitElements, eccentricity_change: floa
     return (perilune_speed_m_s + apolune_speed_m_s) * abs(eccentricity_change) / 4.0
 
 
+# The Earth's tide on a lunar orbit swings its eccentricity twice a synodic month; the
+# secular drift a station keeper must answer shows once that swing is averaged out.
+SEMI_MONTH_S = 29.530589 * 86400.0 / 2.0
+_SAMPLES_PER_REVOLUTION = 24  # for the lowest perilune: each passage seen within 15°
+
+
 @dataclass(frozen=True)
 class StationKeeping:
     """What holding an orbit's perilune costs over a span, from :func:`station_keeping`.
@@ -685,14 +691,19 @@ class StationKeeping:
     Attributes
     ----------
     floor_delta_v_m_s_per_year : float
-        Velocity change a year [m/s/yr] to keep the perilune at or above its altitude at the
-        start: apolune burns, ``v_p de / 4``, for the largest rise of the eccentricity over
-        its starting value. The figure to plan with.
+        Velocity change a year [m/s/yr] to keep the perilune from sinking below its value
+        at the start: burns of ``(v_p + v_a) de / 4`` that take back each rise of the
+        eccentricity averaged over the semi-monthly tide beyond its starting value (falls
+        give margin for later rises), summed over the span. The figure to plan with.
     restore_delta_v_m_s_per_year : float
         Velocity change a year [m/s/yr] to restore the eccentricity every revolution,
         semi-monthly tide included: an upper bound, not a strategy anyone would fly.
     lowest_perilune_altitude_m : float
-        Lowest osculating perilune altitude over the span without manoeuvres [m].
+        Lowest osculating perilune altitude over the span without manoeuvres [m], from
+        samples every 1/24 of a revolution.
+    start_perilune_altitude_m : float
+        The lowest osculating perilune altitude of the span's first half synodic month [m]:
+        where the orbit starts, on the same samples as the lowest.
     revolutions : int
         Revolutions summed.
     """
@@ -701,6 +712,7 @@ class StationKeeping:
     restore_delta_v_m_s_per_year: float
     lowest_perilune_altitude_m: float
     revolutions: int
+    start_perilune_altitude_m: float = math.nan  # lowest of the first half synodic month
 
 
 def station_keeping(
@@ -714,33 +726,53 @@ def station_keeping(
     """Velocity change a year to hold an orbit's perilune against the modelled forces.
 
     The orbit is flown free (no manoeuvre is modelled by :func:`propagate`: the relay
-    tracks of the station and campaign are *unmaintained* orbits) and sampled once a
-    Keplerian period. Two figures: the apolune burns that keep the perilune at or above its
-    starting altitude (for the span's largest eccentricity rise, first order, per year for
-    spans of a year or more), and the cost of undoing every revolution's change with
-    :func:`perilune_hold_delta_v_m_s` (upper bound: it fights the semi-monthly tide too).
+    tracks of the station and campaign are *unmaintained* orbits). The eccentricity is
+    averaged over each half synodic month (the Earth's tide swings it at that period, and
+    no one fights that swing), and the burns that keep it from rising above its starting
+    value are summed (see :class:`StationKeeping`). Over a span shorter than the orbit's
+    slow (Lidov–Kozai) cycle the yearly figure depends on where in that cycle the span
+    lies. Spans of at least a month (two tide periods) are needed.
     """
     start_tdb_s = float(parse_utc(start_utc, source="start_utc").tdb_s[0])
     end_tdb_s = float(parse_utc(end_utc, source="end_utc").tdb_s[0])
     period_s = elements.period_s
-    if end_tdb_s - start_tdb_s < 2.0 * period_s:
+    if end_tdb_s - start_tdb_s < 2.0 * SEMI_MONTH_S:
         raise InputError(
             f"station keeping: the span {start_utc} .. {end_utc} must hold at least two "
-            f"revolutions ({2.0 * period_s / 3600.0:.1f} h)"
+            f"half synodic months ({2.0 * SEMI_MONTH_S / 86400.0:.1f} days), over which the "
+            "tide's swing of the eccentricity averages out"
         )
-    tdb_s = np.arange(start_tdb_s, end_tdb_s + 1.0, period_s)
+    step_s = period_s / _SAMPLES_PER_REVOLUTION
+    tdb_s = np.arange(start_tdb_s, end_tdb_s + 1.0, step_s)
     track = propagate(elements, Times(tdb_s), forces=forces, ephemeris=ephemeris)
     osculating = track.osculating_elements()
     eccentricity = osculating["eccentricity"]
     perilune_m = osculating["semi_major_axis_m"] * (1.0 - eccentricity) - MOON_RADIUS_M
-    total_m_s = sum(perilune_hold_delta_v_m_s(elements, change) for change in np.diff(eccentricity))
+    per_revolution = eccentricity[::_SAMPLES_PER_REVOLUTION]
+    total_m_s = sum(
+        perilune_hold_delta_v_m_s(elements, change) for change in np.diff(per_revolution)
+    )
     years = (tdb_s[-1] - tdb_s[0]) / (365.25 * 86400.0)
-    a_m, e = elements.semi_major_axis_m, elements.eccentricity
-    perilune_speed_m_s = math.sqrt(MOON_GM_M3_S2 / a_m * (1.0 + e) / (1.0 - e))
-    rise = max(float(eccentricity.max() - eccentricity[0]), 0.0)
+    windows = np.floor((tdb_s - tdb_s[0]) / SEMI_MONTH_S).astype(int)
+    whole = windows < windows.max()  # the last, partial window would bias the fit
+    counts = np.bincount(windows[whole])
+    mean_e = np.bincount(windows[whole], weights=eccentricity[whole]) / counts
+    mean_t_s = np.bincount(windows[whole], weights=tdb_s[whole]) / counts
+    # The floor strategy on the tide-averaged eccentricity: the orbit keeps the natural
+    # changes (first order: the same for the held orbit as for the free one), a burn takes
+    # back whatever would lift it above its value at the start, and falls give margin.
+    held_e, burned_e = float(mean_e[0]), 0.0
+    for change in np.diff(mean_e):
+        held_e += float(change)
+        if held_e > mean_e[0]:
+            burned_e += held_e - float(mean_e[0])
+            held_e = float(mean_e[0])
+    span_years = (mean_t_s[-1] - mean_t_s[0]) / (365.25 * 86400.0)
     return StationKeeping(
-        floor_delta_v_m_s_per_year=perilune_speed_m_s * rise / 4.0 / max(years, 1.0),
+        floor_delta_v_m_s_per_year=perilune_hold_delta_v_m_s(elements, burned_e)
+        / max(span_years, 1e-9),
         restore_delta_v_m_s_per_year=float(total_m_s / years),
         lowest_perilune_altitude_m=float(perilune_m.min()),
-        revolutions=int(tdb_s.size - 1),
+        revolutions=int(per_revolution.size - 1),
+        start_perilune_altitude_m=float(perilune_m[windows == 0].min()),
     )

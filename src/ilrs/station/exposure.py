@@ -206,10 +206,11 @@ def relay_upkeep(scenario: Scenario, ephemeris) -> dict[str, dict]:
             continue  # a period shorter than two revolutions says nothing of the drift
         upkeep[relay.name] = {
             "lowest_perilune_km": round(kept.lowest_perilune_altitude_m / 1000.0, 1),
-            "start_perilune_km": round((elements.perilune_radius_m - MOON_RADIUS_M) / 1000.0, 1),
+            "start_perilune_km": round(kept.start_perilune_altitude_m / 1000.0, 1),
             "hold_delta_v_m_s_per_year": round(kept.floor_delta_v_m_s_per_year, 2),
-            "note": "the orbit is flown unmaintained here; holding its perilune takes the "
-            "velocity change given (apolune burns)",
+            "note": "the orbit is flown unmaintained here; keeping its perilune from sinking "
+            "below its start (averaged over the semi-monthly tide) takes the velocity change "
+            "given, over this period (apolune and perilune burns)",
         }
     return upkeep
 
