@@ -59,8 +59,13 @@ def _sky() -> dict[str, float]:
     from ilrs.sky.geometry import local_axes
 
     kernels = default_kernels()
-    for path in (kernels.spk, kernels.moon_pck, *kernels.frame_kernels):
-        spiceypy.furnsh(str(path))
+    # The kernel pool is the process's: load what is not there yet, and unload only that
+    # afterwards (a caller that loaded the same files keeps them).
+    already = {spiceypy.kdata(i, "ALL")[0] for i in range(spiceypy.ktotal("ALL"))}
+    ours = [str(p) for p in (kernels.spk, kernels.moon_pck, *kernels.frame_kernels)]
+    loaded_here = [path for path in ours if path not in already]
+    for path in loaded_here:
+        spiceypy.furnsh(path)
     try:
         rng = np.random.default_rng(20261207)
         worst_deg = 0.0
@@ -83,7 +88,8 @@ def _sky() -> dict[str, float]:
                 )
                 worst_deg = max(worst_deg, angle)
     finally:
-        spiceypy.kclear()
+        for path in loaded_here:
+            spiceypy.unload(path)
     return {"sun_earth_vs_cspice": worst_deg}
 
 
