@@ -4,18 +4,16 @@ heights (the embedded 1600 m cap, and a finer grid interpolated from it)."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
-from affine import Affine
-from scipy.interpolate import RegularGridInterpolator
 
 from ilrs.data import LOLA_CAP_DEM, data_path, named_site
 from ilrs.environment import HorizonLine
 from ilrs.errors import InputError
-from ilrs.terrain import MOON_RADIUS_M, SOUTH_POLAR_STEREOGRAPHIC, Dem
-from ilrs.terrain.grid import latlon_from_polar_xy, moon_fixed_m, polar_xy_from_latlon
+from ilrs.report.authorities import finer_grid
+from ilrs.report.authorities import marched_horizon_deg as march
+from ilrs.terrain import Dem
+from ilrs.terrain.grid import latlon_from_polar_xy, polar_xy_from_latlon
 from ilrs.terrain.sources import open_dem
 from ilrs.terrain.stack import StackLayer, TerrainStack, compass_name
 
@@ -27,64 +25,24 @@ def cap() -> Dem:
     return open_dem(data_path(LOLA_CAP_DEM)).read()
 
 
-def interpolator(dem: Dem) -> RegularGridInterpolator:
-    """The bilinear surface of a DEM by scipy (independent of the kernel's sampling)."""
-    rows, cols = dem.shape
-    t = dem.transform
-    x = t.c + (np.arange(cols) + 0.5) * t.a
-    y = t.f + (np.arange(rows) + 0.5) * t.e
-    return RegularGridInterpolator(
-        (y[::-1], x), dem.height_m[::-1], bounds_error=False, fill_value=np.nan
-    )
-
-
 def fine_window(cap: Dem, half_width_m: float, pixel_m: float, *, bump_m=None) -> Dem:
     """A finer grid about the site, the cap's surface interpolated (and, with ``bump_m``, a
     ring of extra height from a distance: terrain the stack must not see past a reach)."""
+    fine = finer_grid(cap, SITE.lat_deg, SITE.lon_deg, half_width_m, pixel_m)
+    if bump_m is None:
+        return fine
+    distance_m, extra_m = bump_m
     x0, y0 = (float(v) for v in polar_xy_from_latlon(SITE.lat_deg, SITE.lon_deg))
-    left = math.floor((x0 - half_width_m) / pixel_m) * pixel_m
-    top = math.ceil((y0 + half_width_m) / pixel_m) * pixel_m
-    size = int(round(2 * half_width_m / pixel_m))
-    xs = left + (np.arange(size) + 0.5) * pixel_m
-    ys = top - (np.arange(size) + 0.5) * pixel_m
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    heights = interpolator(cap)(np.stack([grid_y.ravel(), grid_x.ravel()], -1))
-    heights = heights.reshape(size, size)
-    if bump_m is not None:
-        distance, extra = bump_m
-        heights = heights + np.where(np.hypot(grid_x - x0, grid_y - y0) > distance, extra, 0.0)
-    transform = Affine(pixel_m, 0, left, 0, -pixel_m, top)
-    return Dem(heights, transform, SOUTH_POLAR_STEREOGRAPHIC, {"source": "fine"})
+    x_m, y_m = fine.xy(*np.indices(fine.shape))
+    raised = fine.height_m + np.where(np.hypot(x_m - x0, y_m - y0) > distance_m, extra_m, 0.0)
+    return Dem(raised, fine.transform, fine.crs, {})
 
 
 def marched_horizon_deg(layers, reaches_m, azimuth_deg, observer_height_m, max_m, step_m):
-    """The horizon by a plain march along the great circle at one azimuth: the height at
-    each step from the first layer that holds it within its reach (scipy's bilinear)."""
-    lat, lon = SITE.lat_deg, SITE.lon_deg
-    observer = moon_fixed_m(lat, lon, observer_height_m)
-    up = observer / np.linalg.norm(observer)
-    lat_r, lon_r = math.radians(lat), math.radians(lon)
-    north = np.array(
-        [-math.sin(lat_r) * math.cos(lon_r), -math.sin(lat_r) * math.sin(lon_r), math.cos(lat_r)]
+    """The plain ray march (ilrs validate's reference) from the site."""
+    return march(
+        layers, reaches_m, SITE.lat_deg, SITE.lon_deg, azimuth_deg, observer_height_m, max_m, step_m
     )
-    east = np.array([-math.sin(lon_r), math.cos(lon_r), 0.0])
-    a = math.radians(azimuth_deg)
-    direction = math.cos(a) * north + math.sin(a) * east
-    s = np.arange(step_m, max_m, step_m)
-    sigma = s / MOON_RADIUS_M
-    points = np.cos(sigma)[:, None] * up + np.sin(sigma)[:, None] * direction
-    plat = np.degrees(np.arcsin(points[:, 2]))
-    plon = np.degrees(np.arctan2(points[:, 1], points[:, 0]))
-    px, py = polar_xy_from_latlon(plat, plon)
-    height = np.full(s.size, np.nan)
-    for dem, reach in zip(layers, reaches_m, strict=True):
-        sampled = interpolator(dem)(np.stack([py, px], -1))
-        take = np.isnan(height) & (s <= reach) & ~np.isnan(sampled)
-        height[take] = sampled[take]
-    target = (MOON_RADIUS_M + height)[:, None] * points
-    to = target - observer
-    elevation = np.degrees(np.arcsin(to @ up / np.linalg.norm(to, axis=1)))
-    return float(np.nanmax(elevation))
 
 
 def test_a_stack_is_a_ray_march_over_its_layers(cap):

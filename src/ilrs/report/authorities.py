@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["CHECKS", "Comparison", "run_checks"]
+__all__ = ["CHECKS", "Comparison", "bilinear_surface", "finer_grid", "marched_horizon_deg"]
+__all__ += ["run_checks"]
 
 
 @dataclass(frozen=True)
@@ -93,38 +94,85 @@ def _sky() -> dict[str, float]:
     return {"sun_earth_vs_cspice": worst_deg}
 
 
-def _terrain() -> dict[str, float]:
-    """The stack's horizon against a plain ray march over the same layered real surface."""
-    from affine import Affine
+def bilinear_surface(dem):
+    """The bilinear surface of a DEM by scipy (independent of the horizon kernel's own
+    sampling): a callable of (y, x) pairs [m], NaN off the grid."""
     from scipy.interpolate import RegularGridInterpolator
 
-    from ilrs.data import LOLA_CAP_DEM, data_path, named_site
-    from ilrs.terrain import MOON_RADIUS_M, SOUTH_POLAR_STEREOGRAPHIC, Dem
+    t = dem.transform
+    x = t.c + (np.arange(dem.shape[1]) + 0.5) * t.a
+    y = t.f + (np.arange(dem.shape[0]) + 0.5) * t.e
+    return RegularGridInterpolator(
+        (y[::-1], x), dem.height_m[::-1], bounds_error=False, fill_value=np.nan
+    )
+
+
+def finer_grid(coarse, lat_deg: float, lon_deg: float, half_width_m: float, pixel_m: float):
+    """A finer grid about a point carrying a coarse DEM's bilinear surface: pixel edges on
+    multiples of ``pixel_m``, a square of ``half_width_m`` about the point."""
+    from affine import Affine
+
+    from ilrs.terrain import SOUTH_POLAR_STEREOGRAPHIC, Dem
+    from ilrs.terrain.grid import polar_xy_from_latlon
+
+    x0, y0 = (float(v) for v in polar_xy_from_latlon(lat_deg, lon_deg))
+    left = math.floor((x0 - half_width_m) / pixel_m) * pixel_m
+    top = math.ceil((y0 + half_width_m) / pixel_m) * pixel_m
+    size = int(round(2 * half_width_m / pixel_m))
+    grid_x, grid_y = np.meshgrid(
+        left + (np.arange(size) + 0.5) * pixel_m, top - (np.arange(size) + 0.5) * pixel_m
+    )
+    heights = bilinear_surface(coarse)(np.stack([grid_y.ravel(), grid_x.ravel()], -1))
+    transform = Affine(pixel_m, 0, left, 0, -pixel_m, top)
+    return Dem(heights.reshape(size, size), transform, SOUTH_POLAR_STEREOGRAPHIC, {})
+
+
+def marched_horizon_deg(
+    layers,
+    reaches_m,
+    lat_deg: float,
+    lon_deg: float,
+    azimuth_deg: float,
+    observer_height_m: float,
+    max_distance_m: float,
+    step_m: float,
+) -> float:
+    """The horizon [deg] at one azimuth by a plain march along the great circle every
+    ``step_m``: the height at each step from the first layer that holds it within its
+    reach (scipy's bilinear), exact 3-D angles from the observer at ``observer_height_m``
+    above the sphere. It approaches the exact horizon from below as the step shrinks."""
+    from ilrs.sky.geometry import local_axes
+    from ilrs.terrain import MOON_RADIUS_M
     from ilrs.terrain.grid import moon_fixed_m, polar_xy_from_latlon
+
+    observer = moon_fixed_m(lat_deg, lon_deg, observer_height_m)
+    east, north, up = local_axes(math.radians(lat_deg), math.radians(lon_deg))
+    a = math.radians(azimuth_deg)
+    direction = math.cos(a) * north + math.sin(a) * east
+    s = np.arange(step_m, max_distance_m, step_m)
+    sigma = s / MOON_RADIUS_M
+    points = np.cos(sigma)[:, None] * up + np.sin(sigma)[:, None] * direction
+    px, py = polar_xy_from_latlon(
+        np.degrees(np.arcsin(points[:, 2])), np.degrees(np.arctan2(points[:, 1], points[:, 0]))
+    )
+    height = np.full(s.size, np.nan)
+    for dem, reach_m in zip(layers, reaches_m, strict=True):
+        sampled = bilinear_surface(dem)(np.stack([py, px], -1))
+        take = np.isnan(height) & (s <= reach_m) & ~np.isnan(sampled)
+        height[take] = sampled[take]
+    to = (MOON_RADIUS_M + height)[:, None] * points - observer
+    return float(np.nanmax(np.degrees(np.arcsin(to @ up / np.linalg.norm(to, axis=1)))))
+
+
+def _terrain() -> dict[str, float]:
+    """The stack's horizon against a plain ray march over the same layered real surface."""
+    from ilrs.data import LOLA_CAP_DEM, data_path, named_site
     from ilrs.terrain.sources import open_dem
     from ilrs.terrain.stack import StackLayer, TerrainStack
 
     cap = open_dem(data_path(LOLA_CAP_DEM)).read()
     site = named_site("peak-near-shackleton")
-
-    def surface(dem: Dem) -> RegularGridInterpolator:
-        t = dem.transform
-        x = t.c + (np.arange(dem.shape[1]) + 0.5) * t.a
-        y = t.f + (np.arange(dem.shape[0]) + 0.5) * t.e
-        return RegularGridInterpolator(
-            (y[::-1], x), dem.height_m[::-1], bounds_error=False, fill_value=np.nan
-        )
-
-    x0, y0 = (float(v) for v in polar_xy_from_latlon(site.lat_deg, site.lon_deg))
-    pixel_m, half_m = 200.0, 30_000.0
-    left = math.floor((x0 - half_m) / pixel_m) * pixel_m
-    top = math.ceil((y0 + half_m) / pixel_m) * pixel_m
-    size = int(2 * half_m / pixel_m)
-    grid_x, grid_y = np.meshgrid(
-        left + (np.arange(size) + 0.5) * pixel_m, top - (np.arange(size) + 0.5) * pixel_m
-    )
-    fine_m = surface(cap)(np.stack([grid_y.ravel(), grid_x.ravel()], -1)).reshape(size, size)
-    fine = Dem(fine_m, Affine(pixel_m, 0, left, 0, -pixel_m, top), SOUTH_POLAR_STEREOGRAPHIC, {})
+    fine = finer_grid(cap, site.lat_deg, site.lon_deg, 30_000.0, 200.0)
     reach_m, max_m = 12_000.0, 150_000.0
     azimuths = np.arange(0.0, 360.0, 30.0)
     stack = TerrainStack([StackLayer(fine, reach_m), StackLayer(cap)])
@@ -135,32 +183,22 @@ def _terrain() -> dict[str, float]:
         azimuths=azimuths,
         max_distance_m=max_m,
     )
-    observer = moon_fixed_m(site.lat_deg, site.lon_deg, horizon.ground_m + 2.0)
-    up = observer / np.linalg.norm(observer)
-    lat_r, lon_r = math.radians(site.lat_deg), math.radians(site.lon_deg)
-    north = np.array(
-        [-math.sin(lat_r) * math.cos(lon_r), -math.sin(lat_r) * math.sin(lon_r), math.cos(lat_r)]
-    )
-    east = np.array([-math.sin(lon_r), math.cos(lon_r), 0.0])
-    s = np.arange(2.0, max_m, 2.0)
-    surfaces = [(surface(fine), reach_m), (surface(cap), max_m)]
-    worst_deg = 0.0
-    for azimuth, computed in zip(azimuths, horizon.elevation_deg, strict=True):
-        a = math.radians(azimuth)
-        points = np.cos(s / MOON_RADIUS_M)[:, None] * up + np.sin(s / MOON_RADIUS_M)[:, None] * (
-            math.cos(a) * north + math.sin(a) * east
+    worst_deg = max(
+        abs(
+            float(computed)
+            - marched_horizon_deg(
+                [fine, cap],
+                [reach_m, max_m],
+                site.lat_deg,
+                site.lon_deg,
+                float(azimuth),
+                horizon.ground_m + 2.0,
+                max_m,
+                2.0,
+            )
         )
-        lat = np.degrees(np.arcsin(points[:, 2]))
-        lon = np.degrees(np.arctan2(points[:, 1], points[:, 0]))
-        px, py = polar_xy_from_latlon(lat, lon)
-        height = np.full(s.size, np.nan)
-        for interpolate, reach in surfaces:
-            sampled = interpolate(np.stack([py, px], -1))
-            take = np.isnan(height) & (s <= reach) & ~np.isnan(sampled)
-            height[take] = sampled[take]
-        to = (MOON_RADIUS_M + height)[:, None] * points - observer
-        marched = np.nanmax(np.degrees(np.arcsin(to @ up / np.linalg.norm(to, axis=1))))
-        worst_deg = max(worst_deg, abs(float(computed) - float(marched)))
+        for azimuth, computed in zip(azimuths, horizon.elevation_deg, strict=True)
+    )
     return {"stack_vs_ray_march": worst_deg}
 
 
