@@ -88,15 +88,19 @@ def small(tmp_path):
     return write
 
 
-@pytest.fixture(scope="module")
-def small_buildup(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("small")
+def write_small_campaign(folder):
+    """The small campaign's file and the flat horizon it names, in ``folder``."""
     (folder / "flat.csv").write_text(
         "azimuth_deg,elevation_deg\n" + "".join(f"{a},-1.5\n" for a in range(0, 360, 5)),
         encoding="utf-8",
     )
     (folder / "campaign.yaml").write_text(SMALL, encoding="utf-8")
-    station, campaign = load_campaign(folder / "campaign.yaml")
+    return folder / "campaign.yaml"
+
+
+@pytest.fixture(scope="module")
+def small_buildup(tmp_path_factory):
+    station, campaign = load_campaign(write_small_campaign(tmp_path_factory.mktemp("small")))
     sky = campaign_exposure(station, campaign)
     return station, campaign, sky, build_up(station, campaign, sky)
 

@@ -9,25 +9,18 @@ import json
 import pytest
 
 import ilrs.campaign.buildup
-from ilrs.campaign.buildup import build_up, campaign_exposure
 from ilrs.campaign.scenario import load_campaign
 from ilrs.campaign.whatif import Change, what_if
 from ilrs.cli import main
 from ilrs.errors import InputError
-from test_campaign import SMALL
+from test_campaign import SMALL, small_buildup, write_small_campaign  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(scope="module")
-def small_sky(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("whatif")
-    (folder / "flat.csv").write_text(
-        "azimuth_deg,elevation_deg\n" + "".join(f"{a},-1.5\n" for a in range(0, 360, 5)),
-        encoding="utf-8",
-    )
-    (folder / "campaign.yaml").write_text(SMALL, encoding="utf-8")
-    station, campaign = load_campaign(folder / "campaign.yaml")
-    sky = campaign_exposure(station, campaign)
-    return station, campaign, sky, build_up(station, campaign, sky), folder / "campaign.yaml"
+def small_sky(small_buildup, tmp_path_factory):  # noqa: F811 (the fixture, used)
+    """The small campaign's station, campaign, sky and build-up (test_campaign's, computed
+    once), and its file for the command line."""
+    return (*small_buildup, write_small_campaign(tmp_path_factory.mktemp("whatif")))
 
 
 def _flown(result) -> set[str]:
