@@ -107,6 +107,7 @@ class LoadedPlan:
         self.folder = Path(folder).resolve() if folder is not None else source.path.resolve().parent
         self.station = None
         self.campaign = None
+        self.fetched_manifest: Path | None = None  # its fetched LOLA stack, once fetched
 
     def path(self, relative: str) -> Path:
         return (self.folder / relative).resolve()

@@ -151,7 +151,9 @@ def terrain_step(plan: LoadedPlan, cache: StepCache) -> Path:
 def fetched_stack(plan: LoadedPlan, progress: Callable[[str], None] | None = None) -> Path:
     """The manifest of the real LOLA stack around the plan's site, fetched on the first
     run into the terrain cache (``ilrs terrain fetch --site``; resumed if interrupted, a
-    second run downloads nothing)."""
+    second run downloads nothing). Fetched once per loaded plan: its steps ask again."""
+    if plan.fetched_manifest is not None and plan.fetched_manifest.is_file():
+        return plan.fetched_manifest
     from ilrs.terrain.fetch import LOLA_POLAR_BASE_URL
     from ilrs.terrain.lola_stack import fetch_stack
 
@@ -171,6 +173,7 @@ def fetched_stack(plan: LoadedPlan, progress: Callable[[str], None] | None = Non
         site_name=plan.scenario.site.name,
         progress=tell,
     )
+    plan.fetched_manifest = manifest.path
     return manifest.path
 
 
