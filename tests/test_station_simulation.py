@@ -42,7 +42,12 @@ def exposure(sun: np.ndarray | None = None, downlink_bps: float | np.ndarray = 0
     )
 
 
-ARRAY = {"name": "array", "area_m2": 1.0, "cell_efficiency": 1 / SOLAR_CONSTANT_W_M2}  # 1 W
+ARRAY = {
+    "name": "array",
+    "area_m2": 1.0,
+    "cell_efficiency": 1 / SOLAR_CONSTANT_W_M2,
+    "losses": "none",  # 1 W at the panel is 1 W on the bus
+}
 
 
 def battery(capacity_wh, **options):

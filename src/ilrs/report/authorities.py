@@ -286,6 +286,37 @@ def _links() -> dict[str, float]:
     }
 
 
+def _power() -> dict[str, float]:
+    """A VSAT-class vertical array square to the Sun at the Moon's 1361 W/m2, beginning of
+    life: the power per m2 of panel the chain of ``station.solar`` gives (its defaults)."""
+    from ilrs.station.scenario import SolarArray
+    from ilrs.station.solar import array_power_w
+
+    array = SolarArray(name="vsat-class", area_m2=1.0, cell_efficiency=0.30)
+    power_w, _ = array_power_w(array, 1361.0, np.ones(1), np.ones(1), np.ones(1))
+    return {"vsat_class_array_w_per_m2": float(power_w[0])}
+
+
+def _isru() -> dict[str, float]:
+    """The thermodynamic ideal energy of water from icy regolith (``station.isru``), 60 K to
+    230 K, all the ice recovered, every joule of heat reaching the regolith."""
+    from ilrs.station.isru import water_extraction
+
+    def ideal_kwh(fraction):
+        return (
+            water_extraction(
+                fraction,
+                regolith_temperature_k=60.0,
+                process_temperature_k=230.0,
+                extraction_efficiency=1.0,
+                heater_efficiency=1.0,
+            ).ideal_wh_per_kg
+            / 1000.0
+        )
+
+    return {"ideal_at_5wt_kwh_per_kg": ideal_kwh(0.05), "ideal_at_1wt_kwh_per_kg": ideal_kwh(0.01)}
+
+
 CHECKS: dict[str, Callable[[], dict[str, float]]] = {
     "sky": _sky,
     "terrain": _terrain,
@@ -293,6 +324,8 @@ CHECKS: dict[str, Callable[[], dict[str, float]]] = {
     "regolith": _regolith,
     "orbit": _orbit,
     "links": _links,
+    "power": _power,
+    "isru": _isru,
 }
 
 

@@ -25,6 +25,8 @@ from ilrs.sky import parse_duration_s, parse_utc
 from ilrs.terrain.sources import dem_files
 
 __all__ = [
+    "ArrayLosses",
+    "Isru",
     "Load",
     "Period",
     "RelaySpec",
@@ -108,6 +110,28 @@ class Site(StrictModel):
         return self
 
 
+class ArrayLosses(StrictModel):
+    """The factors between a cell's rated efficiency and the bus (``station.solar``; the
+    defaults' sources: ``station.solar.LOSS_SOURCES``)."""
+
+    packing_factor: float = Field(0.90, gt=0, le=1, description="cell area over panel area")
+    mismatch_factor: float = Field(0.97, gt=0, le=1, description="string mismatch, interconnects")
+    temperature_coefficient_per_k: float = Field(
+        -0.0022, ge=-0.02, le=0.0, description="output change per K from 28 C, relative"
+    )
+    pcu_efficiency: float = Field(0.95, gt=0, le=1, description="power conditioning and MPPT")
+    cable_efficiency: float = Field(0.98, gt=0, le=1, description="harness to the bus")
+    reflection_a_r: float | None = Field(
+        0.16, gt=0, le=1, description="angular loss a_r (Martin & Ruiz 2001); none: no loss"
+    )
+    absorptance: float = Field(0.91, gt=0, le=1, description="solar absorptance (temperature)")
+    emittance_front: float = Field(0.85, gt=0, le=1)
+    emittance_back: float = Field(0.85, gt=0, le=1)
+    ground_temperature_k: float = Field(
+        200.0, ge=0, le=450, description="the ground's glow each face half sees"
+    )
+
+
 class SolarArray(StrictModel):
     name: str
     mount: Literal["fixed", "vertical-tracking"] = Field(
@@ -115,7 +139,13 @@ class SolarArray(StrictModel):
         description="vertical panel turning about the vertical axis to face the Sun, or fixed",
     )
     area_m2: float = Field(gt=0)
-    cell_efficiency: float = Field(gt=0, le=1)
+    cell_efficiency: float = Field(
+        gt=0, le=1, description="the cell's rated efficiency at beginning of life (AM0, 28 C)"
+    )
+    losses: ArrayLosses | Literal["none"] = Field(
+        ArrayLosses(),
+        description="the chain from cell to bus; 'none': cell_efficiency is the system's",
+    )
     degradation_per_year: float = Field(0.0, ge=0, lt=1)
     height_m: float = Field(2.0, ge=0, description="array centre above the ground (mast)")
     azimuth_deg: float = Field(0.0, description="fixed mount: facing azimuth")
@@ -123,6 +153,11 @@ class SolarArray(StrictModel):
     installed_utc: str | None = None
 
     _check_installed = field_validator("installed_utc")(utc_text)
+
+    @property
+    def chain(self) -> ArrayLosses | None:
+        """The loss chain, or None for ``losses: none``."""
+        return None if self.losses == "none" else self.losses
 
 
 class Storage(StrictModel):
@@ -238,13 +273,70 @@ class LinkSpec(StrictModel):
         return sorted(steps)
 
 
+# The fields that describe the ice and the process (``station.isru``), as against one
+# measured figure for the energy per kg of water.
+_ICE_FIELDS = (
+    "ice_weight_fraction",
+    "regolith_temperature_k",
+    "process_temperature_k",
+    "extraction_efficiency",
+    "heater_efficiency",
+)
+
+
 class Isru(StrictModel):
     name: str = "ISRU plant"
-    energy_per_kg_water_wh: float = Field(gt=0)
+    energy_per_kg_water_wh: float | None = Field(
+        None, gt=0, description="a measured figure; none: from the ice and the process below"
+    )
+    ice_weight_fraction: float | None = Field(
+        None, gt=0, le=1, description="mass of ice over mass of icy regolith"
+    )
+    regolith_temperature_k: float = Field(60.0, gt=0, description="where the regolith lies")
+    process_temperature_k: float = Field(230.0, gt=0, description="heated to; ice sublimes")
+    extraction_efficiency: float = Field(0.8, gt=0, le=1, description="share of ice collected")
+    heater_efficiency: float = Field(0.6, gt=0, le=1, description="electricity to heat in it")
     max_power_w: float = Field(gt=0, description="the most the plant can draw")
     installed_utc: str | None = Field(None, description="works from then; none: from the start")
 
     _check_installed = field_validator("installed_utc")(utc_text)
+
+    @model_validator(mode="after")
+    def _one_way_to_its_energy(self):
+        given = [name for name in _ICE_FIELDS if name in self.model_fields_set]
+        if self.energy_per_kg_water_wh is not None and given:
+            raise ValueError(
+                f"give energy_per_kg_water_wh or the ice ({', '.join(given)}), not both"
+            )
+        if self.energy_per_kg_water_wh is None and self.ice_weight_fraction is None:
+            raise ValueError("give the ice_weight_fraction (or a measured energy_per_kg_water_wh)")
+        if self.process_temperature_k <= self.regolith_temperature_k:
+            raise ValueError(
+                f"process_temperature_k {self.process_temperature_k:g} must be above "
+                f"regolith_temperature_k {self.regolith_temperature_k:g}"
+            )
+        return self
+
+    def extraction(self):
+        """The energy per kg of water and its parts (``station.isru.WaterExtraction``), or
+        None where a measured figure is given."""
+        if self.energy_per_kg_water_wh is not None:
+            return None
+        from ilrs.station.isru import water_extraction
+
+        return water_extraction(
+            self.ice_weight_fraction,
+            regolith_temperature_k=self.regolith_temperature_k,
+            process_temperature_k=self.process_temperature_k,
+            extraction_efficiency=self.extraction_efficiency,
+            heater_efficiency=self.heater_efficiency,
+        )
+
+    @property
+    def wh_per_kg_water(self) -> float:
+        """The electrical energy the plant draws per kg of water collected."""
+        extraction = self.extraction()
+        return self.energy_per_kg_water_wh if extraction is None else extraction.electric_wh_per_kg
 
 
 class Surface(StrictModel):

@@ -9,7 +9,7 @@ step loop on them. Sizing reruns only the loop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from ilrs.station import _energy_kernel as kernel
 from ilrs.station.budgets import worst_case_budgets
 from ilrs.station.exposure import Exposure
 from ilrs.station.scenario import Load, Scenario
+from ilrs.station.solar import LOSS_SOURCES, array_power_w, chain_factors
 
 __all__ = ["SERIES_COLUMNS", "Inputs", "Simulation", "prepare", "simulate", "size"]
 
@@ -71,6 +72,8 @@ class Inputs:
     buffer_bytes: float
     arrival_step: np.ndarray  # the step each storage unit arrives at (charged)
     downlink_bps: np.ndarray  # the links' rates while the surface terminals work
+    array_chains: dict[str, dict] = field(default_factory=dict)  # per array, for the summary
+    isru_figures: dict = field(default_factory=dict)  # the energy per kg of water, its parts
 
     @property
     def generation_w(self) -> np.ndarray:
@@ -84,12 +87,15 @@ def prepare(scenario: Scenario, exposure: Exposure) -> Inputs:
     start_s = tdb_s[0]
     flux = exposure.solar_flux_w_m2
     array_w = np.zeros((len(surface.solar_arrays), tdb_s.size))
+    chains: dict[str, dict] = {}
     for index, array in enumerate(surface.solar_arrays):
         sun = exposure.arrays[array.name]
         ageing = _ageing(tdb_s, array.installed_utc, start_s, array.degradation_per_year)
-        array_w[index] = (
-            flux * sun.disk_fraction * sun.incidence_cos * array.area_m2 * array.cell_efficiency
-        ) * ageing
+        array_w[index], cell_k = array_power_w(
+            array, flux, sun.disk_fraction, sun.incidence_cos, ageing
+        )
+        chains[array.name] = _chain_figures(array, flux * sun.disk_fraction * sun.incidence_cos)
+        chains[array.name] |= _lit_figures(array_w[index], cell_k, array.area_m2, flux, sun)
     constant_w = np.zeros(tdb_s.size)
     for source in surface.constant_sources:
         ageing = _ageing(tdb_s, source.installed_utc, start_s, source.decay_per_year)
@@ -139,14 +145,60 @@ def prepare(scenario: Scenario, exposure: Exposure) -> Inputs:
             if isru
             else np.zeros(tdb_s.size)
         ),
-        isru_wh_per_kg=isru.energy_per_kg_water_wh if isru else 0.0,
+        isru_wh_per_kg=isru.wh_per_kg_water if isru else 0.0,
         buffer_bytes=surface.data_buffer_bytes,
         arrival_step=np.array(
             [int(np.sum(_installed(tdb_s, unit.installed_utc) == 0)) for unit in storage],
             dtype=np.int64,
         ),
         downlink_bps=downlink_bps,
+        array_chains=chains,
+        isru_figures=_isru_figures(isru),
     )
+
+
+def _isru_figures(isru) -> dict:
+    """The plant's energy per kg of water, and where it goes when it comes from the ice."""
+    if isru is None:
+        return {}
+    extraction = isru.extraction()
+    if extraction is None:
+        return {"energy_per_kg_water_wh": isru.wh_per_kg_water, "from": "the scenario (measured)"}
+    return {
+        "energy_per_kg_water_wh": extraction.electric_wh_per_kg,
+        "from": f"{isru.ice_weight_fraction:.3g} ice by weight heated from "
+        f"{isru.regolith_temperature_k:g} K to {isru.process_temperature_k:g} K (station.isru)",
+        "parts_wh_per_kg": extraction.as_dict(),
+    }
+
+
+def _chain_figures(array, irradiance_w_m2) -> dict:
+    """An array's loss chain as the summary shows it: each factor and its source."""
+    chain = array.chain
+    if chain is None:
+        return {"losses": "none: cell_efficiency is the system's"}
+    return {
+        "cell_efficiency_bol": array.cell_efficiency,
+        "degradation_per_year": array.degradation_per_year,
+        **chain_factors(chain),
+        "temperature_coefficient_per_k": chain.temperature_coefficient_per_k,
+        "reflection_a_r": chain.reflection_a_r,
+    }
+
+
+def _lit_figures(power_w, cell_k, area_m2, flux, sun) -> dict:
+    """Over the steps the array is lit: what reached the panel, what it gave, its mean cell
+    temperature; ``system_efficiency`` is their ratio (the whole chain at work)."""
+    on_panel_w = flux * sun.disk_fraction * sun.incidence_cos * area_m2
+    lit = on_panel_w > 0
+    if not lit.any():
+        return {"system_efficiency": None, "mean_cell_temperature_k": None}
+    return {
+        "system_efficiency": float(power_w[lit].sum() / on_panel_w[lit].sum()),
+        "mean_cell_temperature_k": (
+            float(np.nanmean(cell_k[lit])) if np.isfinite(cell_k[lit]).any() else None
+        ),
+    }
 
 
 def _limits(values: list[float | None]) -> np.ndarray:
@@ -267,6 +319,12 @@ class Simulation:
                 "mean_demand_w": float(self.column("demand_w").mean()),
                 "mean_served_w": float(self.column("served_w").mean()),
             },
+            "arrays": {
+                name: {"mean_w": float(inputs.array_w[k].mean())}
+                | inputs.array_chains.get(name, {})
+                for k, name in enumerate(inputs.array_names)
+            },
+            "array_loss_sources": LOSS_SOURCES,
             "storage": {
                 "capacity_wh": float(inputs.capacity_wh.sum()),
                 "usable_wh": float(np.sum(inputs.capacity_wh * inputs.depth_of_discharge)),
@@ -310,6 +368,7 @@ class Simulation:
             "water": {
                 "produced_kg": float(self.column("water_kg").sum()),
                 "per_year_kg": float(self.column("water_kg").sum() / span_days * 365.25),
+                **inputs.isru_figures,
             },
         }
         return result
