@@ -102,6 +102,12 @@ def test_plan_end_to_end_then_cached(capsys, station_week, tmp_path):
         np.testing.assert_allclose(slope.read(1), expected, rtol=1e-6, equal_nan=True)
     station = json.loads((out / "station_summary.json").read_text())
     assert station["period"]["end"].startswith("2026-01-08")
+    # The array's chain and the plant's energy from the ice, in the report as in the summary.
+    chain = station["arrays"]["mast array"]
+    assert 0.2 < chain["system_efficiency"] < 0.3 * 0.85
+    assert "mast array: sunlight on the panel reaching the bus</td><td>" in page
+    assert f"{chain['system_efficiency']:.1%} (cells 30% at beginning of life" in page
+    assert station["water"]["energy_per_kg_water_wh"] == pytest.approx(2427, abs=5)
     milestones = json.loads((out / "campaign_milestones.json").read_text())
     assert summary["milestones"] == len(milestones) > 0
     assert "ilrs plan: site: computing" in err  # progress on the terminal

@@ -234,8 +234,28 @@ def _station_tables(station: dict) -> str:
         ["lowest state of charge", storage.get("min_state_of_charge")],
         ["data delivered per day [bytes]", data.get("delivered_per_day_bytes")],
         ["water produced [kg]", station.get("water", {}).get("produced_kg")],
+        [
+            "ISRU energy per kg of water [Wh]",
+            station.get("water", {}).get("energy_per_kg_water_wh"),
+        ],
+    ]
+    rows += [
+        [f"{name}: sunlight on the panel reaching the bus", _array_chain_text(array)]
+        for name, array in station.get("arrays", {}).items()
+        if array.get("system_efficiency") is not None
     ]
     return _table(["figure", "value"], [row for row in rows if row[1] is not None])
+
+
+def _array_chain_text(array: dict) -> str:
+    """An array's whole chain at work over the period, and what it starts from."""
+    text = f"{array['system_efficiency']:.1%}"
+    if "cell_efficiency_bol" in array:
+        text += f" (cells {array['cell_efficiency_bol']:.0%} at beginning of life"
+        if array.get("mean_cell_temperature_k") is not None:
+            text += f", at {array['mean_cell_temperature_k']:.0f} K on average when lit"
+        text += ")"
+    return text
 
 
 def _findings(findings: list[dict]) -> str:
