@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 
+import numpy as np
 import pytest
 
 from ilrs.cli import main
 from ilrs.errors import InputError
 from ilrs.report import authorities
 from ilrs.report.authorities import CHECKS, run_checks
+from ilrs.terrain import MOON_RADIUS_M
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +39,27 @@ def test_the_figures_the_readme_quotes(table):
     assert values["emwin_downlink_c_over_n0_dbhz"] == pytest.approx(53.20, abs=0.01)
     assert values["sun_earth_vs_cspice"] < 1e-8
     assert values["shackleton_floor_psr"] == 0.0
+
+
+def test_the_horizon_along_grid_lines_is_grass_r_horizons(table):
+    """GRASS r.horizon (stored by benchmarks/grass_validate_reference.py) against the engine on
+    the same cap window: along rows and columns the only difference left is geometry, the
+    largest being r.horizon's first sample one cell (1600 m) out, dropped by L/2R."""
+    values = {row.case: row.model for row in table}
+    first_cell_drop_deg = math.degrees(1600.0 / (2 * MOON_RADIUS_M))  # 0.0264 deg
+    assert values["cardinal_vs_grass_r_horizon"] == pytest.approx(0.0268, abs=0.0005)
+    assert values["cardinal_vs_grass_r_horizon"] < first_cell_drop_deg + 0.001
+    rows = authorities.grass_reference()
+    assert len(rows) == 5 * 16
+    assert {row["grid_bearing_deg"] for row in rows} == {22.5 * k for k in range(16)}
+    # Off the grid lines r.horizon takes the nearest cell centre off the ray, with no
+    # interpolation: degrees apart near a rim, which is why those bearings are not held.
+    difference = authorities.horizons_vs_grass(rows)
+    oblique = np.array([row["grid_bearing_deg"] % 90.0 != 0.0 for row in rows])
+    assert np.max(np.abs(difference[oblique])) > 1.0
+    assert np.max(np.abs(difference[~oblique])) == pytest.approx(
+        values["cardinal_vs_grass_r_horizon"]
+    )
 
 
 def test_a_model_off_its_reference_fails_the_command(capsys, monkeypatch):

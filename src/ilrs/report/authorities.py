@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 __all__ = ["CHECKS", "Comparison", "bilinear_surface", "finer_grid", "marched_horizon_deg"]
-__all__ += ["run_checks"]
+__all__ += ["grass_reference", "horizons_vs_grass", "run_checks"]
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,70 @@ def _terrain() -> dict[str, float]:
         )
         for azimuth, computed in zip(azimuths, horizon.elevation_deg, strict=True)
     )
-    return {"stack_vs_ray_march": worst_deg}
+    return {"stack_vs_ray_march": worst_deg, "cardinal_vs_grass_r_horizon": _grass_cardinal_deg()}
+
+
+# The window of the embedded cap that benchmarks/grass_validate_reference.py gave r.horizon.
+GRASS_WINDOW = (286, 286, 190, 190)  # row, col, height, width
+GRASS_MAX_DISTANCE_M = 100_000.0
+
+
+def grass_reference() -> list[dict]:
+    """GRASS r.horizon's stored horizons (``data/grass_horizons.csv``; its header says how
+    they were made): one dict per observer cell and grid bearing."""
+    import csv
+
+    from ilrs.data import data_path
+
+    with data_path("grass_horizons.csv").open(encoding="utf-8") as stream:
+        rows = csv.DictReader(line for line in stream if not line.startswith("#"))
+        return [
+            {
+                "site": row["site"],
+                "row": int(row["row"]),
+                "col": int(row["col"]),
+                "grid_bearing_deg": float(row["grid_bearing_deg"]),
+                "grass_deg": float(row["grass_deg"]),
+            }
+            for row in rows
+        ]
+
+
+def horizons_vs_grass(rows: list[dict]) -> np.ndarray:
+    """The engine's horizon minus r.horizon's [deg] at each stored row: the same DEM window,
+    the same ground-level observer at the cell centre, the same grid bearing (the rays
+    method from grid north) and maximum distance, the Moon's curvature."""
+    from ilrs.data import LOLA_CAP_DEM, data_path
+    from ilrs.terrain.grid import Window
+    from ilrs.terrain.horizon import horizon_for_tile
+    from ilrs.terrain.sources import open_dem
+
+    dem = open_dem(data_path(LOLA_CAP_DEM)).read(Window(*GRASS_WINDOW))
+    differences = np.empty(len(rows))
+    cells = sorted({(row["row"], row["col"]) for row in rows})
+    for cell in cells:
+        here = [i for i, row in enumerate(rows) if (row["row"], row["col"]) == cell]
+        bearings = np.array([rows[i]["grid_bearing_deg"] for i in here])
+        ours = horizon_for_tile(
+            dem,
+            Window(cell[0], cell[1], 1, 1),
+            azimuths=bearings,
+            max_distance_m=GRASS_MAX_DISTANCE_M,
+            height_above_ground_m=0.0,
+            far_field=None,
+            curvature=True,
+            grid_azimuths=True,
+        )[:, 0, 0]
+        differences[here] = ours - np.array([rows[i]["grass_deg"] for i in here])
+    return differences
+
+
+def _grass_cardinal_deg() -> float:
+    """The largest difference from r.horizon along the grid's rows and columns, where both
+    see the same heights: r.horizon the cell centres on the line, the engine the bilinear
+    surface, linear between those centres (so its highest angle is at one of them too)."""
+    rows = [row for row in grass_reference() if row["grid_bearing_deg"] % 90.0 == 0.0]
+    return float(np.max(np.abs(horizons_vs_grass(rows))))
 
 
 def _lighting() -> dict[str, float]:
