@@ -30,6 +30,9 @@ class Comparison:
     unit: str
     source: str
     how: str
+    # A case shown but not held: the published figure needs what the model does not have
+    # here (finer terrain, say); ``not_held`` says why, and the case never fails the table.
+    not_held: str = ""
 
     @property
     def difference(self) -> float:
@@ -37,7 +40,7 @@ class Comparison:
 
     @property
     def ok(self) -> bool:
-        return abs(self.difference) <= self.tolerance
+        return bool(self.not_held) or abs(self.difference) <= self.tolerance
 
     def as_dict(self) -> dict:
         return asdict(self) | {"difference": self.difference, "ok": self.ok}
@@ -266,22 +269,46 @@ def _grass_cardinal_deg() -> float:
 
 
 def _lighting() -> dict[str, float]:
-    """Shackleton's floor behind its real horizon over 2020."""
+    """Shackleton's floor behind its real horizon over 2020; the Connecting Ridge's real
+    profiles over a whole precession cycle (Gläser 2014); Bussey 2010's best point on the
+    embedded cap over 2020."""
     from ilrs.data import named_site, real_horizon_path
-    from ilrs.environment import analyze_site, read_horizon_csv
+    from ilrs.environment import HorizonLine, analyze_site, read_horizon_csv
     from ilrs.sky import utc_range
+    from ilrs.terrain.stack import TerrainStack
 
-    site = named_site("shackleton-floor")
-    line = read_horizon_csv(real_horizon_path(site.name, 2))
-    result = analyze_site(
-        line,
-        site.lat_deg,
-        site.lon_deg,
-        utc_range("2020-01-01", "2021-01-01", "2h"),
-        height_m=site.ground_height_m + 2.0,
-        stations=[],
+    def sunlit(line, lat_deg, lon_deg, height_m, times):
+        result = analyze_site(line, lat_deg, lon_deg, times, height_m=height_m, stations=[])
+        return result.summary()["sunlit_fraction"]
+
+    year_2020 = utc_range("2020-01-01", "2021-01-01", "2h")
+    floor = named_site("shackleton-floor")
+    values = {
+        "shackleton_floor_psr": sunlit(
+            read_horizon_csv(real_horizon_path(floor.name, 2)),
+            floor.lat_deg,
+            floor.lon_deg,
+            floor.ground_height_m + 2.0,
+            year_2020,
+        )
+    }
+    # Gläser et al. 2014 took a 19-year cycle; every 6 h gives the hourly figure to 1e-4.
+    cycle = utc_range("2020-01-01", "2039-01-01", "6h")
+    ridge = named_site("connecting-ridge-lola")
+    for height in (2, 10):
+        values[f"glaser2014_ridge_{height}m_sunlit"] = sunlit(
+            read_horizon_csv(real_horizon_path(ridge.name, height)),
+            ridge.lat_deg,
+            ridge.lon_deg,
+            ridge.ground_height_m + height,
+            cycle,
+        )
+    lat_deg, lon_deg = -88.74, 124.5  # Bussey et al. 2010's best single point
+    line = HorizonLine.from_stack(TerrainStack.default(), lat_deg, lon_deg)
+    values["bussey2010_best_point_sunlit"] = sunlit(
+        line, lat_deg, lon_deg, line.ground_m, year_2020
     )
-    return {"shackleton_floor_psr": result.summary()["sunlit_fraction"]}
+    return values
 
 
 def _regolith() -> dict[str, float]:
@@ -417,6 +444,7 @@ def run_checks(areas: list[str] | None = None, progress=None) -> list[Comparison
                     unit=reference["unit"],
                     source=reference["source"],
                     how=reference["how"],
+                    not_held=reference.get("not_held", ""),
                 )
             )
     return rows

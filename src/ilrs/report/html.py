@@ -161,7 +161,10 @@ def _validation(rows: list[dict]) -> str:
     if not rows:
         return ""
     off = sum(not row["ok"] for row in rows)
-    verdict = "all within their tolerances" if not off else f"{off} off their tolerance"
+    shown = sum(bool(row.get("not_held")) for row in rows)
+    verdict = "all held within their tolerances" if not off else f"{off} off their tolerance"
+    if shown:
+        verdict += f"; {shown} shown but not held, each saying why"
     return (
         "<h2>Models against their authorities</h2>"
         f"<p>Each model run on a case with a published answer ({len(rows)} cases, "
@@ -175,7 +178,9 @@ def _validation(rows: list[dict]) -> str:
                     f"{row['model']:.5g} {row['unit']}",
                     f"{row['reference']:.5g}",
                     f"{row['difference']:+.3g}",
-                    f"{row['tolerance']:.3g}",
+                    f"{row['tolerance']:.3g}"
+                    if not row.get("not_held")
+                    else f"not held: {row['not_held']}",
                     row["source"],
                 ]
                 for row in rows

@@ -50,8 +50,9 @@
       ["difference", "difference"], ["tolerance", "tolerance"], ["ok", "within"], ["source", "source"]];
     box.appendChild(ilrs.table(columns, rows.map((r) => ({
       area: r.area, case: r.case.replaceAll("_", " "), value: `${sig(r.model)} ${r.unit}`,
-      reference: sig(r.reference), difference: sig(r.difference), tolerance: sig(r.tolerance),
-      ok: r.ok ? "yes" : "NO", source: r.source,
+      reference: sig(r.reference), difference: sig(r.difference),
+      tolerance: r.not_held ? `not held: ${r.not_held}` : sig(r.tolerance),
+      ok: r.not_held ? "not held" : (r.ok ? "yes" : "NO"), source: r.source,
     }))));
   }
 
