@@ -8,11 +8,12 @@ scintillation (P.618 section 2.4), at the station's place and height, exceeded f
 ``itur`` package, an implementation of these Recommendations checked by its authors against
 ITU-R Study Group 3's validation examples; ``ilrs validate`` holds one of them).
 
-The sky noise an attenuating medium of mean radiating temperature ``T_m`` adds at the
+The sky noise an absorbing medium of mean radiating temperature ``T_m`` adds at the
 antenna is ``T_m (1 - 10^(-A/10))`` (P.618-13 section 3, with ``T_m`` = 275 K in rain
-and cloud). It is added to the station's stated system noise temperature, which is taken to
-be that of the clear sky at zenith: counting the clear-sky part of the gases again is
-conservative by a few kelvin.
+and cloud), ``A`` the absorption: gases, clouds and rain, not scintillation (which
+redistributes power and radiates nothing). It is added to the station's stated system
+noise temperature, which is taken to be that of the clear sky at zenith: counting the
+clear-sky part of the gases again is conservative by a few kelvin.
 
 Attenuation depends on the elevation; a station's table is computed once on a grid of
 elevations and read by interpolation at every step of a year.
@@ -68,6 +69,7 @@ def slant_attenuation_db(
     *,
     antenna_diameter_m: float,
     antenna_efficiency: float = 0.6,
+    polarization_tilt_deg: float = 45.0,
 ) -> dict[str, np.ndarray]:
     """Attenuation [dB] of the atmosphere on the slant path from a ground station, not
     exceeded for ``availability`` of an average year: ``gas``, ``cloud``, ``rain``,
@@ -86,6 +88,9 @@ def slant_attenuation_db(
         Fraction of the year the attenuation is not exceeded, 0.95 .. 0.99999.
     antenna_diameter_m, antenna_efficiency : float
         The station's dish, for scintillation's aperture averaging.
+    polarization_tilt_deg : float
+        Polarisation tilt to the horizontal [deg] for rain (P.838): 45 for circular, as
+        deep-space links use; 0 horizontal, 90 vertical.
     """
     availability = _check_availability(availability)
     frequency_ghz = float(frequency_hz) / 1e9
@@ -108,7 +113,7 @@ def slant_attenuation_db(
             antenna_diameter_m,
             hs=max(float(height_m), 0.0) / 1000.0,
             eta=antenna_efficiency,
-            tau=45.0,  # circular polarisation, as deep-space links use
+            tau=polarization_tilt_deg,
             return_contributions=True,
         )
     parts = {
@@ -131,16 +136,18 @@ def sky_noise_increase_k(attenuation_db, mean_radiating_temperature_k=MEAN_RADIA
     return mean_radiating_temperature_k * (1.0 - 10.0 ** (-attenuation / 10.0))
 
 
-def weather_penalty_db(attenuation_db, system_noise_temperature_k: float):
+def weather_penalty_db(attenuation_db, system_noise_temperature_k: float, absorption_db=None):
     """How far the weather lowers C/N0 [dB]: the attenuation, plus the rise of the system
-    noise temperature by the sky noise, ``10 log10((T_sys + T_sky) / T_sys)``."""
+    noise temperature by the sky noise of the absorption (``absorption_db``; the whole
+    attenuation when not given), ``10 log10((T_sys + T_sky) / T_sys)``."""
     if system_noise_temperature_k <= 0:
         raise InputError(
             f"system_noise_temperature_k must be positive, got {system_noise_temperature_k:g}"
         )
     attenuation = np.asarray(attenuation_db, dtype=float)
+    absorption = attenuation if absorption_db is None else np.asarray(absorption_db, dtype=float)
     noise_rise_db = 10.0 * np.log10(
-        1.0 + sky_noise_increase_k(attenuation) / system_noise_temperature_k
+        1.0 + sky_noise_increase_k(absorption) / system_noise_temperature_k
     )
     return attenuation + noise_rise_db
 
@@ -153,7 +160,8 @@ class AtmosphereTable:
     availability: float
     frequency_hz: float
     elevation_deg: np.ndarray
-    attenuation_db: np.ndarray
+    attenuation_db: np.ndarray  # total (P.618 section 2.5)
+    absorption_db: np.ndarray  # gases, clouds and rain: what radiates noise
 
     def attenuation_at_db(self, elevation_deg) -> np.ndarray:
         """Total attenuation [dB] at ``elevation_deg`` (the lowest tabulated elevation's
@@ -165,7 +173,11 @@ class AtmosphereTable:
     def penalty_at_db(self, elevation_deg, system_noise_temperature_k: float) -> np.ndarray:
         """C/N0 lost [dB] at ``elevation_deg``: attenuation and sky noise (see
         :func:`weather_penalty_db`)."""
-        return weather_penalty_db(self.attenuation_at_db(elevation_deg), system_noise_temperature_k)
+        elevation = np.asarray(elevation_deg, dtype=float)
+        absorption = np.interp(elevation, self.elevation_deg, self.absorption_db)
+        return weather_penalty_db(
+            self.attenuation_at_db(elevation), system_noise_temperature_k, absorption
+        )
 
 
 def atmosphere_table(
@@ -190,7 +202,11 @@ def atmosphere_table(
         antenna_efficiency=antenna_efficiency,
     )
     return AtmosphereTable(
-        float(availability), float(frequency_hz), _GRID_DEG.copy(), parts["total"]
+        float(availability),
+        float(frequency_hz),
+        _GRID_DEG.copy(),
+        parts["total"],
+        parts["gas"] + parts["cloud"] + parts["rain"],
     )
 
 
