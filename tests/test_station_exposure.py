@@ -80,12 +80,36 @@ def test_sunlight_on_the_arrays_from_the_sky_engine(scenario_file):
     assert np.allclose(east.incidence_cos, np.maximum(expected, 0.0), atol=1e-9)
 
 
-def test_direct_to_earth_rate_when_earth_and_station_see_each_other(scenario_file):
+def _station_from_site_by_reversal(station_name, times, height_m):
+    """The station's elevation in the lunar site's sky, as the reverse of the site's
+    direction in the station's sky (station_view: light time and aberration from the
+    Earth's side), turned into the site's frame: independent of stations_from_moon."""
+    from ilrs.sky import default_ephemeris
+    from ilrs.sky.geometry import local_axes
+    from ilrs.sky.stations import ground_station, itrs_to_icrf
+
+    station = ground_station(station_name)
+    view = station_view(station, LAT, LON, times, height_m)
+    lat_s, lon_s, _ = station.geodetic
+    east, north, up = local_axes(np.radians(lat_s), np.radians(lon_s))
+    az, el = np.radians(view.azimuth_deg), np.radians(view.elevation_deg)
+    unit = (
+        np.cos(el)[:, None] * (np.sin(az)[:, None] * east + np.cos(az)[:, None] * north)
+        + np.sin(el)[:, None] * up
+    )
+    site_to_station_icrf = -np.einsum("tij,tj->ti", itrs_to_icrf(times.tdb_s), unit)
+    me_to_icrf, _ = default_ephemeris().moon_me_to_icrf(times.tdb_s)
+    in_me = np.einsum("tji,tj->ti", me_to_icrf, site_to_station_icrf)
+    _, _, site_up = local_axes(np.radians(LAT), np.radians(LON))
+    return np.degrees(np.arcsin(np.clip(in_me @ site_up, -1.0, 1.0)))
+
+
+def test_direct_to_earth_rate_when_the_site_and_the_station_see_each_other(scenario_file):
     exposure = site_exposure(load_scenario(scenario_file()))
     times = exposure.times
-    earth = topocentric("earth", LAT, LON, times, height_m=3.0)
+    station_elevation = _station_from_site_by_reversal("kashi", times, 3.0)
     view = station_view("kashi", LAT, LON, times, 2.0)
-    both = (earth.elevation_deg > 0.0) & view.above_mask
+    both = (station_elevation > 0.0) & view.above_mask
     lander = Terminal("lander", diameter_m=1.0, rf_power_w=20.0, losses_db=1.0)
     kashi = Terminal("kashi", diameter_m=35.0, efficiency=0.6, system_noise_temperature_k=60.0)
     rate = max_rate_bps(
@@ -98,11 +122,60 @@ def test_direct_to_earth_rate_when_earth_and_station_see_each_other(scenario_fil
         margin_db=3.0,
     )
     expected = np.where(both, rate, 0.0)
-    # The Earth's centre within 0.01 deg of the line: the two may differ by the tilt term.
-    clear = np.abs(earth.elevation_deg) > 0.01
+    # The station within 0.01 deg of the line: the two may differ by the tilt term.
+    clear = np.abs(station_elevation) > 0.01
     assert np.array_equal(exposure.dte_rate_bps[clear], expected[clear])
-    assert 0.1 < np.mean(exposure.dte_rate_bps > 0) < 0.6
+    assert 0.05 < np.mean(exposure.dte_rate_bps > 0) < 0.6  # Kashi sits below the centre
     assert set(np.unique(exposure.dte_rate_bps)) <= {0.0, 2000000.0, 4000000.0}
+
+
+def test_the_direct_link_follows_the_station_not_the_earths_centre(scenario_file):
+    """At the pole the Earth skims the horizon: the station, up to asin(6378 / 384 400 km)
+    = 0.95 deg from the Earth's centre, rises and sets hours from it. The window follows
+    the station."""
+    from ilrs.sky.stations import stations_from_moon
+
+    text = SCENARIO.replace(
+        "end: 2026-03-08T00:00:00Z, step: 1h", "end: 2026-04-01T00:00:00Z, step: 15min"
+    )
+    exposure = site_exposure(load_scenario(scenario_file(text=text)))
+    times = exposure.times
+    centre = topocentric("earth", LAT, LON, times, height_m=3.0)
+    station = stations_from_moon(["kashi"], LAT, LON, times, 3.0)["kashi"]
+    # The station's direction: within the Earth's angular radius of the centre, reaching it.
+    separation = np.degrees(
+        np.arccos(
+            np.clip(
+                np.cos(np.radians(centre.elevation_deg))
+                * np.cos(np.radians(station.elevation_deg))
+                * np.cos(np.radians(centre.azimuth_deg - station.azimuth_deg))
+                + np.sin(np.radians(centre.elevation_deg))
+                * np.sin(np.radians(station.elevation_deg)),
+                -1.0,
+                1.0,
+            )
+        )
+    )
+    earth_radius_deg = np.degrees(np.arcsin(6_378_137.0 / centre.distance_m))
+    assert np.all(separation <= earth_radius_deg + 1e-3)
+    assert separation.max() > 0.9
+    # Against the reversed view from the station: the same elevation to 0.005 deg.
+    reversed_deg = _station_from_site_by_reversal("kashi", times, 3.0)
+    assert np.max(np.abs(reversed_deg - station.elevation_deg)) < 0.005
+    # Where Kashi sees the Moon, the window is the station's, and it differs from the
+    # centre's for hours: edges of the centre and the station hours apart.
+    up = station_view("kashi", LAT, LON, times, 2.0).above_mask
+    sending = exposure.dte_rate_bps > 0
+    assert np.array_equal(sending[up], station.elevation_deg[up] > 0)
+    step_h = 0.25
+    differ_h = np.sum(up & ((centre.elevation_deg > 0) != (station.elevation_deg > 0))) * step_h
+    assert differ_h >= 5.0
+    centre_edges = np.flatnonzero(np.diff(centre.elevation_deg > 0))
+    station_edges = np.flatnonzero(np.diff(station.elevation_deg > 0))
+    assert len(centre_edges) == len(station_edges) > 0
+    # The Earth's elevation at the pole swings about 7 deg a month: 0.95 deg is ~hours.
+    shift_h = np.abs(centre_edges - station_edges) * step_h
+    assert shift_h.max() >= 3.0
 
 
 def test_a_station_gives_no_more_than_its_hours_a_day(scenario_file):

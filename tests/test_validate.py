@@ -122,6 +122,8 @@ def test_a_model_off_its_reference_fails_the_command(capsys, monkeypatch):
         ("kozai_at_its_eccentricity_deg", "True"),
         ("emwin_uplink_c_over_n0_dbhz", "True"),
         ("emwin_downlink_c_over_n0_dbhz", "True"),
+        ("p618_london_29ghz_1pct_db", "True"),
+        ("p618_london_29ghz_0p1pct_db", "True"),
     ]
 
 

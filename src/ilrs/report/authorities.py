@@ -346,7 +346,9 @@ def _orbit() -> dict[str, float]:
 
 
 def _links() -> dict[str, float]:
-    """NOAA's EMWIN-N budget: each hop's C/N0 from the table's own inputs."""
+    """NOAA's EMWIN-N budget: each hop's C/N0 from the table's own inputs; and the Earth's
+    atmosphere on a slant path (ITU-R P.618) against ITU-R Study Group 3's validation
+    example."""
     from ilrs.station.links import Terminal, link_budget
 
     distance_m = 41_127e3
@@ -370,9 +372,27 @@ def _links() -> dict[str, float]:
         required_eb_n0_db=5.6,
         other_losses_db=0.4 + 0.2,
     )
+    from ilrs.station.atmosphere import slant_attenuation_db
+
+    def london_29_ghz_db(availability: float) -> float:
+        parts = slant_attenuation_db(
+            51.5,
+            -0.14,
+            31.382984,
+            29e9,
+            31.07699124,
+            availability,
+            antenna_diameter_m=1.0,
+            antenna_efficiency=0.65,
+            polarization_tilt_deg=0.0,
+        )
+        return float(parts["total"])
+
     return {
         "emwin_uplink_c_over_n0_dbhz": up.c_over_n0_dbhz,
         "emwin_downlink_c_over_n0_dbhz": down.c_over_n0_dbhz,
+        "p618_london_29ghz_1pct_db": london_29_ghz_db(0.99),
+        "p618_london_29ghz_0p1pct_db": london_29_ghz_db(0.999),
     }
 
 

@@ -23,6 +23,7 @@ from ilrs.sky.constants import EARTH_ROTATION_RATE_RAD_S
 from ilrs.sky.ephemeris import Ephemeris, default_ephemeris
 from ilrs.sky.geometry import check_sites, local_axes, sphere_point_m
 from ilrs.sky.timescale import as_times, tt_jd, utc_jd
+from ilrs.sky.topocentric import LunarObserver, SkyPosition
 
 __all__ = [
     "GroundStation",
@@ -31,6 +32,7 @@ __all__ = [
     "ground_stations",
     "itrs_to_icrf",
     "station_view",
+    "stations_from_moon",
 ]
 
 _WGS84 = 1  # ERFA's ellipsoid identifier for WGS84
@@ -196,3 +198,51 @@ def station_view(
     return StationView(
         azimuth_deg, elevation_deg, distance_m, elevation_deg >= station.elevation_mask_deg
     )
+
+
+def stations_from_moon(
+    stations,
+    lat_deg: float,
+    lon_deg: float,
+    times,
+    height_m: float = 0.0,
+    *,
+    ephemeris: Ephemeris | None = None,
+) -> dict:
+    """Where each ground station stands in the sky of a point on the Moon: its azimuth,
+    elevation and distance (a :class:`ilrs.sky.SkyPosition` per station name).
+
+    The direction is the Earth's centre's apparent one (light time and aberration) plus the
+    station's geocentric offset turned with the Earth: a station lies up to
+    ``asin(6378 km / 384 400 km)`` = 0.95 deg from the centre, so the edges of its view from
+    a polar site, where the Earth skims the horizon, move by hours. The offset is taken at
+    the instant of observation, not 1.3 s earlier when the light left: the station moves
+    under 0.6 km meanwhile, 1e-4 deg seen from the Moon.
+
+    Parameters
+    ----------
+    stations : iterable of str or GroundStation
+        Built-in station names or stations.
+    lat_deg, lon_deg, height_m : float
+        The lunar site (planetocentric, east longitude, above the 1 737 400 m sphere).
+    times : str, sequence of str or :class:`Times`
+        UTC instants.
+    """
+    observer = LunarObserver(lat_deg, lon_deg, times, height_m, ephemeris=ephemeris)
+    if observer.lat_rad.ndim:
+        raise InputError("stations_from_moon takes one lunar site; call it once per site")
+    tdb_s = observer.times.tdb_s
+    earth_icrf_m, _ = observer.apparent_icrf("earth")
+    to_icrf = itrs_to_icrf(tdb_s)
+    me_to_icrf, _ = observer.ephemeris.moon_me_to_icrf(tdb_s)
+    east, north, up = local_axes(observer.lat_rad, observer.lon_rad)
+    seen = {}
+    for entry in stations:
+        station = ground_station(entry)
+        offset_icrf_m = to_icrf @ np.array(station.itrf_m)
+        toward_me_m = np.einsum("...ji,...j->...i", me_to_icrf, earth_icrf_m + offset_icrf_m)
+        distance_m = np.linalg.norm(toward_me_m, axis=-1)
+        azimuth_deg = np.degrees(np.arctan2(toward_me_m @ east, toward_me_m @ north)) % 360.0
+        elevation_deg = np.degrees(np.arcsin(np.clip(toward_me_m @ up / distance_m, -1, 1)))
+        seen[station.name] = SkyPosition(azimuth_deg, elevation_deg, distance_m)
+    return seen

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ilrs.environment import HorizonLine, analyze_site, read_horizon_csv
+from ilrs.environment.disk import centre_margin_deg
 from ilrs.environment.intervals import Interval, intervals_where
 from ilrs.errors import InputError
 from ilrs.sky import Times, default_ephemeris, site_vector_m, utc_range
 from ilrs.sky.constants import MOON_RADIUS_M
 from ilrs.sky.geometry import local_axes
-from ilrs.sky.stations import GroundStation, ground_station, station_view
-from ilrs.station.links import Terminal, max_rate_bps
+from ilrs.sky.stations import GroundStation, ground_station, station_view, stations_from_moon
+from ilrs.station.links import Terminal, best_rate_bps, c_over_n0_dbhz
 from ilrs.station.scenario import GroundStationSpec, LinkSpec, Scenario, TerminalSpec
 
 __all__ = [
@@ -49,13 +50,15 @@ class SunOnArray:
 
 @dataclass(frozen=True)
 class LinkUse:
-    """One link as the period uses it: its two ends, and the distance at each step where
-    both ends are up (NaN elsewhere)."""
+    """One link as the period uses it: its two ends, the distance at each step where both
+    ends are up (NaN elsewhere), and what the weather takes off its C/N0 at each step
+    (attenuation and sky noise at the stated availability; zeros without atmosphere)."""
 
     name: str
     link: LinkSpec
     receiver: TerminalSpec
     distance_m: np.ndarray
+    weather_db: np.ndarray | None = None
 
     def terminals(self) -> tuple[Terminal, Terminal]:
         return _terminal(self.link.terminal, "transmitter"), _terminal(self.receiver, "receiver")
@@ -150,21 +153,43 @@ def site_exposure(scenario: Scenario, *, ephemeris=None) -> Exposure:
     through: dict[str, dict[str, np.ndarray]] = {}
     links: list[LinkUse] = []
     if surface.dte is not None and stations:
-        earth_up = analysis_at(surface.dte.antenna_height_m).earth.centre_margin_deg > 0
+        dte = surface.dte
+        # The site must see the station itself, not the Earth's centre: a station stands up
+        # to 0.95 deg from it, hours of a window's edge at the pole.
+        line = horizon_at(dte.antenna_height_m)
+        seen_from_site = stations_from_moon(
+            list(stations.values()),
+            lat_deg,
+            lon_deg,
+            times,
+            ground_m + dte.antenna_height_m,
+            ephemeris=ephemeris,
+        )
         through[DIRECT] = {}
         for spec in scenario.ground.stations:
-            allowed, distance_m = available[spec.name]
-            rate = _rates(surface.dte, spec.terminal, spec.name, distance_m)
-            through[DIRECT][spec.name] = np.where(earth_up & allowed, rate, 0.0)
-            in_view = np.where(earth_up & allowed, distance_m, np.nan)
+            allowed, distance_m, station_elevation = available[spec.name]
+            in_sky = _above_horizon(line, seen_from_site[stations[spec.name].name])
+            weather = _weather_db(dte, spec, stations[spec.name], station_elevation)
+            rate = _rates(dte, spec.terminal, spec.name, distance_m, weather)
+            through[DIRECT][spec.name] = np.where(in_sky & allowed, rate, 0.0)
+            in_view = np.where(in_sky & allowed, distance_m, np.nan)
             links.append(
-                LinkUse(f"direct to Earth: {spec.name}", surface.dte, spec.terminal, in_view)
+                LinkUse(f"direct to Earth: {spec.name}", dte, spec.terminal, in_view, weather)
             )
 
     if scenario.orbital.relays:
         through.update(
             _relay_rates(
-                scenario, times, lat_deg, lon_deg, ground_m, horizon_at, available, ephemeris, links
+                scenario,
+                times,
+                lat_deg,
+                lon_deg,
+                ground_m,
+                horizon_at,
+                available,
+                stations,
+                ephemeris,
+                links,
             )
         )
     antennas = {spec.name: spec.antennas for spec in scenario.ground.stations}
@@ -184,7 +209,7 @@ def site_exposure(scenario: Scenario, *, ephemeris=None) -> Exposure:
         arrays=arrays,
         dte_rate_bps=dte,
         relay_rate_bps=relay_rates,
-        station_available={name: pair[0] for name, pair in available.items()},
+        station_available={name: found[0] for name, found in available.items()},
         links=links,
         relay_upkeep=relay_upkeep(scenario, ephemeris),
     )
@@ -313,18 +338,20 @@ def _ground_station(spec: GroundStationSpec) -> GroundStation:
 
 def _available(spec, station, lat_deg, lon_deg, times, ground_m, ephemeris, day_index):
     """When the station works for the ILRS: the Moon above its mask, within the hours a day
-    it gives (the first ones of each UTC day the Moon is up). Also the view's distance."""
+    it gives (the first ones of each UTC day the Moon is up). Also the view's distance and
+    the site's elevation in the station's sky (for the weather on the path)."""
     view = station_view(station, lat_deg, lon_deg, times, ground_m + 2.0, ephemeris=ephemeris)
     up = np.asarray(view.above_mask, dtype=bool)
     if spec.hours_per_day >= 24.0 or len(times) < 2:
-        return up, view.distance_m
+        return up, view.distance_m, view.elevation_deg
     step_h = float(np.median(np.diff(times.tdb_s))) / 3600.0
     # Rank of each up step within its day: up steps so far, less those before the day.
     counted = np.cumsum(up)
     day_starts = np.flatnonzero(np.diff(day_index, prepend=-1))
     before_day = (counted - up)[day_starts]
     rank = counted - before_day[np.cumsum(np.diff(day_index, prepend=-1) != 0) - 1]
-    return up & (rank <= int(round(spec.hours_per_day / step_h))), view.distance_m
+    within_hours = rank <= int(round(spec.hours_per_day / step_h))
+    return up & within_hours, view.distance_m, view.elevation_deg
 
 
 def _utc_day_index(times) -> np.ndarray:
@@ -346,24 +373,78 @@ def _terminal(spec: TerminalSpec, name: str) -> Terminal:
     )
 
 
-def _rates(link: LinkSpec, receiver: TerminalSpec, receiver_name: str, distance_m) -> np.ndarray:
-    return max_rate_bps(
+def _rates(
+    link: LinkSpec, receiver: TerminalSpec, receiver_name: str, distance_m, weather_db=None
+) -> np.ndarray:
+    """The link's rate at each step: free space at ``distance_m``, less the weather."""
+    c_n0 = c_over_n0_dbhz(
         _terminal(link.terminal, "transmitter"),
         _terminal(receiver, receiver_name),
         distance_m=np.asarray(distance_m, dtype=float),
         frequency_hz=link.frequency_hz,
-        rate_steps_bps=link.rate_steps_bps,
-        required_eb_n0_db=link.required_eb_n0_db,
-        margin_db=link.margin_db,
     )
+    if weather_db is not None:
+        c_n0 = c_n0 - weather_db
+    rate, _ = best_rate_bps(
+        c_n0, link.rate_modes(), margin_db=link.margin_db, rate_steps_bps=link.rate_steps_bps
+    )
+    return rate
 
 
-def _relay_rates(scenario, times, lat_deg, lon_deg, ground_m, horizon_at, available, eph, links):
+def _above_horizon(line: HorizonLine, position) -> np.ndarray:
+    """Where a point source at ``position`` stands above the horizon line (the same test
+    as the Earth's centre's, :func:`ilrs.environment.disk.centre_margin_deg`)."""
+    margin = centre_margin_deg(
+        position.elevation_deg,
+        line.elevation_at(position.azimuth_deg),
+        line.slope_at(position.azimuth_deg),
+        elevation_for_slope_deg=position.elevation_deg,
+    )
+    return margin > 0
+
+
+_ATMOSPHERES: dict[tuple, object] = {}
+
+
+def _weather_db(link: LinkSpec, spec: GroundStationSpec, station: GroundStation, elevation_deg):
+    """C/N0 lost to the Earth's atmosphere at the station at each step, at the link's
+    weather availability (None without one). The attenuation is tabulated on elevations
+    once per station, frequency and availability (ITU-R P.618: see station.atmosphere)."""
+    if link.weather_availability is None:
+        return None
+    from ilrs.station.atmosphere import atmosphere_table, equivalent_dish_diameter_m
+
+    lat, lon, height = station.geodetic
+    terminal = spec.terminal
+    if terminal.diameter_m is not None:
+        diameter_m = terminal.diameter_m
+    else:
+        diameter_m = equivalent_dish_diameter_m(
+            terminal.gain_dbi, link.frequency_hz, terminal.efficiency
+        )
+    key = (lat, lon, height, link.frequency_hz, link.weather_availability, diameter_m)
+    if key not in _ATMOSPHERES:
+        _ATMOSPHERES[key] = atmosphere_table(
+            lat,
+            lon,
+            height,
+            link.frequency_hz,
+            link.weather_availability,
+            antenna_diameter_m=diameter_m,
+            antenna_efficiency=terminal.efficiency,
+        )
+    return _ATMOSPHERES[key].penalty_at_db(elevation_deg, terminal.system_noise_temperature_k)
+
+
+def _relay_rates(
+    scenario, times, lat_deg, lon_deg, ground_m, horizon_at, available, stations, eph, links
+):
     """Per relay and ground station: the rate of the surface->relay hop where the relay
-    stands above the site's horizon, capped by the relay->Earth hop where the station is
-    working and the Moon does not hide the relay (the relay decodes and forwards at once,
-    storing nothing: the slower hop sets the rate)."""
+    stands above the site's horizon, capped by the relay->station hop where the station is
+    working and the Moon does not hide the station from the relay (the relay decodes and
+    forwards at once, storing nothing: the slower hop sets the rate)."""
     from ilrs.sky.orbits import propagate
+    from ilrs.sky.stations import itrs_to_icrf
 
     surface = scenario.surface
     if surface.relay_link is None:
@@ -374,6 +455,14 @@ def _relay_rates(scenario, times, lat_deg, lon_deg, ground_m, horizon_at, availa
     site_me = site_vector_m(lat_deg, lon_deg, ground_m + antenna_height)
     east, north, up = local_axes(np.radians(lat_deg), np.radians(lon_deg))
     earth_m, _ = eph.relative_state_m("earth", "moon", times.tdb_s)
+    to_icrf = itrs_to_icrf(times.tdb_s)
+    # Each station from the Moon's centre, and its local vertical, in ICRF axes.
+    station_m, station_up = {}, {}
+    for name, station in stations.items():
+        station_m[name] = earth_m + to_icrf @ np.array(station.itrf_m)
+        station_lat, station_lon, _ = station.geodetic
+        _, _, vertical = local_axes(np.radians(station_lat), np.radians(station_lon))
+        station_up[name] = to_icrf @ vertical
     rates = {}
     for relay in scenario.orbital.relays:
         elements = _relay_elements(relay)
@@ -384,7 +473,6 @@ def _relay_rates(scenario, times, lat_deg, lon_deg, ground_m, horizon_at, availa
         azimuth = np.degrees(np.arctan2(to_relay @ east, to_relay @ north)) % 360.0
         seen = elevation > line.elevation_at(azimuth)
         up_rate = _rates(link, relay.proximity_terminal, relay.name, distance)
-        clear = _clear_of_moon(track.position_icrf_m, earth_m)
         links.append(
             LinkUse(
                 f"surface to {relay.name}",
@@ -393,10 +481,19 @@ def _relay_rates(scenario, times, lat_deg, lon_deg, ground_m, horizon_at, availa
                 np.where(seen, distance, np.nan),
             )
         )
-        to_earth_m = np.linalg.norm(earth_m - track.position_icrf_m, axis=-1)
         rates[relay.name] = {}
         for spec in scenario.ground.stations:
-            rate = _rates(relay.to_earth, spec.terminal, spec.name, to_earth_m)
+            path_m = station_m[spec.name] - track.position_icrf_m
+            to_earth_m = np.linalg.norm(path_m, axis=-1)
+            # The relay's elevation in the station's sky, for the weather on the path.
+            relay_elevation = np.degrees(
+                np.arcsin(
+                    np.clip(-np.sum(path_m * station_up[spec.name], axis=-1) / to_earth_m, -1, 1)
+                )
+            )
+            clear = _clear_of_moon(track.position_icrf_m, station_m[spec.name])
+            weather = _weather_db(relay.to_earth, spec, stations[spec.name], relay_elevation)
+            rate = _rates(relay.to_earth, spec.terminal, spec.name, to_earth_m, weather)
             working = available[spec.name][0] & clear
             rates[relay.name][spec.name] = np.where(seen & working, np.minimum(up_rate, rate), 0)
             links.append(
@@ -405,6 +502,7 @@ def _relay_rates(scenario, times, lat_deg, lon_deg, ground_m, horizon_at, availa
                     relay.to_earth,
                     spec.terminal,
                     np.where(working, to_earth_m, np.nan),
+                    weather,
                 )
             )
     return rates
@@ -477,7 +575,8 @@ def assign_stations(
 
 
 def _clear_of_moon(relay_m: np.ndarray, earth_m: np.ndarray) -> np.ndarray:
-    """Whether the straight path from the relay to the Earth misses the lunar sphere."""
+    """Whether the straight path from the relay to a point on Earth (``earth_m``, from the
+    Moon's centre) misses the lunar sphere."""
     path = earth_m - relay_m
     along = np.clip(-np.sum(relay_m * path, axis=-1) / np.sum(path * path, axis=-1), 0.0, 1.0)
     closest = relay_m + along[:, None] * path

@@ -44,7 +44,9 @@ __all__ = [
     "BOLTZMANN_J_K",
     "Antenna",
     "LinkBudget",
+    "RateMode",
     "Terminal",
+    "best_rate_bps",
     "c_over_n0_dbhz",
     "combine_c_over_n0_dbhz",
     "free_space_loss_db",
@@ -463,22 +465,88 @@ def link_budget(
     )
 
 
+@dataclass(frozen=True)
+class RateMode:
+    """One way a radio can send: a modulation and code needing ``required_eb_n0_db``, at no
+    more than ``ceiling_bps`` (the allocated bandwidth times the scheme's bit/s per Hz;
+    infinite where no bandwidth is given)."""
+
+    name: str
+    required_eb_n0_db: float
+    ceiling_bps: float = math.inf
+
+
+def best_rate_bps(
+    c_over_n0_dbhz,
+    modes: Sequence[RateMode],
+    *,
+    margin_db: float = 3.0,
+    rate_steps_bps: Sequence[float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The highest rate a link carries at each C/N0, and the mode that carries it.
+
+    Each mode carries ``R`` when ``Eb/N0 = C/N0 - 10 log10(R)`` reaches its requirement plus
+    ``margin_db`` and ``R`` is within its ceiling (the bandwidth). With ``rate_steps_bps``
+    (the rates a radio offers) the rate is the highest listed one that both allow. With
+    several modes (adaptive coding and modulation) the best is chosen at each C/N0.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The rate [bit/s] (0.0 where none is carried) and the index of the mode in ``modes``
+        (-1 where none), each of the shape of ``c_over_n0_dbhz``.
+    """
+    if not modes:
+        raise InputError("best_rate_bps needs at least one mode (modulation and code)")
+    c_n0 = np.asarray(c_over_n0_dbhz, dtype=float)
+    margin = finite_number(margin_db, "margin_db", "")
+    steps = None
+    if rate_steps_bps is not None:
+        steps = _positive_array(rate_steps_bps, "rate_steps_bps")
+        if steps.ndim != 1 or steps.size == 0:
+            raise InputError(
+                f"rate_steps_bps must be a non-empty sequence of rates, got {rate_steps_bps!r}"
+            )
+        steps = np.unique(steps)
+    elif any(math.isinf(mode.ceiling_bps) for mode in modes):
+        raise InputError(
+            "a link without rate_steps_bps needs a bandwidth to bound its rate "
+            "(give bandwidth_hz, or the radio's rate_steps_bps)"
+        )
+    best = np.zeros(c_n0.shape)
+    chosen = np.full(c_n0.shape, -1)
+    for index, mode in enumerate(modes):
+        required = finite_number(mode.required_eb_n0_db, "required_eb_n0_db", "")
+        # Eb/N0 >= required + margin  <=>  10 log10(R) <= C/N0 - required - margin.
+        power_limited_bps = 10.0 ** ((c_n0 - required - margin) / 10.0)
+        rate = np.minimum(power_limited_bps, mode.ceiling_bps)
+        if steps is not None:
+            highest = np.searchsorted(steps, rate * (1.0 + 1e-12), side="right") - 1
+            rate = np.where(highest >= 0, steps[np.maximum(highest, 0)], 0.0)
+        better = rate > best
+        best = np.where(better, rate, best)
+        chosen = np.where(better, index, chosen)
+    return best, chosen
+
+
 def max_rate_bps(
     transmitter: Terminal,
     receiver: Terminal,
     *,
     distance_m,
     frequency_hz: float,
-    rate_steps_bps: Sequence[float],
-    required_eb_n0_db: float,
+    rate_steps_bps: Sequence[float] | None = None,
+    required_eb_n0_db: float | None = None,
     margin_db: float = 3.0,
     other_losses_db: float = 0.0,
+    modes: Sequence[RateMode] | None = None,
 ) -> np.ndarray:
-    """The highest of a radio's data rates that the link carries, at each distance.
+    """The highest data rate the link carries, at each distance.
 
-    A rate ``R`` is carried when ``Eb/N0 = C/N0 - 10 log10(R)`` reaches
-    ``required_eb_n0_db + margin_db``; radios switch among fixed rates, so the answer is one
-    of ``rate_steps_bps``, or 0.0 where none is carried.
+    A rate ``R`` is carried when ``Eb/N0 = C/N0 - 10 log10(R)`` reaches the requirement plus
+    ``margin_db`` and ``R`` is within the bandwidth's ceiling (see :func:`best_rate_bps`);
+    radios that switch among fixed rates give ``rate_steps_bps``, and the answer is then one
+    of them, or 0.0 where none is carried.
 
     Parameters
     ----------
@@ -488,38 +556,34 @@ def max_rate_bps(
         Distances [m]; positive.
     frequency_hz : float
         Carrier frequency [Hz].
-    rate_steps_bps : sequence of float
-        The data rates the radio offers [bit/s], in any order; positive.
-    required_eb_n0_db : float
-        Eb/N0 [dB] the modulation and coding need.
+    rate_steps_bps : sequence of float, optional
+        The data rates the radio offers [bit/s], in any order; positive. Needed unless every
+        mode has a ceiling.
+    required_eb_n0_db : float, optional
+        Eb/N0 [dB] the modulation and coding need: one mode without ceiling. Give this or
+        ``modes``.
     margin_db : float
         Margin [dB] held above the requirement.
     other_losses_db : float
         Losses on the path besides free space [dB]; zero or positive.
+    modes : sequence of RateMode, optional
+        The modulations and codes the radio may use, each with its ceiling.
 
     Returns
     -------
     numpy.ndarray
         Rate [bit/s] per distance, of the shape of ``distance_m`` (0-d for a scalar).
     """
-    steps = _positive_array(rate_steps_bps, "rate_steps_bps")
-    if steps.ndim != 1 or steps.size == 0:
-        raise InputError(
-            f"rate_steps_bps must be a non-empty sequence of rates, got {rate_steps_bps!r}"
-        )
-    required = finite_number(required_eb_n0_db, "required_eb_n0_db", "")
-    margin = finite_number(margin_db, "margin_db", "")
-    c_n0 = np.asarray(
-        c_over_n0_dbhz(
-            transmitter,
-            receiver,
-            distance_m=distance_m,
-            frequency_hz=frequency_hz,
-            other_losses_db=other_losses_db,
-        )
+    if (modes is None) == (required_eb_n0_db is None):
+        raise InputError("give required_eb_n0_db (one code) or modes (with ceilings), not both")
+    if modes is None:
+        modes = [RateMode("custom", finite_number(required_eb_n0_db, "required_eb_n0_db", ""))]
+    c_n0 = c_over_n0_dbhz(
+        transmitter,
+        receiver,
+        distance_m=distance_m,
+        frequency_hz=frequency_hz,
+        other_losses_db=other_losses_db,
     )
-    # Eb/N0 >= required + margin  <=>  10 log10(R) <= C/N0 - required - margin.
-    steps = np.unique(steps)
-    steps_dbhz = 10.0 * np.log10(steps)
-    highest = np.searchsorted(steps_dbhz, c_n0 - required - margin, side="right") - 1
-    return np.where(highest >= 0, steps[np.maximum(highest, 0)], 0.0)
+    rate, _ = best_rate_bps(c_n0, modes, margin_db=margin_db, rate_steps_bps=rate_steps_bps)
+    return rate

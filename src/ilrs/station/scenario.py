@@ -255,11 +255,57 @@ class TerminalSpec(StrictModel):
 
 
 class LinkSpec(StrictModel):
+    """A radio link from this end's terminal: its carrier, how it modulates and codes, the
+    bandwidth it may occupy, the rates its radio offers and the margin it holds.
+
+    The rate at each step is the highest that both the power (Eb/N0 above the requirement
+    plus the margin) and the bandwidth (bandwidth times the scheme's bit/s per Hz) allow,
+    and, where ``rate_steps_bps`` is given, one of those rates."""
+
     terminal: TerminalSpec
     frequency_hz: float = Field(gt=0)
-    rate_steps_bps: list[float] = Field(min_length=1)
-    required_eb_n0_db: float = Field(2.5, description="for the coding used, at the BER wanted")
+    coding: str | None = Field(
+        None,
+        description="a named modulation and code (ilrs.station.modcod: dvb-s2-qpsk-1/2, "
+        "ccsds-turbo-1/2-bpsk ...), 'adaptive' for DVB-S2 adaptive coding and modulation "
+        "(the best MODCOD the link allows at each step), or none for a custom code given "
+        "by required_eb_n0_db",
+    )
+    bandwidth_hz: float | None = Field(
+        None, gt=0, description="the bandwidth allocated to the link (occupied, both sides)"
+    )
+    roll_off: float = Field(
+        0.35, ge=0, le=1, description="root-raised-cosine roll-off: (1 + roll_off) Hz per baud"
+    )
+    rate_steps_bps: list[float] | None = Field(
+        None,
+        min_length=1,
+        description="the rates the radio offers; optional when bandwidth_hz and a coding "
+        "bound the rate",
+    )
+    required_eb_n0_db: float | None = Field(
+        None,
+        description="custom code only: Eb/N0 it needs at the error rate wanted, with the "
+        "implementation loss (2.5 dB when not given)",
+    )
+    spectral_efficiency_bps_per_hz: float | None = Field(
+        None, gt=0, description="custom code only: information bit/s per Hz of bandwidth"
+    )
+    implementation_loss_db: float | None = Field(
+        None,
+        ge=0,
+        description="named coding only: demodulator and decoder losses added to the "
+        "scheme's ideal Eb/N0 (1 dB when not given)",
+    )
     margin_db: float = Field(3.0, ge=0)
+    weather_availability: float | None = Field(
+        None,
+        ge=0.95,
+        le=0.99999,
+        description="links to ground stations: the fraction of the year the Earth's "
+        "atmosphere (ITU-R P.618: gases, clouds, rain, scintillation) is no worse than "
+        "budgeted; none: no atmosphere",
+    )
     antenna_height_m: float = Field(3.0, ge=0, description="surface antenna above the ground")
     installed_utc: str | None = Field(None, description="works from then; none: from the start")
 
@@ -267,10 +313,88 @@ class LinkSpec(StrictModel):
 
     @field_validator("rate_steps_bps")
     @classmethod
-    def _positive(cls, steps: list[float]) -> list[float]:
+    def _positive(cls, steps: list[float] | None) -> list[float] | None:
+        if steps is None:
+            return None
         if any(step <= 0 for step in steps):
             raise ValueError("every rate step must be positive")
         return sorted(steps)
+
+    @model_validator(mode="after")
+    def _coding_consistent(self):
+        from ilrs.station.modcod import ADAPTIVE, schemes
+
+        if self.coding is not None:
+            name = self.coding.strip().lower()
+            if name != ADAPTIVE and name not in schemes():
+                raise ValueError(
+                    f"unknown coding {self.coding!r}; known: {ADAPTIVE}, {', '.join(schemes())}"
+                )
+            for field in ("required_eb_n0_db", "spectral_efficiency_bps_per_hz"):
+                if getattr(self, field) is not None:
+                    raise ValueError(
+                        f"coding {self.coding!r} sets the {field} from its table; leave "
+                        f"{field} out, or leave coding out for a custom code"
+                    )
+        elif self.implementation_loss_db is not None:
+            raise ValueError(
+                "implementation_loss_db goes with a named coding; a custom code's "
+                "required_eb_n0_db already holds its losses"
+            )
+        if self.rate_steps_bps is None:
+            if self.bandwidth_hz is None:
+                raise ValueError(
+                    "give rate_steps_bps (the radio's rates) or bandwidth_hz (with a coding): "
+                    "without either nothing bounds the rate"
+                )
+            if self.coding is None and self.spectral_efficiency_bps_per_hz is None:
+                raise ValueError(
+                    "a custom code with bandwidth_hz and no rate_steps_bps needs its "
+                    "spectral_efficiency_bps_per_hz (or name a coding)"
+                )
+        if (
+            self.coding is None
+            and self.spectral_efficiency_bps_per_hz is not None
+            and self.bandwidth_hz is None
+        ):
+            raise ValueError("spectral_efficiency_bps_per_hz needs bandwidth_hz to bound the rate")
+        return self
+
+    def rate_modes(self):
+        """The modulations and codes the link may use, each with its required Eb/N0
+        (implementation loss included) and its ceiling in the bandwidth."""
+        import math
+
+        from ilrs.station.links import RateMode
+        from ilrs.station.modcod import ADAPTIVE, adaptive_schemes, scheme
+
+        bandwidth = self.bandwidth_hz
+        if self.coding is None:
+            efficiency = self.spectral_efficiency_bps_per_hz
+            ceiling = (
+                math.inf if bandwidth is None or efficiency is None else bandwidth * efficiency
+            )
+            required = 2.5 if self.required_eb_n0_db is None else self.required_eb_n0_db
+            return [RateMode("custom", required, ceiling)]
+        loss = 1.0 if self.implementation_loss_db is None else self.implementation_loss_db
+        name = self.coding.strip().lower()
+        chosen = adaptive_schemes() if name == ADAPTIVE else [scheme(name)]
+        return [
+            RateMode(
+                entry.name,
+                entry.required_eb_n0_db + loss,
+                math.inf if bandwidth is None else bandwidth * entry.bits_per_hz(self.roll_off),
+            )
+            for entry in chosen
+        ]
+
+    def describe(self) -> dict:
+        """What sets the link's rate, for summaries: coding, bandwidth, weather."""
+        return {
+            "coding": self.coding or "custom",
+            "bandwidth_hz": self.bandwidth_hz,
+            "weather_availability": self.weather_availability,
+        }
 
 
 # The fields that describe the ice and the process (``station.isru``), as against one
@@ -523,6 +647,14 @@ def cross_checks(scenario: Scenario) -> list[tuple[tuple, str]]:
         if link is not None and link.terminal.rf_power_w <= 0:
             where = ("surface", field, "terminal", "rf_power_w")
             problems.append((where, "a transmitting terminal needs rf_power_w > 0"))
+    if surface.relay_link is not None and surface.relay_link.weather_availability is not None:
+        problems.append(
+            (
+                ("surface", "relay_link", "weather_availability"),
+                "the link to the relays never crosses the Earth's atmosphere: leave "
+                "weather_availability out",
+            )
+        )
     relays = scenario.orbital.relays
     if relays and surface.relay_link is None:
         problems.append(
