@@ -8,11 +8,14 @@ al. 2017) heated at its surface by
   on the cell's own tilted facet, less the angle-dependent albedo;
 - the terrain it sees: a fraction ``1 - V`` of its sky is terrain (``V``, the sky-view
   factor of a horizontal facet, (1/2π)∮cos²h dφ over its horizon h(φ)), radiating the
-  area mean of the sunlight it scatters and the infrared it emits within
-  ``scatter_radius_m``. For the floor of a spherical bowl this is exact when the radius
-  covers the bowl (every point of a sphere's inside sees every element alike, Ingersoll
-  et al. 1992, doi:10.1016/0019-1035(92)90016-Z); elsewhere it is the usual first-order
-  view-factor estimate;
+  mean, over the true (tilted) area of the cells within ``scatter_radius_m``, of the
+  sunlight it scatters (scattered again to all orders) and the infrared it emits. Every
+  point of a sphere's inside sees every element alike (Ingersoll et al. 1992,
+  doi:10.1016/0019-1035(92)90016-Z), so the level bottom of a spherical bowl gets
+  Ingersoll's flux, less what the square box takes from outside the bowl and the
+  infrared the walls would reflect (``ilrs validate``: 1 K under his 154.5 K); elsewhere
+  it is the usual first-order view-factor estimate (a tilted facet's own view of the
+  terrain is not taken: shadowed bowl walls stray from Ingersoll's single temperature);
 - the geothermal flux from below.
 
 Two criteria say where ice is stable (``ice_criterion``):
@@ -64,6 +67,7 @@ __all__ = [
     "ThermalMap",
     "ice_depth_at_loss_m",
     "ice_stability_depth_m",
+    "radiative_equilibrium_k",
     "sky_view_factor",
     "thermal_map",
 ]
@@ -283,6 +287,101 @@ class _Region:
         )
 
 
+# Orders of scattering of the diffuse light between terrain facets beyond the first: each
+# order is A0 (1 - V) ~ 0.12 x 0.14 of the last in a fresh bowl, so two more leave 5e-6.
+DIFFUSE_ORDERS = 3
+
+
+class _Absorber:
+    """The flux each cell's surface absorbs [W/m2] from the Sun and from the terrain it
+    sees (see the module doc), for a Sun direction and the surface temperatures.
+
+    The terrain's radiance is its power per area of ground, averaged over the true
+    (tilted) area of the cells within the radius: a wall 45 deg steep has sqrt(2) times
+    the area its cell covers on the map. With that mean the floor of a spherical bowl
+    gets exactly f times it (Ingersoll et al. 1992). The light the terrain scatters is
+    scattered again (:data:`DIFFUSE_ORDERS`), the sum 1 / (1 - A0 f) of Ingersoll's
+    formula; the heat it radiates comes from the last step's temperatures, which in
+    time carry the heat the terrain took from its neighbours."""
+
+    def __init__(self, region: _Region, regolith: Regolith, radius_px: int) -> None:
+        self.region, self.radius_px = region, radius_px
+        self.terrain_view = 1.0 - region.sky_view
+        self.sigma_eps = STEFAN_BOLTZMANN_W_M2_K4 * regolith.emissivity
+        self.normal_albedo = regolith.normal_albedo
+        self.albedo = np.array([regolith.normal_albedo, regolith.albedo_a, regolith.albedo_b])
+        self.infrared_gain = regolith.emissivity * self.terrain_view
+        self.direct = np.empty((2, region.sky_view.size))
+        self.mean = np.empty(region.shape)
+        # True area of each cell per map area, 1 / cos(slope), and its box sums.
+        cosine = np.einsum("ij,ij->i", region.normal, region.axes.up)
+        self.area = (1.0 / np.clip(cosine, 0.05, 1.0)).reshape(region.shape)
+        self.area_mean = np.empty(region.shape)
+        _box_mean(self.area, radius_px, self.area_mean)
+
+    def _terrain_mean(self, per_area_w_m2: np.ndarray) -> np.ndarray:
+        """Mean over the true area of the cells within the radius, per cell."""
+        _box_mean(per_area_w_m2.reshape(self.region.shape) * self.area, self.radius_px, self.mean)
+        return (self.mean / self.area_mean).ravel()
+
+    def absorbed(self, direction, distance_m, radius_deg, surface_k) -> np.ndarray:
+        self.region.direct(direction, distance_m, radius_deg, self.albedo, self.direct)
+        absorbed_w_m2, scattered_w_m2 = self.direct
+        # What the terrain around sends: the light it scatters (absorbed as diffuse light,
+        # at the normal albedo, and scattered again) and the heat it radiates (absorbed at
+        # the emissivity).
+        diffuse_w_m2 = self.terrain_view * self._terrain_mean(scattered_w_m2)
+        for _ in range(DIFFUSE_ORDERS - 1):
+            leaving_w_m2 = scattered_w_m2 + self.normal_albedo * diffuse_w_m2
+            diffuse_w_m2 = self.terrain_view * self._terrain_mean(leaving_w_m2)
+        absorbed_w_m2 = absorbed_w_m2 + (1.0 - self.normal_albedo) * diffuse_w_m2
+        if surface_k is not None:
+            absorbed_w_m2 += self.infrared_gain * self._terrain_mean(self.sigma_eps * surface_k**4)
+        return absorbed_w_m2
+
+
+def radiative_equilibrium_k(
+    dem: Dem,
+    window: Window,
+    sun_direction,
+    *,
+    sun_distance_m: float = AU_M,
+    sun_radius_deg: float = 0.267,
+    regolith: Regolith | None = None,
+    scatter_radius_m: float = 5_000.0,
+    bearing_step_deg: float = 2.0,
+    max_distance_m: float = 50_000.0,
+    tolerance_k: float = 1e-6,
+) -> np.ndarray:
+    """Surface temperatures [K] (rows, cols) under a Sun held still in ``sun_direction``
+    (a MOON_ME unit vector): each surface radiates what it absorbs (:class:`_Absorber`,
+    the same terms as :func:`thermal_map`) plus the geothermal flux, no heat stored. The
+    state of Ingersoll et al. 1992's bowl crater, for checking the terrain's terms."""
+    regolith = regolith or Regolith()
+    region = _Region.of(dem, window, bearing_step_deg, max_distance_m)
+    absorber = _Absorber(region, regolith, round(scatter_radius_m / dem.pixel_size_m))
+    direction = np.asarray(sun_direction, dtype=float)
+    direction = direction / np.linalg.norm(direction)
+    gain = regolith.geothermal_flux_w_m2
+
+    def balance(surface_k):
+        flux = absorber.absorbed(direction, sun_distance_m, sun_radius_deg, surface_k)
+        return ((flux + gain) / absorber.sigma_eps) ** 0.25
+
+    # Each pass multiplies the error by the infrared the terrain sends back (< emissivity
+    # times 1 - V): a few dozen passes at most.
+    surface_k = balance(None)
+    for _ in range(200):
+        following = balance(surface_k)
+        change = float(np.max(np.abs(following - surface_k)))
+        surface_k = following
+        if change < tolerance_k:
+            break
+    out = surface_k.reshape(region.shape)
+    out[np.isnan(dem.height_m[window.rows, window.cols])] = np.nan
+    return out
+
+
 def thermal_map(
     dem: Dem,
     window: Window,
@@ -350,29 +449,14 @@ def thermal_map(
 
     period_sun = sun(times)
     cells = window.height * window.width
-    radius_px = round(scatter_radius_m / dem.pixel_size_m)
-    terrain_view = 1.0 - region.sky_view
     layers = layers_for(regolith)
-    emissivity = regolith.emissivity
-    sigma_eps = STEFAN_BOLTZMANN_W_M2_K4 * emissivity
-    direct = np.empty((2, cells))
-    albedo = np.array([regolith.normal_albedo, regolith.albedo_a, regolith.albedo_b])
-    mean = np.empty(region.shape)
-    diffuse_gain = (1.0 - regolith.normal_albedo) * terrain_view
-    infrared_gain = emissivity * terrain_view
+    absorber = _Absorber(region, regolith, round(scatter_radius_m / dem.pixel_size_m))
 
     def absorbed(track, instant: int, surface_k: np.ndarray | None) -> np.ndarray:
         directions, distance_m, radius_deg = track
-        region.direct(directions[instant], distance_m[instant], radius_deg[instant], albedo, direct)
-        absorbed_w_m2, scattered_w_m2 = direct
-        # What the terrain around sends: the light it scatters (absorbed as diffuse light,
-        # at the normal albedo) and the heat it radiates (absorbed at the emissivity).
-        _box_mean(scattered_w_m2.reshape(region.shape), radius_px, mean)
-        absorbed_w_m2 = absorbed_w_m2 + diffuse_gain * mean.ravel()
-        if surface_k is not None:
-            _box_mean((sigma_eps * surface_k**4).reshape(region.shape), radius_px, mean)
-            absorbed_w_m2 += infrared_gain * mean.ravel()
-        return absorbed_w_m2
+        return absorber.absorbed(
+            directions[instant], distance_m[instant], radius_deg[instant], surface_k
+        )
 
     total = len(times)
     # The whole eclipse years just before the period: the forcing leads into its start.
