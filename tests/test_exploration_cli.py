@@ -69,8 +69,17 @@ def test_thermal_map_then_targets(capsys, dem, tmp_path):
     assert status == 0, err
     summary = json.loads(out)
     assert 20.0 < summary["coldest_max_k"] < summary["centre"]["max_k"] < 420.0
+    assert summary["loss_at_110k_m_per_gyr"] == pytest.approx(0.154, abs=0.001)
+    assert summary["ice_criterion"] == "maximum temperature under 110 K"
     with rasterio.open(tmp_path / "thermal" / "thermal.tif") as dataset:
-        assert dataset.descriptions == ("max_k", "mean_k", "min_k", "ice_depth_m", "sky_view")
+        assert dataset.descriptions == (
+            "max_k",
+            "mean_k",
+            "min_k",
+            "ice_depth_m",
+            "sky_view",
+            "loss_m_per_gyr",
+        )
         assert dataset.tags()["SYNTHETIC"] == "synthetic"
     status, out, err = run(
         capsys,
@@ -151,6 +160,10 @@ def test_hop_and_traverse(capsys, dem, tmp_path):
         (
             ["thermal", "--lat", "-89.9", "--lon", "0", "--size-km", "-1"],
             "--size-km must be positive",
+        ),
+        (
+            ["thermal", "--lat", "-89.9", "--lon", "0", "--ice-criterion", "mean"],
+            "--ice-criterion must be max-110K or sublimation, got 'mean'",
         ),
     ],
 )

@@ -11,9 +11,11 @@ from affine import Affine
 
 from ilrs.errors import InputError
 from ilrs.exploration.regolith import Layers, Regolith, layers_for
+from ilrs.exploration.sublimation import loss_rate_m_per_gyr
 from ilrs.exploration.thermal import (
     ICE_STABILITY_K,
     STEFAN_BOLTZMANN_W_M2_K4,
+    ice_depth_at_loss_m,
     ice_stability_depth_m,
     sky_view_factor,
     thermal_map,
@@ -125,6 +127,10 @@ def test_bad_input(bowl):
     dem, times, _, _ = bowl
     with pytest.raises(InputError, match="scatter radius"):
         thermal_map(dem, Window(0, 0, 10, 10), times, scatter_radius_m=-1.0)
+    with pytest.raises(InputError, match="ice criterion 'mean-100K' is not one of"):
+        thermal_map(dem, Window(0, 0, 10, 10), times, ice_criterion="mean-100K")
+    with pytest.raises(InputError, match="max loss -1.0 m/Gyr must be > 0"):
+        thermal_map(dem, Window(0, 0, 10, 10), times, max_loss_m_per_gyr=-1.0)
 
 
 def test_box_mean_against_brute_force():
@@ -256,3 +262,123 @@ def test_deep_temperatures_do_not_depend_on_the_start_date(lat_deg):
     assert january_deep_k == pytest.approx(free_january_k, abs=1.5)
     assert june_deep_k == pytest.approx(free_june_k, abs=1.5)
     assert "eclipse years" in january.provenance["SPIN_UP"]
+
+
+LOSS_AT_110_K = float(loss_rate_m_per_gyr(ICE_STABILITY_K))  # 0.154 m/Gyr
+
+
+@pytest.fixture(scope="module")
+def plain_88s():
+    """A month of a level plain at 88 S under the sublimation criterion (1 mm/Gyr), its
+    centre's surface and layer series recorded."""
+    from ilrs.terrain.grid import polar_xy_from_latlon
+
+    x_m, y_m = polar_xy_from_latlon(-88.0, 0.0)
+    half_m = 2.5 * PIXEL_M
+    transform = Affine(PIXEL_M, 0, float(x_m) - half_m, 0, -PIXEL_M, float(y_m) + half_m)
+    dem = Dem(np.zeros((5, 5)), transform, metadata={"source": "flat", "synthetic": "true"})
+    times = utc_range("2026-12-01T00:00:00Z", "2026-12-30T12:00:00Z", "2h")
+    return thermal_map(
+        dem,
+        Window(0, 0, 5, 5),
+        times,
+        scatter_radius_m=0.0,
+        max_distance_m=1_000.0,
+        spin_up_eclipse_years=0,
+        ice_criterion="sublimation",
+        record_cells=[12],
+    )
+
+
+def test_time_mean_loss_and_its_depth_by_brute_force(plain_88s):
+    # The authority: the recorded series of the centre, each level's rate at each instant
+    # by the formula, averaged; the depth by walking up from the deepest layer.
+    m = plain_88s
+    centre = (2, 2)
+    surface_mean = float(np.mean(loss_rate_m_per_gyr(m.series_k[:, 0])))
+    layer_mean = np.mean(loss_rate_m_per_gyr(m.layer_series_k[:, 0, :]), axis=0)
+    assert m.loss_m_per_gyr[centre] == pytest.approx(surface_mean, rel=1e-9)
+    assert np.allclose(m.layer_loss_m_per_gyr[centre], layer_mean, rtol=1e-9, atol=1e-15)
+    levels = [surface_mean, *layer_mean]
+    depths_m = [0.0, *m.layers.centre_m]
+    expected_m = math.nan
+    for level in range(len(levels) - 1, -1, -1):
+        if levels[level] >= 1e-3:
+            break
+        expected_m = depths_m[level]
+    assert m.ice_depth_m[centre] == expected_m
+    # The surface warms past 110 K at noon: ice only below (8 cm here, the deep layers
+    # left at the equilibrium of the mean flux: no spin-up).
+    assert 0.05 < m.ice_depth_m[centre] < 0.15
+    assert m.provenance["ICE_CRITERION"].startswith("time-mean sublimation under 0.001 m/Gyr")
+    assert "0.154 m/Gyr" in m.provenance["ICE_STABILITY_K"]
+
+
+def test_the_mean_rate_is_not_the_rate_of_the_mean_temperature(plain_88s):
+    # E grows tenfold every 5 K: the hours near the maximum dominate the mean, which is
+    # far above E(mean T) and below E(max T).
+    m = plain_88s
+    centre = (2, 2)
+    loss = m.loss_m_per_gyr[centre]
+    assert loss > 1e3 * loss_rate_m_per_gyr(m.mean_k[centre])
+    assert loss < loss_rate_m_per_gyr(m.max_k[centre])
+
+
+def test_the_sublimation_criterion_at_110_k_s_rate_holds_more_ice(plain_88s, bowl):
+    # At the rate of 110 K (0.154 m/Gyr) the time-mean criterion keeps ice wherever the
+    # maximum does (mean E <= E(max T)), and more: the plain at 88 S is stable from
+    # 4 cm by the mean and from 5 cm by the maximum, a layer deeper.
+    m = plain_88s
+    by_mean = ice_depth_at_loss_m(m.layer_loss_m_per_gyr, m.layers, m.loss_m_per_gyr, LOSS_AT_110_K)
+    by_max = ice_stability_depth_m(m.layer_max_k, m.layers, m.max_k)
+    assert by_mean[2, 2] < by_max[2, 2]
+    assert by_mean[2, 2] == pytest.approx(0.042, abs=0.002)
+    assert by_max[2, 2] == pytest.approx(0.053, abs=0.002)
+    _, _, lit, _ = bowl
+    by_mean = ice_depth_at_loss_m(
+        lit.layer_loss_m_per_gyr, lit.layers, lit.loss_m_per_gyr, LOSS_AT_110_K
+    )
+    by_mean = np.nan_to_num(by_mean, nan=np.inf)
+    assert np.all(by_mean <= np.nan_to_num(lit.ice_depth_m, nan=np.inf))
+    surface_by_mean = lit.loss_m_per_gyr < LOSS_AT_110_K
+    assert np.all(surface_by_mean[lit.cold_trap])
+    # Cells whose maximum passes 110 K for a few hours yet lose less than 0.154 m/Gyr.
+    assert np.sum(surface_by_mean & ~lit.cold_trap) > 0
+    assert lit.ice_criterion == "max-110K"
+
+
+def test_the_geotiff_carries_the_loss_band(plain_88s, tmp_path):
+    import rasterio
+
+    plain_88s.write_geotiff(tmp_path / "thermal.tif")
+    with rasterio.open(tmp_path / "thermal.tif") as dataset:
+        assert dataset.descriptions[-1] == "loss_m_per_gyr"
+        assert dataset.read(6)[2, 2] == pytest.approx(plain_88s.loss_m_per_gyr[2, 2], rel=1e-6)
+        assert "0.154 m/Gyr" in dataset.tags()["ICE_STABILITY_K"]
+
+
+def test_the_shadowed_bottom_of_a_bowl_against_ingersoll():
+    # Ingersoll, Svitek & Murray 1992: every shadowed point of a spherical bowl in
+    # radiative equilibrium has one temperature, here 154.5 K (d/D 0.2, Sun 10 deg up,
+    # A 0.12, eps 0.95). The terrain's light and heat, averaged over the true area of the
+    # walls and scattered to all orders, bring the bottom within a kelvin (50 m cells);
+    # the projected-area mean and one scattering left it 3.6 K short (100 m cells).
+    from ilrs.report.authorities import _ice
+
+    values = _ice()
+    assert values["bowl_shadowed_bottom_k"] == pytest.approx(values["ingersoll_formula_k"], abs=1.2)
+
+
+def test_true_area_weighting_of_a_tilted_plane():
+    # A plane tilted 45 deg: every cell has sqrt(2) times its map area, the weights cancel
+    # and the terrain mean of a uniform field is the field.
+    from ilrs.exploration.thermal import _Absorber, _Region
+
+    transform = Affine(PIXEL_M, 0, -1_000.0, 0, -PIXEL_M, CENTRE_Y_M + 1_000.0)
+    rows, cols = np.indices((20, 20))
+    dem = Dem(cols * PIXEL_M, transform, metadata={"source": "ramp", "synthetic": "true"})
+    region = _Region.of(dem, Window(0, 0, 20, 20), 10.0, 3_000.0)
+    absorber = _Absorber(region, Regolith(), 3)
+    inner = absorber.area[2:-2, 2:-2]
+    assert np.allclose(inner, math.sqrt(2.0), rtol=1e-3)
+    assert np.allclose(absorber._terrain_mean(np.full(400, 7.0)), 7.0, rtol=1e-12)

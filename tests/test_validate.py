@@ -130,3 +130,18 @@ def test_a_model_off_its_reference_fails_the_command(capsys, monkeypatch):
 def test_an_unknown_area_is_refused():
     with pytest.raises(InputError, match="unknown area 'weather'; the areas: sky, terrain"):
         run_checks(["weather"])
+
+
+def test_the_ice_area_holds_ingersolls_bowl_and_murphy_and_koop():
+    rows = {row.case: row for row in run_checks(["ice"])}
+    bowl = rows["bowl_shadowed_bottom_k"]
+    # Ingersoll et al. 1992 for F = 1361 sin 10 deg, d/D 0.2, A 0.12, eps 0.95, by hand:
+    # f = 0.16 / 1.16, sigma T^4 = 236.33 f 0.88 / (1 - 0.12 f) (1 + 0.12 (1 - f) / 0.95).
+    f = 0.16 / 1.16
+    flux = 1361.0 * 0.17364818 * f * 0.88 / (1 - 0.12 * f) * (1 + 0.12 * (1 - f) / 0.95)
+    assert bowl.reference == pytest.approx((flux / 5.670374419e-8) ** 0.25, abs=0.01)
+    assert rows["ingersoll_formula_k"].model == pytest.approx(bowl.reference, abs=0.01)
+    # The thermal map's terrain terms on 50 m cells: a kelvin below the formula.
+    assert bowl.model == pytest.approx(153.56, abs=0.05)
+    assert rows["ice_loss_at_110k_m_per_gyr"].model == pytest.approx(0.1543, abs=1e-4)
+    assert all(row.ok for row in rows.values())

@@ -536,4 +536,6 @@ def test_the_models_beside_their_authorities_as_the_report_has_them(web, web_pla
     rows = web.get("/api/plan/validation").json()
     on_disk = json.loads((web_plan["out"] / "validation.json").read_text(encoding="utf-8"))
     assert rows == on_disk and all(row["ok"] for row in rows)
-    assert {"sky", "terrain", "lighting", "regolith", "orbit", "links"} == {r["area"] for r in rows}
+    assert {"sky", "terrain", "lighting", "regolith", "ice", "orbit", "links", "power", "isru"} == {
+        r["area"] for r in rows
+    }

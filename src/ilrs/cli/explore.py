@@ -125,11 +125,33 @@ def thermal_command(
         bool,
         typer.Option("--flat", help="A flat open surface at --lat (no DEM): its diurnal curve."),
     ] = False,
+    ice_criterion: Annotated[
+        str,
+        typer.Option(
+            "--ice-criterion",
+            help="Where ice is stable: max-110K (the maximum temperature stays under 110 K, "
+            "0.154 m/Gyr of sublimation) or sublimation (the time-mean sublimation rate "
+            "stays under --max-loss-m-per-gyr, Schorghofer & Williams 2020).",
+        ),
+    ] = "max-110K",
+    max_loss_m_per_gyr: Annotated[
+        float,
+        typer.Option(
+            "--max-loss-m-per-gyr",
+            help="Largest time-mean loss of ice that counts as stable [m/Gyr] with "
+            "--ice-criterion sublimation (Siegler et al. 2016: 1 mm/Gyr).",
+        ),
+    ] = 1e-3,
     force: ForceFolderOption = False,
 ) -> None:
     """Regolith temperatures (Hayne et al. 2017) over a period: maximum, mean, minimum,
-    and the depth below which water ice is stable (110 K). With --flat, the diurnal curve
-    of a flat surface at a latitude."""
+    the time-mean sublimation rate of exposed ice, and the depth below which water ice is
+    stable (by the 110 K maximum, or by the mean sublimation rate). With --flat, the
+    diurnal curve of a flat surface at a latitude."""
+    if ice_criterion not in ("max-110K", "sublimation"):
+        raise InputError(f"--ice-criterion must be max-110K or sublimation, got {ice_criterion!r}")
+    if not (math.isfinite(max_loss_m_per_gyr) and max_loss_m_per_gyr > 0):
+        raise InputError(f"--max-loss-m-per-gyr must be positive, got {max_loss_m_per_gyr}")
     output = _output(out, "thermal", [] if flat else dem_files(dem), force)
     if flat:
         _flat_curve(output, lat if lat is not None else 0.0)
@@ -137,6 +159,7 @@ def thermal_command(
     import numpy as np
 
     from ilrs.exploration import charts
+    from ilrs.exploration.sublimation import loss_rate_m_per_gyr
     from ilrs.exploration.thermal import thermal_map
     from ilrs.sky import utc_range
     from ilrs.terrain import Window
@@ -168,6 +191,8 @@ def thermal_command(
         scatter_radius_m=scatter_radius_m,
         max_distance_m=max_distance_m,
         record_cells=np.array([centre_cell]),
+        ice_criterion=ice_criterion,
+        max_loss_m_per_gyr=max_loss_m_per_gyr,
         progress=_progress("temperatures"),
     )
     layers = result.layers
@@ -188,8 +213,11 @@ def thermal_command(
             "mean_k": float(result.mean_k[centre]),
             "min_k": float(result.min_k[centre]),
             "ice_stable_below_m": None if math.isnan(centre_depth) else centre_depth,
+            "loss_m_per_gyr": float(result.loss_m_per_gyr[centre]),
             "sky_view": float(result.sky_view[centre]),
         },
+        "ice_criterion": result.provenance["ICE_CRITERION"],
+        "loss_at_110k_m_per_gyr": float(loss_rate_m_per_gyr(110.0)),
         "cold_trap_area_km2": float(np.sum(cell_km2[result.cold_trap])),
         "ice_within_1m_area_km2": float(
             np.sum(cell_km2[np.nan_to_num(result.ice_depth_m, nan=np.inf) <= 1.0])

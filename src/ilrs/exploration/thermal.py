@@ -8,18 +8,32 @@ al. 2017) heated at its surface by
   on the cell's own tilted facet, less the angle-dependent albedo;
 - the terrain it sees: a fraction ``1 - V`` of its sky is terrain (``V``, the sky-view
   factor of a horizontal facet, (1/2π)∮cos²h dφ over its horizon h(φ)), radiating the
-  area mean of the sunlight it scatters and the infrared it emits within
-  ``scatter_radius_m``. For the floor of a spherical bowl this is exact when the radius
-  covers the bowl (every point of a sphere's inside sees every element alike, Ingersoll
-  et al. 1992, doi:10.1016/0019-1035(92)90016-Z); elsewhere it is the usual first-order
-  view-factor estimate;
+  mean, over the true (tilted) area of the cells within ``scatter_radius_m``, of the
+  sunlight it scatters (scattered again to all orders) and the infrared it emits. Every
+  point of a sphere's inside sees every element alike (Ingersoll et al. 1992,
+  doi:10.1016/0019-1035(92)90016-Z), so the level bottom of a spherical bowl gets
+  Ingersoll's flux, less what the square box takes from outside the bowl and the
+  infrared the walls would reflect (``ilrs validate``: 1 K under his 154.5 K); elsewhere
+  it is the usual first-order view-factor estimate (a tilted facet's own view of the
+  terrain is not taken: shadowed bowl walls stray from Ingersoll's single temperature);
 - the geothermal flux from below.
 
-Ice is stable where the temperature never exceeds 110 K: sublimation then loses less than
-about a metre per billion years (Vasavada et al. 1999, doi:10.1006/icar.1999.6175; the
-criterion of Paige et al. 2010, doi:10.1126/science.1187726). The surface is a cold trap
-where its maximum stays below that; beneath warmer surfaces ice is stable below the
-shallowest depth from which every deeper layer's maximum stays below it.
+Two criteria say where ice is stable (``ice_criterion``):
+
+- ``max-110K`` (the default): the temperature never exceeds 110 K (Vasavada et al. 1999,
+  doi:10.1006/icar.1999.6175; Paige et al. 2010, doi:10.1126/science.1187726). At 110 K
+  exposed ice sublimes 0.154 m per billion years (Murphy & Koop 2005 vapour pressure,
+  :mod:`ilrs.exploration.sublimation`);
+- ``sublimation``: the time mean of the sublimation rate over the period, E(T(t))
+  averaged (not E of the mean or of the maximum temperature), stays below
+  ``max_loss_m_per_gyr``, by default 1 mm/Gyr (Siegler et al. 2016,
+  doi:10.1038/nature17166): the time-averaged criterion of Schorghofer & Williams 2020
+  (doi:10.3847/PSJ/abb6ff). Brief warm spells that the maximum condemns may lose little.
+
+The surface is a cold trap where it meets the criterion; beneath it ice is stable below
+the shallowest depth from which every deeper layer meets it. At depth the rate is that of
+exposed ice at the layer's temperature, an upper bound: the regolith above slows the
+vapour's escape.
 """
 
 from __future__ import annotations
@@ -37,20 +51,29 @@ from ilrs.environment.intervals import sampled_period
 from ilrs.environment.maps import body_track
 from ilrs.errors import InputError
 from ilrs.exploration.regolith import Columns, Layers, Regolith, layers_for
+from ilrs.exploration.sublimation import (
+    SIEGLER_MAX_LOSS_M_PER_GYR,
+    accumulate_loss,
+    loss_rate_m_per_gyr,
+)
 from ilrs.exploration.visibility import HorizonBands, RegionAxes, body_grid_bearing_deg
 from ilrs.sky import Times
 from ilrs.terrain import Dem, Window
 from ilrs.terrain.slope import surface_normals
 
 __all__ = [
+    "ICE_CRITERIA",
     "ICE_STABILITY_K",
     "ThermalMap",
+    "ice_depth_at_loss_m",
     "ice_stability_depth_m",
+    "radiative_equilibrium_k",
     "sky_view_factor",
     "thermal_map",
 ]
 
 ICE_STABILITY_K = 110.0  # Vasavada et al. 1999; Paige et al. 2010 (see the module doc)
+ICE_CRITERIA = ("max-110K", "sublimation")
 SOLAR_CONSTANT_W_M2 = 1361.0  # Kopp & Lean 2011, doi:10.1029/2010GL045777
 AU_M = 149_597_870_700.0  # IAU 2012 Resolution B2
 STEFAN_BOLTZMANN_W_M2_K4 = 5.670374419e-8  # CODATA 2018
@@ -75,18 +98,26 @@ class ThermalMap:
     min_k: np.ndarray
     ice_depth_m: np.ndarray  # 0: ice stable at the surface; NaN: not within the column
     sky_view: np.ndarray
+    loss_m_per_gyr: np.ndarray  # time-mean sublimation rate of exposed ice at the surface
     layer_max_k: np.ndarray  # (rows, cols, layers)
+    layer_loss_m_per_gyr: np.ndarray  # (rows, cols, layers), time means
     layers: Layers
     transform: Affine
     crs: str
+    ice_criterion: str = "max-110K"
+    max_loss_m_per_gyr: float = SIEGLER_MAX_LOSS_M_PER_GYR
     provenance: dict[str, str] = field(default_factory=dict)
     series_k: np.ndarray | None = None  # (instants, recorded cells) surface temperatures
     series_utc: list[str] | None = None
+    layer_series_k: np.ndarray | None = None  # (instants, recorded cells, layers)
 
-    BANDS = ("max_k", "mean_k", "min_k", "ice_depth_m", "sky_view")
+    BANDS = ("max_k", "mean_k", "min_k", "ice_depth_m", "sky_view", "loss_m_per_gyr")
 
     @property
     def cold_trap(self) -> np.ndarray:
+        """Cells whose surface holds ice by the map's criterion."""
+        if self.ice_criterion == "sublimation":
+            return self.loss_m_per_gyr < self.max_loss_m_per_gyr
         return self.max_k < ICE_STABILITY_K
 
     def write_geotiff(self, path) -> None:
@@ -120,12 +151,31 @@ def ice_stability_depth_m(
     (else the first layer's)."""
     surface = layer_max_k[..., :1] if surface_max_k is None else surface_max_k[..., None]
     maxima = np.concatenate([surface, layer_max_k], axis=-1)
+    return _stable_depth_m(maxima < ICE_STABILITY_K, layers)
+
+
+def ice_depth_at_loss_m(
+    layer_loss_m_per_gyr: np.ndarray,
+    layers: Layers,
+    surface_loss_m_per_gyr: np.ndarray,
+    max_loss_m_per_gyr: float = SIEGLER_MAX_LOSS_M_PER_GYR,
+) -> np.ndarray:
+    """Depth [m] below which the time-mean sublimation rate stays under
+    ``max_loss_m_per_gyr`` all the way down, per cell (..., layers): 0 where the surface's
+    own rate is under it, the centre of the shallowest layer from which every deeper one
+    is, NaN if even the deepest layer loses more (the criterion of Schorghofer & Williams
+    2020 at the rate of Siegler et al. 2016 by default)."""
+    rates = np.concatenate([surface_loss_m_per_gyr[..., None], layer_loss_m_per_gyr], axis=-1)
+    return _stable_depth_m(rates < max_loss_m_per_gyr, layers)
+
+
+def _stable_depth_m(stable: np.ndarray, layers: Layers) -> np.ndarray:
+    """The depth of the shallowest level (surface, then the layers' centres) from which
+    every deeper level is ``stable``; NaN where the deepest is not."""
     depths_m = np.concatenate([[0.0], layers.centre_m])
-    cold = maxima < ICE_STABILITY_K
-    # The shallowest level from which all deeper levels are cold.
-    all_cold_below = np.flip(np.logical_and.accumulate(np.flip(cold, -1), axis=-1), -1)
-    first = np.argmax(all_cold_below, axis=-1)
-    return np.where(all_cold_below[..., -1], depths_m[first], np.nan)
+    all_below = np.flip(np.logical_and.accumulate(np.flip(stable, -1), axis=-1), -1)
+    first = np.argmax(all_below, axis=-1)
+    return np.where(all_below[..., -1], depths_m[first], np.nan)
 
 
 @numba.njit(parallel=True, cache=True)
@@ -237,6 +287,101 @@ class _Region:
         )
 
 
+# Orders of scattering of the diffuse light between terrain facets beyond the first: each
+# order is A0 (1 - V) ~ 0.12 x 0.14 of the last in a fresh bowl, so two more leave 5e-6.
+DIFFUSE_ORDERS = 3
+
+
+class _Absorber:
+    """The flux each cell's surface absorbs [W/m2] from the Sun and from the terrain it
+    sees (see the module doc), for a Sun direction and the surface temperatures.
+
+    The terrain's radiance is its power per area of ground, averaged over the true
+    (tilted) area of the cells within the radius: a wall 45 deg steep has sqrt(2) times
+    the area its cell covers on the map. With that mean the floor of a spherical bowl
+    gets exactly f times it (Ingersoll et al. 1992). The light the terrain scatters is
+    scattered again (:data:`DIFFUSE_ORDERS`), the sum 1 / (1 - A0 f) of Ingersoll's
+    formula; the heat it radiates comes from the last step's temperatures, which in
+    time carry the heat the terrain took from its neighbours."""
+
+    def __init__(self, region: _Region, regolith: Regolith, radius_px: int) -> None:
+        self.region, self.radius_px = region, radius_px
+        self.terrain_view = 1.0 - region.sky_view
+        self.sigma_eps = STEFAN_BOLTZMANN_W_M2_K4 * regolith.emissivity
+        self.normal_albedo = regolith.normal_albedo
+        self.albedo = np.array([regolith.normal_albedo, regolith.albedo_a, regolith.albedo_b])
+        self.infrared_gain = regolith.emissivity * self.terrain_view
+        self.direct = np.empty((2, region.sky_view.size))
+        self.mean = np.empty(region.shape)
+        # True area of each cell per map area, 1 / cos(slope), and its box sums.
+        cosine = np.einsum("ij,ij->i", region.normal, region.axes.up)
+        self.area = (1.0 / np.clip(cosine, 0.05, 1.0)).reshape(region.shape)
+        self.area_mean = np.empty(region.shape)
+        _box_mean(self.area, radius_px, self.area_mean)
+
+    def _terrain_mean(self, per_area_w_m2: np.ndarray) -> np.ndarray:
+        """Mean over the true area of the cells within the radius, per cell."""
+        _box_mean(per_area_w_m2.reshape(self.region.shape) * self.area, self.radius_px, self.mean)
+        return (self.mean / self.area_mean).ravel()
+
+    def absorbed(self, direction, distance_m, radius_deg, surface_k) -> np.ndarray:
+        self.region.direct(direction, distance_m, radius_deg, self.albedo, self.direct)
+        absorbed_w_m2, scattered_w_m2 = self.direct
+        # What the terrain around sends: the light it scatters (absorbed as diffuse light,
+        # at the normal albedo, and scattered again) and the heat it radiates (absorbed at
+        # the emissivity).
+        diffuse_w_m2 = self.terrain_view * self._terrain_mean(scattered_w_m2)
+        for _ in range(DIFFUSE_ORDERS - 1):
+            leaving_w_m2 = scattered_w_m2 + self.normal_albedo * diffuse_w_m2
+            diffuse_w_m2 = self.terrain_view * self._terrain_mean(leaving_w_m2)
+        absorbed_w_m2 = absorbed_w_m2 + (1.0 - self.normal_albedo) * diffuse_w_m2
+        if surface_k is not None:
+            absorbed_w_m2 += self.infrared_gain * self._terrain_mean(self.sigma_eps * surface_k**4)
+        return absorbed_w_m2
+
+
+def radiative_equilibrium_k(
+    dem: Dem,
+    window: Window,
+    sun_direction,
+    *,
+    sun_distance_m: float = AU_M,
+    sun_radius_deg: float = 0.267,
+    regolith: Regolith | None = None,
+    scatter_radius_m: float = 5_000.0,
+    bearing_step_deg: float = 2.0,
+    max_distance_m: float = 50_000.0,
+    tolerance_k: float = 1e-6,
+) -> np.ndarray:
+    """Surface temperatures [K] (rows, cols) under a Sun held still in ``sun_direction``
+    (a MOON_ME unit vector): each surface radiates what it absorbs (:class:`_Absorber`,
+    the same terms as :func:`thermal_map`) plus the geothermal flux, no heat stored. The
+    state of Ingersoll et al. 1992's bowl crater, for checking the terrain's terms."""
+    regolith = regolith or Regolith()
+    region = _Region.of(dem, window, bearing_step_deg, max_distance_m)
+    absorber = _Absorber(region, regolith, round(scatter_radius_m / dem.pixel_size_m))
+    direction = np.asarray(sun_direction, dtype=float)
+    direction = direction / np.linalg.norm(direction)
+    gain = regolith.geothermal_flux_w_m2
+
+    def balance(surface_k):
+        flux = absorber.absorbed(direction, sun_distance_m, sun_radius_deg, surface_k)
+        return ((flux + gain) / absorber.sigma_eps) ** 0.25
+
+    # Each pass multiplies the error by the infrared the terrain sends back (< emissivity
+    # times 1 - V): a few dozen passes at most.
+    surface_k = balance(None)
+    for _ in range(200):
+        following = balance(surface_k)
+        change = float(np.max(np.abs(following - surface_k)))
+        surface_k = following
+        if change < tolerance_k:
+            break
+    out = surface_k.reshape(region.shape)
+    out[np.isnan(dem.height_m[window.rows, window.cols])] = np.nan
+    return out
+
+
 def thermal_map(
     dem: Dem,
     window: Window,
@@ -249,6 +394,8 @@ def thermal_map(
     spin_up_eclipse_years: int = 4,
     spin_up_tolerance_k: float = SPIN_UP_TOLERANCE_K,
     record_cells: np.ndarray | None = None,
+    ice_criterion: str = "max-110K",
+    max_loss_m_per_gyr: float = SIEGLER_MAX_LOSS_M_PER_GYR,
     ephemeris=None,
     progress=None,
 ) -> ThermalMap:
@@ -265,7 +412,11 @@ def thermal_map(
     equilibrium (quick looks and tests only: the deep layers are then too warm). They are
     then followed over the whole period,
     which the statistics cover. ``record_cells`` (flat indices into the region) keeps
-    their surface series.
+    their surface and layer series.
+    Every cell also gets the time mean of the sublimation rate of exposed ice at its
+    surface and in each layer; ``ice_criterion`` (one of :data:`ICE_CRITERIA`) chooses
+    what ``ice_depth_m`` and the cold traps follow: the 110 K maximum, or that mean under
+    ``max_loss_m_per_gyr`` (see the module doc).
     ``progress(done, total)`` is called now and then.
     """
     regolith = regolith or Regolith()
@@ -277,6 +428,10 @@ def thermal_map(
         )
     if not (math.isfinite(spin_up_tolerance_k) and spin_up_tolerance_k > 0):
         raise InputError(f"spin-up tolerance {spin_up_tolerance_k} K must be > 0")
+    if ice_criterion not in ICE_CRITERIA:
+        raise InputError(f"ice criterion {ice_criterion!r} is not one of {', '.join(ICE_CRITERIA)}")
+    if not (math.isfinite(max_loss_m_per_gyr) and max_loss_m_per_gyr > 0):
+        raise InputError(f"max loss {max_loss_m_per_gyr} m/Gyr must be > 0")
     times, step_s = sampled_period(times, "a thermal map")
     eclipse_year_steps = max(2, round(ECLIPSE_YEAR_S / step_s))
     region = _Region.of(dem, window, bearing_step_deg, max_distance_m)
@@ -294,29 +449,14 @@ def thermal_map(
 
     period_sun = sun(times)
     cells = window.height * window.width
-    radius_px = round(scatter_radius_m / dem.pixel_size_m)
-    terrain_view = 1.0 - region.sky_view
     layers = layers_for(regolith)
-    emissivity = regolith.emissivity
-    sigma_eps = STEFAN_BOLTZMANN_W_M2_K4 * emissivity
-    direct = np.empty((2, cells))
-    albedo = np.array([regolith.normal_albedo, regolith.albedo_a, regolith.albedo_b])
-    mean = np.empty(region.shape)
-    diffuse_gain = (1.0 - regolith.normal_albedo) * terrain_view
-    infrared_gain = emissivity * terrain_view
+    absorber = _Absorber(region, regolith, round(scatter_radius_m / dem.pixel_size_m))
 
     def absorbed(track, instant: int, surface_k: np.ndarray | None) -> np.ndarray:
         directions, distance_m, radius_deg = track
-        region.direct(directions[instant], distance_m[instant], radius_deg[instant], albedo, direct)
-        absorbed_w_m2, scattered_w_m2 = direct
-        # What the terrain around sends: the light it scatters (absorbed as diffuse light,
-        # at the normal albedo) and the heat it radiates (absorbed at the emissivity).
-        _box_mean(scattered_w_m2.reshape(region.shape), radius_px, mean)
-        absorbed_w_m2 = absorbed_w_m2 + diffuse_gain * mean.ravel()
-        if surface_k is not None:
-            _box_mean((sigma_eps * surface_k**4).reshape(region.shape), radius_px, mean)
-            absorbed_w_m2 += infrared_gain * mean.ravel()
-        return absorbed_w_m2
+        return absorber.absorbed(
+            directions[instant], distance_m[instant], radius_deg[instant], surface_k
+        )
 
     total = len(times)
     # The whole eclipse years just before the period: the forcing leads into its start.
@@ -350,8 +490,11 @@ def thermal_map(
     min_k = np.full(cells, np.inf)
     sum_k = np.zeros(cells)
     layer_max_k = columns.temperature_k.copy()
+    # Sums of the sublimation rates: the surface's, then each layer's.
+    loss_sum = np.zeros((cells, 1 + layers.n_layers))
     record = None if record_cells is None else np.asarray(record_cells, dtype=np.int64)
     series = None if record is None else np.empty((total, record.size))
+    layer_series = None if record is None else np.empty((total, record.size, layers.n_layers))
     for instant in range(total):
         columns.step(layers, regolith, absorbed(period_sun, instant, columns.surface_k), step_s)
         surface = columns.surface_k
@@ -359,8 +502,10 @@ def thermal_map(
         np.minimum(min_k, surface, out=min_k)
         sum_k += surface
         np.maximum(layer_max_k, columns.temperature_k, out=layer_max_k)
+        accumulate_loss(surface, columns.temperature_k, loss_sum)
         if series is not None:
             series[instant] = surface[record]
+            layer_series[instant] = columns.temperature_k[record]
         if progress is not None:
             progress(spin_steps + instant + 1, spin_steps + total)
     shape = region.shape
@@ -373,7 +518,16 @@ def thermal_map(
         "SCATTER_RADIUS_M": f"{scatter_radius_m:g}",
         "MAX_DISTANCE_M": f"{max_distance_m:g}",
         "HORIZON_TRUNCATED_M": f"{region.bands.truncated_m:.0f}",
-        "ICE_STABILITY_K": f"{ICE_STABILITY_K:g}",
+        "ICE_STABILITY_K": (
+            f"{ICE_STABILITY_K:g} (exposed ice then sublimes "
+            f"{float(loss_rate_m_per_gyr(ICE_STABILITY_K)):.3g} m/Gyr, Murphy & Koop 2005)"
+        ),
+        "ICE_CRITERION": (
+            "time-mean sublimation under "
+            f"{max_loss_m_per_gyr:g} m/Gyr (Schorghofer & Williams 2020)"
+            if ice_criterion == "sublimation"
+            else f"maximum temperature under {ICE_STABILITY_K:g} K"
+        ),
         "SPIN_UP": (
             f"{spin_cycles} eclipse years before the period, the deepest layer's last "
             f"change {deep_change_k:.3g} K (tolerance {spin_up_tolerance_k:g} K)"
@@ -397,6 +551,11 @@ def thermal_map(
     no_data = np.isnan(dem.height_m[window.rows, window.cols])
     layer_max = layer_max_k.reshape(*shape, -1)
     layer_max[no_data] = np.nan
+    loss = (loss_sum / total).reshape(*shape, -1)
+    loss[no_data] = np.nan
+    surface_loss, layer_loss = loss[..., 0], loss[..., 1:]
+    if ice_criterion == "sublimation":
+        ice_depth_m = ice_depth_at_loss_m(layer_loss, layers, surface_loss, max_loss_m_per_gyr)
     bands = {
         "max_k": max_k.reshape(shape),
         "mean_k": (sum_k / total).reshape(shape),
@@ -405,17 +564,25 @@ def thermal_map(
     }
     for values in bands.values():
         values[no_data] = np.nan
+    if ice_criterion == "max-110K":
+        ice_depth_m = ice_stability_depth_m(layer_max, layers, bands["max_k"])
+    ice_depth_m[no_data] = np.nan
     return ThermalMap(
         max_k=bands["max_k"],
         mean_k=bands["mean_k"],
         min_k=bands["min_k"],
-        ice_depth_m=ice_stability_depth_m(layer_max, layers, bands["max_k"]),
+        ice_depth_m=ice_depth_m,
         sky_view=bands["sky_view"],
+        loss_m_per_gyr=surface_loss,
         layer_max_k=layer_max,
+        layer_loss_m_per_gyr=layer_loss,
         layers=layers,
         transform=transform,
         crs=dem.crs,
+        ice_criterion=ice_criterion,
+        max_loss_m_per_gyr=float(max_loss_m_per_gyr),
         provenance=provenance,
         series_k=series,
         series_utc=None if series is None else times.utc_iso(),
+        layer_series_k=layer_series,
     )

@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 __all__ = ["CHECKS", "Comparison", "bilinear_surface", "finer_grid", "marched_horizon_deg"]
-__all__ += ["grass_reference", "horizons_vs_grass", "run_checks"]
+__all__ += ["grass_reference", "horizons_vs_grass", "ingersoll_bowl_shadow_k"]
+__all__ += ["run_checks", "spherical_bowl_dem"]
 
 
 @dataclass(frozen=True)
@@ -329,6 +330,96 @@ def _regolith() -> dict[str, float]:
     }
 
 
+def spherical_bowl_dem(diameter_m: float, depth_m: float, pixel_m: float, lat_deg: float):
+    """A spherical bowl crater in a level plain, a square of one diameter about its centre
+    at ``lat_deg`` on the 0 deg meridian (heights on the sphere, centre cell at the bottom)."""
+    from affine import Affine
+
+    from ilrs.terrain import Dem
+    from ilrs.terrain.grid import polar_xy_from_latlon
+
+    size = int(round(diameter_m / pixel_m)) | 1  # odd: a cell centred on the bottom
+    x0, y0 = (float(v) for v in polar_xy_from_latlon(lat_deg, 0.0))
+    half_m = size * pixel_m / 2
+    rows, cols = np.indices((size, size))
+    r_m = np.hypot(-half_m + (cols + 0.5) * pixel_m, half_m - (rows + 0.5) * pixel_m)
+    sphere_m = (diameter_m**2 / 4 + depth_m**2) / (2 * depth_m)
+    inside = r_m < diameter_m / 2
+    height_m = np.zeros(r_m.shape)
+    height_m[inside] = (sphere_m - depth_m) - np.sqrt(sphere_m**2 - r_m[inside] ** 2)
+    transform = Affine(pixel_m, 0, x0 - half_m, 0, -pixel_m, y0 + half_m)
+    return Dem(height_m, transform, metadata={"source": "spherical bowl", "synthetic": "true"})
+
+
+def ingersoll_bowl_shadow_k(
+    insolation_w_m2: float, depth_to_diameter: float, albedo: float, emissivity: float
+) -> float:
+    """The radiative-equilibrium temperature [K] of every shadowed point of a spherical
+    bowl (Ingersoll, Svitek & Murray 1992, Icarus 100:40, doi:10.1016/0019-1035(92)90016-Z):
+    sigma T^4 = F f (1 - A) / (1 - A f) (1 + A (1 - f) / eps), F the flux on a level
+    surface (S sin e), f = (1 - cos beta) / 2 the fraction of the view filled by the bowl
+    from any point on it, 4 (d/D)^2 / (1 + 4 (d/D)^2) in terms of depth over diameter."""
+    ratio_sq = 4.0 * depth_to_diameter**2
+    f = ratio_sq / (1.0 + ratio_sq)
+    stefan_boltzmann_w_m2_k4 = 5.670374419e-8  # CODATA 2018
+    flux = insolation_w_m2 * f * (1 - albedo) / (1 - albedo * f)
+    flux *= 1 + albedo * (1 - f) / emissivity
+    return (flux / stefan_boltzmann_w_m2_k4) ** 0.25
+
+
+# Ingersoll's bowl: a fresh crater (Pike 1977, d/D 0.2), 6 km across on 50 m cells, the
+# Sun 10 deg up (below the 21.8 deg the rim stands over the bottom: the floor is shadowed).
+BOWL_DIAMETER_M, BOWL_DEPTH_TO_DIAMETER, BOWL_PIXEL_M, BOWL_SUN_ELEVATION_DEG = (
+    6_000.0,
+    0.2,
+    50.0,
+    10.0,
+)
+
+
+def _ice() -> dict[str, float]:
+    """The shadowed bottom of a spherical bowl under a still Sun (the thermal map's terms
+    from the terrain) against Ingersoll et al. 1992; sublimation against Murphy & Koop."""
+    from ilrs.exploration.regolith import Regolith
+    from ilrs.exploration.sublimation import loss_rate_m_per_gyr, vapour_pressure_pa
+    from ilrs.exploration.thermal import AU_M, SOLAR_CONSTANT_W_M2, radiative_equilibrium_k
+    from ilrs.sky.geometry import local_axes
+    from ilrs.terrain import Window
+
+    lat_deg = -80.0
+    dem = spherical_bowl_dem(
+        BOWL_DIAMETER_M, BOWL_DEPTH_TO_DIAMETER * BOWL_DIAMETER_M, BOWL_PIXEL_M, lat_deg
+    )
+    _, north, up = local_axes(math.radians(lat_deg), 0.0)
+    elevation = math.radians(BOWL_SUN_ELEVATION_DEG)
+    sun = math.cos(elevation) * north + math.sin(elevation) * up
+    # Ingersoll's surface: one albedo at every incidence, no heat from below.
+    regolith = Regolith(albedo_a=0.0, albedo_b=0.0, geothermal_flux_w_m2=0.0)
+    size = dem.shape[0]
+    surface_k = radiative_equilibrium_k(
+        dem,
+        Window(0, 0, size, size),
+        sun,
+        sun_distance_m=AU_M,
+        regolith=regolith,
+        scatter_radius_m=BOWL_DIAMETER_M / 2,
+        max_distance_m=BOWL_DIAMETER_M,
+    )
+    analytic_k = ingersoll_bowl_shadow_k(
+        SOLAR_CONSTANT_W_M2 * math.sin(elevation),
+        BOWL_DEPTH_TO_DIAMETER,
+        regolith.normal_albedo,
+        regolith.emissivity,
+    )
+    return {
+        "bowl_shadowed_bottom_k": float(surface_k[size // 2, size // 2]),
+        "ingersoll_formula_k": analytic_k,
+        "ice_vapour_pressure_150k_pa": float(vapour_pressure_pa(150.0)),
+        "ice_vapour_pressure_210k_pa": float(vapour_pressure_pa(210.0)),
+        "ice_loss_at_110k_m_per_gyr": float(loss_rate_m_per_gyr(110.0)),
+    }
+
+
 def _orbit() -> dict[str, float]:
     """The built-in 24 h relay orbit against the frozen-orbit condition: its inclination to
     the Moon's orbit plane (DE421, at its epoch) against Kozai's for its eccentricity."""
@@ -432,6 +523,7 @@ CHECKS: dict[str, Callable[[], dict[str, float]]] = {
     "terrain": _terrain,
     "lighting": _lighting,
     "regolith": _regolith,
+    "ice": _ice,
     "orbit": _orbit,
     "links": _links,
     "power": _power,
