@@ -158,6 +158,38 @@ def schema_command(
     write_json(scenario_json_schema(), out)
 
 
+def element_figures(surface) -> list[str]:
+    """What each array gives of the sunlight square on it, and the water plant's energy:
+    the figures that a file's numbers turn into (``cell_efficiency`` is the cell's rating,
+    the chain of losses follows it unless ``losses: none``)."""
+    import numpy as np
+
+    from ilrs.station.solar import array_power_w
+
+    lines = []
+    for array in surface.solar_arrays:
+        one = np.ones(1)
+        power_w, _ = array_power_w(array, 1361.0, one, one, one)
+        share = float(power_w[0]) / (1361.0 * array.area_m2)
+        chain = (
+            "losses: none"
+            if array.chain is None
+            else "the default chain"
+            if ("losses" not in array.model_fields_set)
+            else "its own chain"
+        )
+        lines.append(
+            f"array {array.name!r}: {share:.1%} of the sunlight square on it reaches the bus "
+            f"(cells {array.cell_efficiency:.0%}, {chain}; 1361 W/m2, beginning of life)"
+        )
+    if surface.isru is not None:
+        lines.append(
+            f"water plant {surface.isru.name!r}: {surface.isru.wh_per_kg_water:,.0f} Wh per kg "
+            "of water"
+        )
+    return lines
+
+
 @station_app.command("check")
 def check_command(scenario: ScenarioArgument = None) -> None:
     """Validate a scenario file; print what it holds."""
@@ -168,3 +200,5 @@ def check_command(scenario: ScenarioArgument = None) -> None:
         f"storage units, {len(surface.loads) + len(surface.rovers)} loads, "
         f"{len(loaded.orbital.relays)} relays, {len(loaded.ground.stations)} ground stations"
     )
+    for line in element_figures(surface):
+        print(f"  {line}")

@@ -9,8 +9,9 @@ Per kg of ice in the heated regolith (ice weight fraction ``w`` of the icy regol
 with ``H_reg`` the regolith's enthalpy from Hayne et al. 2017's c(T)
 (:func:`ilrs.exploration.regolith.enthalpy_j_kg`), ``H_ice`` ice Ih's, and ``L_sub`` the
 latent heat of sublimation. The plant's electrical energy per kg of water collected divides
-that by the heater's efficiency and by the share of the ice it recovers (the ice left behind
-was heated all the same: the conservative reading).
+that by the heater's efficiency and by the share of the ice it collects: the ice it does
+not collect is counted as heated and sublimed all the same, lost as vapour (the
+conservative reading).
 
 The station uses :mod:`ilrs.exploration.regolith` (regolith properties), one way only.
 """
@@ -47,12 +48,14 @@ def ice_enthalpy_j_kg(temperature_k: float) -> float:
 
 @dataclass(frozen=True)
 class WaterExtraction:
-    """The energy per kg of water and its parts [Wh per kg of water collected]."""
+    """The energy per kg of water: the three parts of the ideal heat per kg of ice
+    [Wh/kg] (all of it collected, every joule reaching it), their sum, and what the plant
+    draws per kg of water it collects (the ideal over both efficiencies)."""
 
     regolith_wh_per_kg: float  # warming the dry regolith that holds 1 kg of ice
     ice_warming_wh_per_kg: float
     sublimation_wh_per_kg: float
-    ideal_wh_per_kg: float  # the three above: heat delivered, all ice recovered
+    ideal_wh_per_kg: float  # the three above
     electric_wh_per_kg: float  # what the plant draws per kg collected
 
     def as_dict(self) -> dict[str, float]:

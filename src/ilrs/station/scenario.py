@@ -128,7 +128,7 @@ class ArrayLosses(StrictModel):
     emittance_front: float = Field(0.85, gt=0, le=1)
     emittance_back: float = Field(0.85, gt=0, le=1)
     ground_temperature_k: float = Field(
-        200.0, ge=0, le=450, description="the ground's glow each face half sees"
+        200.0, ge=0, le=450, description="the ground's glow; a vertical panel's faces half see it"
     )
 
 
@@ -142,7 +142,7 @@ class SolarArray(StrictModel):
     cell_efficiency: float = Field(
         gt=0, le=1, description="the cell's rated efficiency at beginning of life (AM0, 28 C)"
     )
-    losses: ArrayLosses | Literal["none"] = Field(
+    losses: ArrayLosses | None = Field(
         ArrayLosses(),
         description="the chain from cell to bus; 'none': cell_efficiency is the system's",
     )
@@ -154,10 +154,20 @@ class SolarArray(StrictModel):
 
     _check_installed = field_validator("installed_utc")(utc_text)
 
+    @field_validator("losses", mode="before")
+    @classmethod
+    def _losses_none(cls, value):
+        """``losses: none`` (or null) turns the chain off; any other word is a mistake."""
+        if value is None or value == "none":
+            return None
+        if not isinstance(value, dict | ArrayLosses):
+            raise ValueError(f"give the factors as a mapping, or 'none'; got {value!r}")
+        return value
+
     @property
     def chain(self) -> ArrayLosses | None:
         """The loss chain, or None for ``losses: none``."""
-        return None if self.losses == "none" else self.losses
+        return self.losses
 
 
 class Storage(StrictModel):
@@ -416,8 +426,14 @@ class Isru(StrictModel):
     ice_weight_fraction: float | None = Field(
         None, gt=0, le=1, description="mass of ice over mass of icy regolith"
     )
-    regolith_temperature_k: float = Field(60.0, gt=0, description="where the regolith lies")
-    process_temperature_k: float = Field(230.0, gt=0, description="heated to; ice sublimes")
+    regolith_temperature_k: float = Field(
+        60.0, ge=20, le=273.16, description="where the regolith lies"
+    )
+    # Below the triple point: in vacuum the ice sublimes there (the model's path); above
+    # it the ice would be gone, or melt in a pressurised vessel (another path).
+    process_temperature_k: float = Field(
+        230.0, gt=20, le=273.16, description="heated to; the ice sublimes"
+    )
     extraction_efficiency: float = Field(0.8, gt=0, le=1, description="share of ice collected")
     heater_efficiency: float = Field(0.6, gt=0, le=1, description="electricity to heat in it")
     max_power_w: float = Field(gt=0, description="the most the plant can draw")
@@ -435,9 +451,13 @@ class Isru(StrictModel):
         if self.energy_per_kg_water_wh is None and self.ice_weight_fraction is None:
             raise ValueError("give the ice_weight_fraction (or a measured energy_per_kg_water_wh)")
         if self.process_temperature_k <= self.regolith_temperature_k:
+
+            def said(name):
+                default = "" if name in self.model_fields_set else " (its default)"
+                return f"{name} {getattr(self, name):g}{default}"
+
             raise ValueError(
-                f"process_temperature_k {self.process_temperature_k:g} must be above "
-                f"regolith_temperature_k {self.regolith_temperature_k:g}"
+                f"{said('process_temperature_k')} must be above {said('regolith_temperature_k')}"
             )
         return self
 
