@@ -21,7 +21,6 @@ import json
 import resource
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from cli_peak import child_command, split_peak
 from ilrs.api.guards import MAX_BODY_BYTES, MAX_IMPORT_BODY_BYTES, MAX_JSON_DEPTH
 from ilrs.scenario_files import MAX_SCENARIO_BYTES, MAX_YAML_DEPTH
 from web_fixtures import PLAN_TEXT, web_settings
@@ -402,20 +402,6 @@ def test_a_damaged_plan_folder_is_told_never_a_server_error(web_plan, tmp_path):
 
 # --- the command line -------------------------------------------------------------------
 
-# The child's own peak: VmHWM, the high-water mark of this program's memory (ru_maxrss
-# would count the parent's pages copied by fork, which Linux keeps across exec).
-_CHILD = (
-    "import sys\n"
-    "from ilrs.cli import main\n"
-    "try:\n"
-    "    status = main(sys.argv[1:])\n"
-    "finally:\n"
-    "    status_text = open('/proc/self/status').read()\n"
-    "    peak = status_text.split('VmHWM:')[1].split()[0]\n"
-    "    print(f'#peak-rss-kib {peak}', file=sys.stderr)\n"
-    "sys.exit(status)\n"
-)
-
 
 def _address_cap() -> None:
     limit = CLI_ADDRESS_GIB << 30
@@ -426,17 +412,15 @@ def run_cli(*args) -> tuple[subprocess.CompletedProcess, float, float]:
     """The real CLI in its own process: the result, seconds and peak resident MiB."""
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-c", _CHILD, *map(str, args)],
+        child_command(*map(str, args)),
         capture_output=True,
         text=True,
         timeout=CLI_SECONDS * 2,
         preexec_fn=_address_cap,
     )
     seconds = time.perf_counter() - started
-    lines = result.stderr.splitlines()
-    peak = [line for line in lines if line.startswith("#peak-rss-kib ")]
-    result.stderr = "\n".join(line for line in lines if not line.startswith("#peak-rss-kib "))
-    return result, seconds, int(peak[-1].split()[1]) / 1024 if peak else float("inf")
+    result.stderr, peak_bytes = split_peak(result.stderr)
+    return result, seconds, peak_bytes / 2**20 if peak_bytes is not None else float("inf")
 
 
 def cli_cases(folder: Path) -> list[tuple[str, str, tuple]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import resource
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
+from cli_peak import child_command, split_peak
 from ilrs.errors import DataFileError, InputError
 from ilrs.terrain.grid import SOUTH_POLAR_STEREOGRAPHIC, Window
 from ilrs.terrain.memory import (
@@ -69,11 +69,11 @@ class Run:
 def run_bounded(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Run:
     """``ilrs ARGS`` in a subprocess limited to :data:`CLI_ADDRESS_SPACE_BYTES` of address
     space (an over-allocation fails instead of swapping), killed after
-    :data:`CLI_TIMEOUT_S`; its own peak resident memory from ``wait4``."""
+    :data:`CLI_TIMEOUT_S`; its own peak resident memory as it reports it (``cli_peak``;
+    ``wait4``'s only if it died before it could)."""
     import subprocess
 
-    script = Path(sys.executable).with_name("ilrs")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "ilrs"]
+    command = child_command()
 
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (CLI_ADDRESS_SPACE_BYTES, CLI_ADDRESS_SPACE_BYTES))
@@ -98,12 +98,13 @@ def run_bounded(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Run
             time.sleep(0.02)
         seconds = time.monotonic() - start
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    stderr, peak_bytes = split_peak(err_path.read_text(errors="replace"))
     return Run(
         process.returncode,
         out_path.read_text(errors="replace"),
-        err_path.read_text(errors="replace"),
+        stderr,
         seconds,
-        usage.ru_maxrss * 1024,  # Linux: kilobytes
+        peak_bytes if peak_bytes is not None else usage.ru_maxrss * 1024,
     )
 
 
