@@ -165,6 +165,10 @@ def test_hop_and_traverse(capsys, dem, tmp_path):
             ["thermal", "--lat", "-89.9", "--lon", "0", "--ice-criterion", "mean"],
             "--ice-criterion must be max-110K or sublimation, got 'mean'",
         ),
+        (
+            ["thermal", "--flat", "--lat", "-88", "--ice-criterion", "sublimation"],
+            "--flat draws a flat surface's diurnal curve, which judges no ice",
+        ),
     ],
 )
 def test_bad_input_is_one_line(capsys, dem, tmp_path, args, message):

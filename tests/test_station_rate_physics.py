@@ -116,6 +116,38 @@ def test_the_modcod_table_holds_the_published_rows():
     assert all(entry.source for entry in schemes().values())
 
 
+# ETSI EN 302 307-1 (DVB-S2), typed here apart from the module's table: Table 5a's BCH
+# information lengths of the normal (64,800-bit) frame, and Table 13's ideal Es/N0 [dB].
+_K_BCH = {"1/4": 16008, "1/3": 21408, "2/5": 25728, "1/2": 32208, "3/5": 38688,
+          "2/3": 43040, "3/4": 48408, "4/5": 51648, "5/6": 53840, "8/9": 57472,
+          "9/10": 58192}  # fmt: skip
+_TABLE_13_ES_N0_DB = {
+    "qpsk": {"1/4": -2.35, "1/3": -1.24, "2/5": -0.30, "1/2": 1.00, "3/5": 2.23,
+             "2/3": 3.10, "3/4": 4.03, "4/5": 4.68, "5/6": 5.18, "8/9": 6.20, "9/10": 6.42},
+    "8psk": {"3/5": 5.50, "2/3": 6.62, "3/4": 7.91, "5/6": 9.35, "8/9": 10.69, "9/10": 10.98},
+    "16apsk": {"2/3": 8.97, "3/4": 10.21, "4/5": 11.03, "5/6": 11.61, "8/9": 12.89,
+               "9/10": 13.13},
+    "32apsk": {"3/4": 12.73, "4/5": 13.64, "5/6": 14.28, "8/9": 15.69, "9/10": 16.05},
+}  # fmt: skip
+_BITS_PER_SYMBOL = {"qpsk": 2, "8psk": 3, "16apsk": 4, "32apsk": 5}
+
+
+def test_every_dvb_s2_row_against_the_standard_typed_apart():
+    """Each MODCOD's bits per symbol from its frame (BCH information less the 80-bit header,
+    over the symbols of 64,800 bits plus the 90-symbol header) and its Es/N0 from Table 13:
+    a typo in either column of the module's table fails here."""
+    rows = 0
+    for modulation, rates in _TABLE_13_ES_N0_DB.items():
+        for rate, es_n0_db in rates.items():
+            entry = scheme(f"dvb-s2-{modulation}-{rate}")
+            symbols = 64800 / _BITS_PER_SYMBOL[modulation] + 90
+            efficiency = (_K_BCH[rate] - 80) / symbols
+            assert entry.information_bits_per_symbol == pytest.approx(efficiency, abs=1e-6)
+            assert entry.required_es_n0_db == pytest.approx(es_n0_db, abs=1e-9)
+            rows += 1
+    assert rows == len(adaptive_schemes()) == 28
+
+
 def test_named_coding_sets_the_requirement_with_its_implementation_loss():
     link = LinkSpec(
         terminal={"diameter_m": 1, "rf_power_w": 1},
@@ -143,6 +175,11 @@ def test_named_coding_sets_the_requirement_with_its_implementation_loss():
         ({"rate_steps_bps": None}, "give rate_steps_bps (the radio's rates) or bandwidth_hz"),
         ({"rate_steps_bps": None, "bandwidth_hz": 1e6}, "needs its spectral_efficiency"),
         ({"weather_availability": 0.9}, "weather_availability"),
+        ({"bandwidth_hz": 1e6}, "bandwidth_hz bounds a custom code's rate only with its"),
+        (
+            {"weather_availability": 0.95, "frequency_hz": 6.0e10},
+            "weather_availability needs a frequency the atmosphere model covers",
+        ),
     ],
 )
 def test_contradictory_or_unbounded_links_are_refused(changes, message):

@@ -152,6 +152,11 @@ def thermal_command(
         raise InputError(f"--ice-criterion must be max-110K or sublimation, got {ice_criterion!r}")
     if not (math.isfinite(max_loss_m_per_gyr) and max_loss_m_per_gyr > 0):
         raise InputError(f"--max-loss-m-per-gyr must be positive, got {max_loss_m_per_gyr}")
+    if flat and (ice_criterion != "max-110K" or max_loss_m_per_gyr != 0.001):
+        raise InputError(
+            "--flat draws a flat surface's diurnal curve, which judges no ice: leave out "
+            "--ice-criterion and --max-loss-m-per-gyr"
+        )
     output = _output(out, "thermal", [] if flat else dem_files(dem), force)
     if flat:
         _flat_curve(output, lat if lat is not None else 0.0)

@@ -48,5 +48,5 @@ def validate(
         },
         output_format,
     )
-    if not all(row.ok for row in rows):
+    if any(row.ok is False for row in rows):
         raise typer.Exit(1)

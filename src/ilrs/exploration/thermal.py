@@ -540,7 +540,8 @@ def thermal_map(
     if total * step_s < 0.99 * 365.25 * 86_400.0:
         provenance["NOTE"] = (
             "the period is shorter than a year: the Sun's seasonal swing at the pole is not "
-            "all in the maxima, and 110 K stability is judged on the year's maximum"
+            "all in the maxima nor in the mean sublimation rates, and ice stability (by the "
+            "110 K maximum or by the mean loss) is judged on a whole year"
         )
     if spin_cycles and not deep_change_k < spin_up_tolerance_k:
         provenance["NOTE_SPIN_UP"] = (

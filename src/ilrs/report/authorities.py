@@ -40,8 +40,11 @@ class Comparison:
         return self.model - self.reference
 
     @property
-    def ok(self) -> bool:
-        return bool(self.not_held) or abs(self.difference) <= self.tolerance
+    def ok(self) -> bool | None:
+        """Within the tolerance; None for a case not held (neither passed nor failed)."""
+        if self.not_held:
+            return None
+        return abs(self.difference) <= self.tolerance
 
     def as_dict(self) -> dict:
         return asdict(self) | {"difference": self.difference, "ok": self.ok}

@@ -160,7 +160,7 @@ def _validation(rows: list[dict]) -> str:
     """The models beside their authorities (validation.json, ``ilrs validate``)."""
     if not rows:
         return ""
-    off = sum(not row["ok"] for row in rows)
+    off = sum(row["ok"] is False for row in rows)
     shown = sum(bool(row.get("not_held")) for row in rows)
     verdict = "all held within their tolerances" if not off else f"{off} off their tolerance"
     if shown:

@@ -12,8 +12,10 @@ The sky noise an absorbing medium of mean radiating temperature ``T_m`` adds at 
 antenna is ``T_m (1 - 10^(-A/10))`` (P.618-13 section 3, with ``T_m`` = 275 K in rain
 and cloud), ``A`` the absorption: gases, clouds and rain, not scintillation (which
 redistributes power and radiates nothing). It is added to the station's stated system
-noise temperature, which is taken to be that of the clear sky at zenith: counting the
-clear-sky part of the gases again is conservative by a few kelvin.
+noise temperature, which is therefore that of the receiving chain and antenna without the
+sky: a figure quoted "at zenith, clear sky" already holds the gases' few kelvin at X band
+but some 20-40 K at Ka, and counting them again would cost a power-limited Ka link about
+1 dB.
 
 Attenuation depends on the elevation; a station's table is computed once on a grid of
 elevations and read by interpolation at every step of a year.

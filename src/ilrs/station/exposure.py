@@ -423,6 +423,7 @@ def _weather_db(link: LinkSpec, spec: GroundStationSpec, station: GroundStation,
             terminal.gain_dbi, link.frequency_hz, terminal.efficiency
         )
     key = (lat, lon, height, link.frequency_hz, link.weather_availability, diameter_m)
+    key += (terminal.efficiency,)  # scintillation depends on the aperture's effective area
     if key not in _ATMOSPHERES:
         _ATMOSPHERES[key] = atmosphere_table(
             lat,
@@ -494,7 +495,10 @@ def _relay_rates(
             clear = _clear_of_moon(track.position_icrf_m, station_m[spec.name])
             weather = _weather_db(relay.to_earth, spec, stations[spec.name], relay_elevation)
             rate = _rates(relay.to_earth, spec.terminal, spec.name, to_earth_m, weather)
-            working = available[spec.name][0] & clear
+            # The station's window is for the Moon above its mask; the relay, up to a few
+            # degrees from the Moon in the station's sky, must be above the mask too.
+            above_mask = relay_elevation >= stations[spec.name].elevation_mask_deg
+            working = available[spec.name][0] & clear & above_mask
             rates[relay.name][spec.name] = np.where(seen & working, np.minimum(up_rate, rate), 0)
             links.append(
                 LinkUse(

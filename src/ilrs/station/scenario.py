@@ -368,6 +368,23 @@ class LinkSpec(StrictModel):
             and self.bandwidth_hz is None
         ):
             raise ValueError("spectral_efficiency_bps_per_hz needs bandwidth_hz to bound the rate")
+        if (
+            self.coding is None
+            and self.bandwidth_hz is not None
+            and self.spectral_efficiency_bps_per_hz is None
+        ):
+            # Else the bandwidth would bound nothing: a cap the file seems to set, not kept.
+            raise ValueError(
+                "bandwidth_hz bounds a custom code's rate only with its "
+                "spectral_efficiency_bps_per_hz (or name a coding)"
+            )
+        if self.weather_availability is not None and not (
+            ATMOSPHERE_MIN_HZ <= self.frequency_hz <= ATMOSPHERE_MAX_HZ
+        ):
+            raise ValueError(
+                f"weather_availability needs a frequency the atmosphere model covers (ITU-R "
+                f"P.618: 1-55 GHz); frequency_hz is {self.frequency_hz / 1e9:g} GHz"
+            )
         return self
 
     def rate_modes(self):
@@ -406,6 +423,9 @@ class LinkSpec(StrictModel):
             "weather_availability": self.weather_availability,
         }
 
+
+# The frequencies ITU-R P.618's attenuation covers (station.atmosphere).
+ATMOSPHERE_MIN_HZ, ATMOSPHERE_MAX_HZ = 1.0e9, 55.0e9
 
 # The fields that describe the ice and the process (``station.isru``), as against one
 # measured figure for the energy per kg of water.
