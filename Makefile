@@ -16,6 +16,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed-test
+	rm -f build/bench/results.jsonl
 	$(BIN)/python benchmarks/bench_sky.py
 	$(BIN)/python benchmarks/bench_lighting.py
 	$(BIN)/python benchmarks/bench_station.py
@@ -24,6 +25,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_traverse.py
 	$(BIN)/python benchmarks/bench_web.py
 	$(BIN)/python benchmarks/bench_plan.py
+	$(BIN)/python benchmarks/bench_table.py
 
 $(VENV)/.installed-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
