@@ -308,7 +308,8 @@ def test_a_change_to_a_mission_that_does_not_exist(small):
 def test_the_cli_timeline_and_whatif_write_their_folders(small, tmp_path, capsys):
     path = small()
     out = tmp_path / "timeline"
-    assert main(["campaign", "timeline", str(path), "--out", str(out)]) == 0
+    cache = ["--cache", str(tmp_path / "cache")]
+    assert main(["campaign", "timeline", str(path), "--out", str(out), *cache]) == 0
     milestones = json.loads(capsys.readouterr().out)
     assert milestones[0]["milestone"] == "basic" and milestones[0]["passed"]
     written = sorted(p.name for p in out.iterdir() if p.name != MARKER)
@@ -320,7 +321,10 @@ def test_the_cli_timeline_and_whatif_write_their_folders(small, tmp_path, capsys
     assert rows[0].startswith("year,continuous_power_w") and len(rows) == 1 + 3
     whatif_out = tmp_path / "whatif"
     assert (
-        main(["campaign", "whatif", str(path), "--drop", "energy", "--out", str(whatif_out)]) == 0
+        main(
+            ["campaign", "whatif", str(path), "--drop", "energy", "--out", str(whatif_out)] + cache
+        )
+        == 0
     )
     report = json.loads(capsys.readouterr().out)
     assert report["milestones"][0]["changed"] is True

@@ -117,7 +117,8 @@ def test_a_misspelt_mission_is_refused_before_the_sky(small_sky, tmp_path, monke
 def test_the_cli_reports_the_cancelled_missions(small_sky, tmp_path, capsys):
     out = tmp_path / "whatif"
     path = str(small_sky[4])
-    assert main(["campaign", "whatif", path, "--drop", "energy", "--out", str(out)]) == 0
+    cache = ["--cache", str(tmp_path / "cache")]
+    assert main(["campaign", "whatif", path, "--drop", "energy", "--out", str(out), *cache]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["cancelled"] == {"energy": "dropped", "water": "depends on 'energy', dropped"}
     written = json.loads((out / "whatif.json").read_text())
@@ -125,7 +126,7 @@ def test_the_cli_reports_the_cancelled_missions(small_sky, tmp_path, capsys):
     assert (
         main(
             ["campaign", "whatif", path, "--drop", "energy", "--keep", "water", "--out", str(out)]
-            + ["--force"]
+            + ["--force", *cache]
         )
         == 0
     )

@@ -375,12 +375,13 @@ def create_web_app(settings: WebSettings) -> FastAPI:
         key = json.dumps(body.model_dump(), sort_keys=True) + f"@plan {state['generation']}"
 
         def work(progress) -> dict:
-            from ilrs.campaign.buildup import build_up, campaign_exposure
+            from ilrs.campaign.buildup import build_up
+            from ilrs.report.exposure_cache import cached_campaign_exposure
 
             with whatif_lock:
                 if plan not in whatif_base:
-                    progress("the site's sky over the campaign's years (once per plan) ...")
-                    exposure = campaign_exposure(station, campaign)
+                    progress("the site's sky over the campaign's years (kept in the cache) ...")
+                    exposure = cached_campaign_exposure(station, campaign, cache(progress))
                     progress("the build-up as planned ...")
                     base = (exposure, build_up(station, campaign, exposure))
                     if plan is state["plan"]:  # kept only while it is the plan served

@@ -52,15 +52,40 @@ def _output(out: Path, command: str, path: Path, station, force: bool) -> Output
     )
 
 
-def _simulated(station, campaign):
-    from ilrs.campaign.buildup import build_up, campaign_exposure
+CacheOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache",
+        help="Folder where the site's sky over the timeline is kept and reused while its "
+        "inputs are unchanged (default: ~/.cache/ilrs/steps, or under $XDG_CACHE_HOME).",
+    ),
+]
 
+
+def _step_cache(cache: Path | None):
+    """The cache the site's sky is kept in (the plan's kind: ``ilrs plan --cache``)."""
+    from ilrs.report.steps import StepCache
+
+    if cache is None:
+        from ilrs.terrain.fetch import default_cache_dir
+
+        cache = default_cache_dir() / "steps"
+    step_cache = StepCache(cache, lambda line: print(f"ilrs campaign: {line}", file=sys.stderr))
+    step_cache.check()
+    return step_cache
+
+
+def _simulated(station, campaign, cache: Path | None):
+    from ilrs.campaign.buildup import build_up
+    from ilrs.report.exposure_cache import cached_campaign_exposure
+
+    step_cache = _step_cache(cache)
     print(
         f"ilrs campaign: {campaign.name}: the site's sky {campaign.timeline.start[:4]}-"
         f"{campaign.timeline.end[:4]} ...",
         file=sys.stderr,
     )
-    exposure = campaign_exposure(station, campaign)
+    exposure = cached_campaign_exposure(station, campaign, step_cache)
     return exposure, build_up(station, campaign, exposure)
 
 
@@ -85,6 +110,7 @@ def check_command(
             "('default': the user's registry).",
         ),
     ] = None,
+    cache: CacheOption = None,
 ) -> None:
     """Masses against launchers, dependency order, launch cadence; then (simulating the
     build-up) each mission's payloads against the power and data the station offers."""
@@ -99,7 +125,7 @@ def check_command(
         with open_registry(None if registry == "default" else registry)() as session:
             findings += registry_findings(campaign, session)
     if not plan_only and not any(f.severity == "error" for f in findings):
-        _, buildup = _simulated(station, campaign)
+        _, buildup = _simulated(station, campaign, cache)
         findings += build_up_findings(buildup, campaign)
     _print_findings(findings)
 
@@ -118,6 +144,7 @@ def timeline_command(
     campaign_file: CampaignArgument = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("build/campaign"),
     force: ForceFolderOption = False,
+    cache: CacheOption = None,
 ) -> None:
     """The build-up simulated over the timeline: capabilities per year, milestones judged,
     findings, the Gantt and capability charts. Prints the milestones (JSON)."""
@@ -125,7 +152,7 @@ def timeline_command(
 
     path, station, campaign = _load(campaign_file)
     output = _output(out, "timeline", path, station, force)
-    _, buildup = _simulated(station, campaign)
+    _, buildup = _simulated(station, campaign, cache)
     findings = plan_findings(station, campaign) + build_up_findings(buildup, campaign)
     with output.staged() as staging:
         _write_timeline(staging, campaign, buildup)
@@ -271,6 +298,7 @@ def whatif_command(
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("build/whatif"),
     force: ForceFolderOption = False,
+    cache: CacheOption = None,
 ) -> None:
     """The build-up with missions delayed, dropped or moved, against the plan as written:
     which milestones change and why. A dropped mission cancels every mission that depends
@@ -286,7 +314,7 @@ def whatif_command(
     path, station, campaign = _load(campaign_file)
     effective_campaign(campaign, changes)  # a misspelt mission is refused before the sky
     output = _output(out, "whatif", path, station, force)
-    exposure, baseline = _simulated(station, campaign)
+    exposure, baseline = _simulated(station, campaign, cache)
     result = what_if(station, campaign, changes, exposure, baseline=baseline)
     changed, changed_campaign = result.pop("buildup"), result.pop("campaign")
     with output.staged() as staging:

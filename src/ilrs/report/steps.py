@@ -467,12 +467,16 @@ def campaign_step(plan: LoadedPlan, cache: StepCache) -> Path:
     path, (station, campaign) = plan.campaign_file(), plan.campaign
 
     def compute(folder: Path) -> None:
-        from ilrs.campaign.buildup import build_up, campaign_exposure
+        from ilrs.campaign.buildup import build_up
         from ilrs.campaign.charts import draw_capabilities, draw_gantt
         from ilrs.campaign.checks import build_up_findings, plan_findings
         from ilrs.environment.export import write_table_csv
+        from ilrs.report.exposure_cache import cached_campaign_exposure
 
-        buildup = build_up(station, campaign, campaign_exposure(station, campaign))
+        # The sky is kept apart, by its own inputs: a changed mission reuses it (what-ifs
+        # too). Its own cache object, so the plan's summary lists the plan's steps alone.
+        sky = cached_campaign_exposure(station, campaign, StepCache(cache.root, cache.progress))
+        buildup = build_up(station, campaign, sky)
         findings = plan_findings(station, campaign) + build_up_findings(buildup, campaign)
         write_table_csv(folder / "timeline.csv", buildup.timeline_columns())
         draw_gantt(campaign, buildup, folder / "gantt.png")
