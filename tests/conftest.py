@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import warnings
 
 import pytest
 
 from ilrs.sky import default_kernels
+
+
+def pytest_configure(config):
+    """The commands the tests run keep their caches (the campaign's sky, fetched terrain)
+    in a folder of the run's own, never in the user's ~/.cache (subprocesses inherit it)."""
+    os.environ["XDG_CACHE_HOME"] = config._ilrs_cache = tempfile.mkdtemp(prefix="ilrs-test-cache-")
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_ilrs_cache", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
