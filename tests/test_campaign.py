@@ -514,3 +514,20 @@ def test_payload_owners_are_checked_against_the_registry(small, tmp_path):
         )
     with sessions() as session:
         assert registry_findings(campaign, session) == []
+
+
+def test_each_step_is_counted_in_its_own_calendar_year():
+    """The build-up's years by the years' first instants, against each step's date written
+    out (over twenty years at 1 h, and across one new year at 30 min, its midnight included)."""
+    from ilrs.campaign.buildup import _calendar_years
+    from ilrs.sky import utc_range
+
+    for times in (
+        utc_range("2026-01-01", "2046-01-01", "1h"),
+        utc_range("2035-12-31T23:00:00Z", "2036-01-01T01:00:00Z", "30min"),
+    ):
+        written = np.array([int(text[:4]) for text in times.utc_iso(0)])
+        np.testing.assert_array_equal(_calendar_years(times), written)
+    assert list(
+        _calendar_years(utc_range("2035-12-31T23:30:00Z", "2036-01-01T00:30:00Z", "30min"))
+    ) == [2035, 2036, 2036]

@@ -170,10 +170,17 @@ def build_up(station: Scenario, campaign: Campaign, exposure: Exposure) -> Build
     return Buildup(built, run, years, judged, landings)
 
 
+def _calendar_years(times) -> np.ndarray:
+    """Each instant's UTC calendar year, by the years' first instants (not by writing out
+    twenty years of dates: 88,000 of them took a third of a second)."""
+    first, last = (int(text[:4]) for text in Times(times.tdb_s[[0, -1]]).utc_iso(0))
+    starts = parse_utc([f"{year}-01-01T00:00:00Z" for year in range(first, last + 2)]).tdb_s
+    return first + np.searchsorted(starts, times.tdb_s, side="right") - 1
+
+
 def _years(run: Simulation, payload_landings: list[str]) -> list[YearFigures]:
     inputs = run.inputs
-    iso = inputs.exposure.times.utc_iso(0)
-    calendar_years = np.array([int(text[:4]) for text in iso])
+    calendar_years = _calendar_years(inputs.exposure.times)
     step_h = inputs.step_h
     stored = run.column("stored_wh")
     floors = _floor_series(inputs)
