@@ -16,6 +16,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_sky.py
 	$(BIN)/python benchmarks/bench_lighting.py
 	$(BIN)/python benchmarks/bench_station.py
