@@ -17,6 +17,7 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	rm -f build/bench/results.jsonl
+	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_sky.py
 	$(BIN)/python benchmarks/bench_lighting.py
 	$(BIN)/python benchmarks/bench_station.py

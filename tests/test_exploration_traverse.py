@@ -3,6 +3,8 @@ back, the errors a user meets, and a goal walled in by slopes."""
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 from affine import Affine
@@ -96,3 +98,66 @@ def test_a_start_on_a_steep_wall_and_a_goal_off_the_map_are_errors():
         plan_traverse(
             dem, _latlon(-1_500.0, 0.0), _latlon(0.0, -1_500.0), TIMES, ROVER, margin_m=-1
         )
+
+
+def _digest(*arrays: np.ndarray) -> str:
+    h = hashlib.sha256()
+    for array in arrays:
+        h.update(np.ascontiguousarray(array).tobytes())
+    return h.hexdigest()[:16]
+
+
+def test_a_battery_bound_traverse_keeps_the_route_the_search_found_before():
+    # The synthetic south pole by the benchmark's start (benchmarks/bench_traverse.py), 2 km
+    # to go with a 1.2 kWh battery and 2 labels per cell: the battery binds (waits, moves
+    # refused in shadow, labels dropped at full cells and within the energy tolerance).
+    # Speed-ups of the horizons, the visibility bits and the search (issue 21) must not
+    # change a bit of it: the figures are those of the code before them (commit 0fbf3bf).
+    from ilrs.terrain import polar_xy_from_latlon
+    from ilrs.terrain.synthetic import synthesize_around
+
+    rover = Rover(
+        speed_m_s=0.1,
+        max_slope_deg=20.0,
+        battery_wh=1_200.0,
+        start_charge_wh=1_200.0,
+        drive_power_w=250.0,
+        idle_power_w=80.0,
+        solar_power_w=450.0,
+        reserve_wh=120.0,
+    )
+    x0_m, y0_m = polar_xy_from_latlon(-89.45, 222.69)
+    sx_m, sy_m = x0_m - 10_000.0 / np.sqrt(2.0), y0_m - 10_000.0 / np.sqrt(2.0)
+    d_m = 2_000.0 / np.sqrt(2.0)
+    centre = latlon_from_polar_xy(sx_m + d_m / 2, sy_m + d_m / 2)
+    dem = synthesize_around(float(centre[0]), float(centre[1]), 434, 20.0, seed=7)
+    start = tuple(float(v) for v in latlon_from_polar_xy(sx_m, sy_m))
+    goal = tuple(float(v) for v in latlon_from_polar_xy(sx_m + d_m, sy_m + d_m))
+    times = utc_range("2026-12-01T00:00:00Z", "2026-12-07T00:00:00Z", "1h")
+    traverse = plan_traverse(
+        dem,
+        start,
+        goal,
+        times,
+        rover,
+        margin_m=300.0,
+        max_distance_m=3_000.0,
+        max_labels_per_cell=2,
+    )
+    route = traverse.route
+    assert route.found and route.rows.size == 140
+    assert _digest(route.rows.astype(np.int64), route.cols.astype(np.int64)) == "1b638e6bb760840c"
+    assert _digest(route.time_s.astype(np.float64)) == "9409baa436a493a0"
+    assert _digest(route.energy_wh, route.waited_s) == "54e565e1b3a23719"
+    assert route.duration_s == 39681.99664785762
+    assert (route.labels_expanded, route.labels_created) == (12364, 22635)
+    assert route.pruned == {
+        "battery_dark": 5900,
+        "battery_lit": 0,
+        "contact": 0,
+        "period": 0,
+        "dominated": 78209,
+        "label_cap": 6669,
+        "within_tolerance": 10451,
+        "waits": 379,
+    }

@@ -6,6 +6,7 @@ standard error (``ilrs: error: ...``) and a non-zero exit status, never a traceb
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Annotated
@@ -13,28 +14,27 @@ from typing import Annotated
 import typer
 
 from ilrs import __version__
-from ilrs.cli import campaign as _campaign
-from ilrs.cli import explore as _explore
-from ilrs.cli import maps as _maps
-from ilrs.cli import plan as _plan
-from ilrs.cli import registry as _registry
-from ilrs.cli import serve as _serve
-from ilrs.cli import site as _site
-from ilrs.cli import sky as _sky
-from ilrs.cli import station as _station
-from ilrs.cli import stations as _stations
-from ilrs.cli import terrain as _terrain
-from ilrs.cli import validate as _validate
 from ilrs.errors import IlrsError
 
-app = typer.Typer(
-    name="ilrs",
-    help="ILRS Planner: plan the International Lunar Research Station at the lunar south pole.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+# Each command's module, in the order `ilrs --help` lists them. A command line builds the
+# app with its own command's module only: importing every command's module (and making
+# typer resolve every command's options) would cost each command the start-up of all.
+COMMAND_MODULES = {
+    "plan": "plan",
+    "sky": "sky",
+    "subpoint": "sky",
+    "stations": "stations",
+    "sites": "stations",
+    "terrain": "terrain",
+    "site": "site",
+    "map": "maps",
+    "station": "station",
+    "campaign": "campaign",
+    "explore": "explore",
+    "registry": "registry",
+    "serve": "serve",
+    "validate": "validate",
+}
 
 
 def _show_version(value: bool) -> None:
@@ -43,7 +43,6 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool,
@@ -53,18 +52,41 @@ def _root(
     """ILRS Planner: plan the International Lunar Research Station at the lunar south pole."""
 
 
-_plan.register(app)
-_sky.register(app)
-_stations.register(app)
-_terrain.register(app)
-_site.register(app)
-_maps.register(app)
-_station.register(app)
-_campaign.register(app)
-_explore.register(app)
-_registry.register(app)
-_serve.register(app)
-_validate.register(app)
+def build_app(modules: list[str] | None = None) -> typer.Typer:
+    """The ``ilrs`` app with the commands of ``modules`` (names in :data:`COMMAND_MODULES`),
+    by default all."""
+    app = typer.Typer(
+        name="ilrs",
+        help="ILRS Planner: plan the International Lunar Research Station at the lunar south pole.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    app.callback()(_root)
+    if modules is None:
+        modules = list(dict.fromkeys(COMMAND_MODULES.values()))
+    for name in modules:
+        importlib.import_module(f"ilrs.cli.{name}").register(app)
+    return app
+
+
+def modules_for(args: list[str]) -> list[str] | None:
+    """The command modules a command line needs: its command's, none for ``--version``
+    (which ends the run before any command), all (None) for the root's help, no
+    arguments, or an unknown command (whose usage error lists them all)."""
+    if args and args[0] in COMMAND_MODULES:
+        return [COMMAND_MODULES[args[0]]]
+    if args and args[0] == "--version":
+        return []
+    return None
+
+
+def __getattr__(name: str):
+    if name == "app":  # the whole app, built on first use, for callers that want it
+        return build_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 EXIT_INPUT_ERROR = 1
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE (sysexits.h)
@@ -73,8 +95,10 @@ TRACEBACK_ENV = "ILRS_TRACEBACK"
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and, as a console script, exits with) the status code."""
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        result = app(args=argv, prog_name="ilrs", standalone_mode=False)
+        app = build_app(modules_for(args))
+        result = app(args=args, prog_name="ilrs", standalone_mode=False)
     except IlrsError as error:
         return _fail(str(error), EXIT_INPUT_ERROR)
     except typer.Exit as exit_:

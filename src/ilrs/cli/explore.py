@@ -20,7 +20,6 @@ from ilrs.cli.output import (
 )
 from ilrs.errors import InputError
 from ilrs.outfolder import OutputFolder
-from ilrs.terrain.sources import dem_files
 
 explore_app = typer.Typer(
     help="Exploration: where water ice can last, and how a rover or a hopper gets there.",
@@ -148,6 +147,8 @@ def thermal_command(
     the time-mean sublimation rate of exposed ice, and the depth below which water ice is
     stable (by the 110 K maximum, or by the mean sublimation rate). With --flat, the
     diurnal curve of a flat surface at a latitude."""
+    from ilrs.terrain.sources import dem_files
+
     if ice_criterion not in ("max-110K", "sublimation"):
         raise InputError(f"--ice-criterion must be max-110K or sublimation, got {ice_criterion!r}")
     if not (math.isfinite(max_loss_m_per_gyr) and max_loss_m_per_gyr > 0):
@@ -431,6 +432,7 @@ def traverse_command(
     from ilrs.exploration.routes import Rover
     from ilrs.exploration.traverse import plan_traverse
     from ilrs.sky import Times, parse_utc, utc_range
+    from ilrs.terrain.sources import dem_files
 
     start_ll = parse_latlon(start, "--start")
     goal_ll = parse_latlon(goal, "--goal")
@@ -526,6 +528,7 @@ def hop_command(
     from ilrs.environment.export import write_table_csv
     from ilrs.exploration import charts
     from ilrs.exploration.hops import Hopper, plan_hops
+    from ilrs.terrain.sources import dem_files
 
     points = [parse_latlon(text, f"--waypoint {n}") for n, text in enumerate(waypoint, 1)]
     output = _output(out, "hop", dem_files(dem), force)

@@ -11,7 +11,6 @@ import typer
 from ilrs.cli.output import EndOption, ForceFileOption, StartOption, StepOption
 from ilrs.errors import InputError
 from ilrs.outfolder import check_output_file
-from ilrs.terrain.sources import dem_files
 
 map_app = typer.Typer(
     help="Lighting maps from a horizon map ('ilrs terrain horizon'): GeoTIFFs with provenance.",
@@ -97,6 +96,8 @@ def _check_dem(path: Path) -> None:
 def _horizon_for(source_path: Path, out: Path, options: dict) -> Path:
     """The horizon map to light: the input itself, or one computed from a DEM beside the
     output (the sweep on grid bearings) and kept for the next map."""
+    from ilrs.terrain.sources import dem_files
+
     inputs = dem_files(source_path)
     check_output_file(out, inputs=inputs, force=options["force"])
     if _is_horizon_map(source_path):
@@ -235,7 +236,7 @@ def psr_cap(
     """
     from ilrs.data import LOLA_CAP_DEM, data_path
     from ilrs.environment.psr import psr_cap_map, write_psr_cap_map
-    from ilrs.terrain.sources import open_dem
+    from ilrs.terrain.sources import dem_files, open_dem
 
     dem_path = dem if dem is not None else data_path(LOLA_CAP_DEM)
     check_output_file(out, inputs=dem_files(dem_path), force=force)

@@ -11,16 +11,19 @@ import sys
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
 
 from ilrs.data import named_site
 from ilrs.errors import InputError
 from ilrs.outfolder import atomic_path
-from ilrs.sky import Times, parse_utc, utc_range
 from ilrs.textfiles import read_text
+
+if TYPE_CHECKING:  # numpy and the sky engine load with the commands that compute
+    import numpy as np
+
+    from ilrs.sky import Times
 
 
 class OutputFormat(StrEnum):
@@ -71,6 +74,10 @@ def collect_times(
 ) -> Times:
     """Times from ``--time`` values, a ``--times-file`` and a ``--start/--end/--step`` range,
     in that order."""
+    import numpy as np
+
+    from ilrs.sky import Times, parse_utc, utc_range
+
     parts: list[np.ndarray] = []
     if time:
         parts.append(parse_utc(list(time), source="--time").tdb_s)
@@ -88,6 +95,8 @@ def collect_times(
 
 def read_times_file(path: Path) -> Times:
     """One ISO UTC time per line; blank lines and ``#`` comments are skipped."""
+    from ilrs.sky import parse_utc
+
     lines = read_text(path, "times", encoding="utf-8").splitlines()
     numbered = [
         (number, line.split("#", 1)[0].strip()) for number, line in enumerate(lines, start=1)
@@ -142,6 +151,8 @@ def write_table(columns: dict[str, Sequence], output_format: OutputFormat) -> No
 
 def rounded(values: np.ndarray, decimals: int) -> list[float]:
     """Plain Python floats rounded for printing (µdeg for angles, mm for distances)."""
+    import numpy as np
+
     return np.round(np.asarray(values, dtype=float), decimals).tolist()
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from ilrs.cli.output import (
@@ -22,7 +21,6 @@ from ilrs.cli.output import (
 )
 from ilrs.errors import InputError
 from ilrs.outfolder import check_output_file
-from ilrs.terrain.sources import dem_files
 
 site_app = typer.Typer(help="A site's sunlight, Earth visibility and contact; site ranking.")
 
@@ -99,6 +97,7 @@ def analyze(
     from ilrs.environment import HorizonLine, analyze_site, read_horizon_csv
     from ilrs.environment.site import SPELLS
     from ilrs.sky import utc_range
+    from ilrs.terrain.sources import dem_files
 
     lat_deg, lon_deg = resolve_site(site, lat, lon)
     if dem is not None and horizon is not None:
@@ -214,6 +213,8 @@ def _check_outputs(outputs: dict[str, Path | None], inputs: list, force: bool) -
 
 
 def _write_series(path: Path, result) -> None:
+    import numpy as np
+
     from ilrs.environment.export import write_table_csv
 
     columns = {

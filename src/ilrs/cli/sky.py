@@ -24,7 +24,6 @@ from ilrs.cli.output import (
     write_table,
 )
 from ilrs.errors import InputError
-from ilrs.sky import angular_radius_deg, illuminated_fraction, naif_id, subpoint, topocentric
 
 BodyOption = Annotated[
     list[str] | None,
@@ -59,6 +58,8 @@ def sky(
     elevation_deg, distance_m, angular_radius_deg, illuminated_fraction (the body's phase
     seen from the site; empty for the Sun).
     """
+    from ilrs.sky import angular_radius_deg, illuminated_fraction, topocentric
+
     lat_deg, lon_deg = resolve_site(site, lat, lon)
     bodies = _bodies(body)
     times = collect_times(time, times_file, start, end, step)
@@ -113,6 +114,8 @@ def subpoint_command(
 ) -> None:
     """The points on the Moon below the Sun (sub-solar) and the Earth (sub-Earth, i.e. the
     libration): time, body, lat_deg, lon_deg (east, -180..180)."""
+    from ilrs.sky import subpoint
+
     bodies = _bodies(body)
     times = collect_times(time, times_file, start, end, step)
     iso = times.utc_iso()
@@ -130,6 +133,8 @@ def subpoint_command(
 
 
 def _bodies(body: list[str] | None) -> list[str]:
+    from ilrs.sky import naif_id
+
     bodies = [name.strip().lower() for name in (body or ["sun", "earth"])]
     for name in bodies:
         naif_id(name)

@@ -25,7 +25,6 @@ from ilrs.cli.output import (
     write_table,
 )
 from ilrs.data import named_sites
-from ilrs.sky.stations import ground_station, ground_stations, station_view
 
 stations_app = typer.Typer(
     help="Ground stations on Earth: list them, or see whether they see a lunar site.",
@@ -41,6 +40,8 @@ def register(app: typer.Typer) -> None:
 @stations_app.command("list")
 def list_stations(output_format: FormatOption = OutputFormat.csv) -> None:
     """The built-in ground stations: position (WGS84), dish, elevation mask, source."""
+    from ilrs.sky.stations import ground_stations
+
     stations = list(ground_stations().values())
     geodetic = [station.geodetic for station in stations]
     write_table(
@@ -79,6 +80,8 @@ def view(
     """Where a point on the Moon stands in each ground station's sky, and whether it clears
     the station's elevation mask: time, station, azimuth_deg, elevation_deg, distance_m,
     elevation_mask_deg, above_mask."""
+    from ilrs.sky.stations import ground_station, ground_stations, station_view
+
     lat_deg, lon_deg = resolve_site(site, lat, lon)
     chosen = (
         [ground_station(name) for name in station] if station else list(ground_stations().values())

@@ -8,13 +8,11 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from ilrs.cli.output import ForceFileOption, FormatOption, OutputFormat, rounded, write_table
 from ilrs.errors import InputError
 from ilrs.outfolder import check_output_file
-from ilrs.terrain.sources import dem_files
 
 terrain_app = typer.Typer(
     help="Lunar DEMs: synthetic south pole, info, LOLA fetch, slope, horizons.",
@@ -82,7 +80,7 @@ def conditioned(
     file is tagged synthetic=true with the coarse source, the seed and the cutoff."""
     from ilrs.data import LOLA_CAP_DEM, data_path, named_site
     from ilrs.terrain.conditioned import conditioned_detail, write_conditioned_detail
-    from ilrs.terrain.sources import open_dem
+    from ilrs.terrain.sources import dem_files, open_dem
 
     if site is not None and (lat is not None or lon is not None):
         raise InputError("give either --site or --lat/--lon, not both")
@@ -276,6 +274,8 @@ def info(
     output_format: FormatOption = OutputFormat.json,
 ) -> None:
     """Size, pixel size, extent (x/y and latitude), height range, provenance of a DEM."""
+    import numpy as np
+
     from ilrs.terrain import latlon_from_polar_xy
     from ilrs.terrain.sources import open_dem
 
@@ -361,7 +361,7 @@ def horizon(
     at each pixel (or grid north with --bearings grid; the sweep records each band's exact
     bearing), out to --max-distance-m, Moon curvature included."""
     from ilrs.terrain.horizon import check_method, write_horizon_map
-    from ilrs.terrain.sources import open_dem
+    from ilrs.terrain.sources import dem_files, open_dem
 
     grid = bearings is Bearings.grid
     chosen = method.value
@@ -436,9 +436,11 @@ def slope(
     force: ForceFileOption = False,
 ) -> None:
     """Slope and aspect on the sphere (aspect clockwise from local north, downhill)."""
+    import numpy as np
+
     from ilrs.terrain.geotiff import write_geotiff
     from ilrs.terrain.slope import slope_aspect_deg
-    from ilrs.terrain.sources import open_dem
+    from ilrs.terrain.sources import dem_files, open_dem
 
     check_output_file(out, inputs=dem_files(dem), force=force)
     source = open_dem(dem)

@@ -5,7 +5,6 @@ seed facts, each value with its source. The bottom layer: imports nothing above 
 
 import csv
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from ilrs.errors import DataFileError, InputError, UnknownNameError
@@ -32,6 +31,8 @@ REAL_HORIZON_SOURCE = "LOLA-derived horizon (lunahorizon), 5–240 m layered"
 def data_path(name: str) -> Path:
     """Path of an embedded data file by its name within the data folder (e.g.
     ``"ground_stations.csv"``, :data:`LOLA_CAP_DEM`)."""
+    from importlib import resources  # here: its import would add to every command's start-up
+
     return Path(str(resources.files(__name__).joinpath(*name.split("/"))))
 
 

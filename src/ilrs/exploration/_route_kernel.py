@@ -55,12 +55,12 @@ _DR = np.array([-1, -1, -1, 0, 0, 1, 1, 1], dtype=np.int64)
 _DC = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.int64)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _bit(bits, cell, k):
     return (bits[cell, k >> 3] >> (k & 7)) & 1
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _instant(t_s, step_s, n_instants):
     """floor(t / step), exact at boundaries made as ``k * step_s``; a time at the period's
     very end counts in the last instant."""
@@ -72,7 +72,7 @@ def _instant(t_s, step_s, n_instants):
     return min(k, n_instants - 1)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _pixels_apart(cell, row, col, n_cols):
     """Straight-line distance from a cell to (row, col) [pixels] (sqrt: hypot is slower)."""
     dr = cell // n_cols - row
@@ -80,13 +80,13 @@ def _pixels_apart(cell, row, col, n_cols):
     return math.sqrt(dr * dr + dc * dc)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _move_ok(height_m, passable, p, q, horizontal_m, tan_slope):
     """The static rule: q passable and the move's slope within the limit (NaN fails)."""
     return passable[q] and abs(height_m[q] - height_m[p]) / horizontal_m <= tan_slope
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _wait_until(lit, contact, prm, cell, t_s, e_wh, c_s, j):
     """Wait at ``cell`` from ``t_s`` to the boundary ``j * step``, one instant at a time.
 
@@ -108,7 +108,7 @@ def _wait_until(lit, contact, prm, cell, t_s, e_wh, c_s, j):
     return OK, e_wh, c_s
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _projected(lit, contact, prm, cell, ta, ea, ca, kb):
     """Label a (time, energy, since contact) waiting at the cell until instant kb starts:
     (whether it can, time, energy, since contact)."""
@@ -116,7 +116,7 @@ def _projected(lit, contact, prm, cell, ta, ea, ca, kb):
     return cause == OK, kb * prm[STEP_S], ea, ca
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _slot_at(lit, contact, prm, store, cell, s, kb):
     """Stored label ``s`` of ``cell`` waiting there until instant ``kb`` (later than its
     own) starts: (whether it can, time, energy, since contact). Waits on from the slot's
@@ -140,7 +140,7 @@ def _slot_at(lit, contact, prm, store, cell, s, kb):
 NOT, EXACTLY, WITHIN_TOLERANCE = 0, 1, 2
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _no_worse(ta, ea, ca, eb, cb, end_s, reserve_wh, spend_w, max_contact_s, tolerance_wh):
     """Whether a (at time ta, no later than b) has no less energy and no longer since
     contact than b: EXACTLY, WITHIN_TOLERANCE (only when energies ``tolerance_wh`` apart
@@ -155,7 +155,7 @@ def _no_worse(ta, ea, ca, eb, cb, end_s, reserve_wh, spend_w, max_contact_s, tol
     return WITHIN_TOLERANCE if ea >= eb - tolerance_wh else NOT
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _bound_s(t_s, e_wh, drive_s, reserve_wh, drain_w, recharge_w):
     """The earliest arrival a label (time, energy) could make: ``drive_s`` (the static
     drive to the goal, :func:`time_to_goal`; 0 without the heuristic), plus, when driving
@@ -172,7 +172,7 @@ def _bound_s(t_s, e_wh, drive_s, reserve_wh, drain_w, recharge_w):
     return t_s + drive_s + need_wh * 3600.0 / recharge_w
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _own_last_change(bits, cell, n_instants):
     """The last instant j whose state differs from instant j - 1's (0 if none)."""
     j = n_instants - 1
@@ -189,7 +189,30 @@ def _own_last_change(bits, cell, n_instants):
     return 0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _first_change(bits, cell, k, last):
+    """The first instant j in (k, last] whose state differs from instant j - 1's, else
+    last + 1. A byte at a time: the bits that differ from the one before them are
+    ``byte ^ (byte << 1 | the previous byte's top bit)``."""
+    first = k + 1
+    b = first >> 3
+    while b <= last >> 3:
+        byte = np.int64(bits[cell, b])
+        before = np.int64(bits[cell, b - 1]) >> 7 if b > 0 else byte & 1
+        changed = (byte ^ ((byte << 1) | before)) & 0xFF
+        if b == first >> 3:
+            changed &= (0xFF << (first & 7)) & 0xFF
+        if changed != 0:
+            j = b << 3
+            while (changed & 1) == 0:
+                changed >>= 1
+                j += 1
+            return j if j <= last else last + 1
+        b += 1
+    return last + 1
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _next_event(lit, contact, last_change, around, m, k, n_instants):
     """The first instant after k at which the light or contact of any of ``around[:m]``
     (a cell and its reachable neighbours) changes, or -1."""
@@ -201,17 +224,16 @@ def _next_event(lit, contact, last_change, around, m, k, n_instants):
                 _own_last_change(lit, x, n_instants), _own_last_change(contact, x, n_instants)
             )
         last = max(last, last_change[x])
-    for j in range(k + 1, last + 1):
-        for i in range(m):
-            x = around[i]
-            if _bit(lit, x, j) != _bit(lit, x, j - 1):
-                return j
-            if _bit(contact, x, j) != _bit(contact, x, j - 1):
-                return j
-    return -1
+    # the earliest of each cell's first change after k (each search bounded by the best yet)
+    best = last + 1
+    for i in range(m):
+        x = around[i]
+        best = min(best, _first_change(lit, x, k, best - 1))
+        best = min(best, _first_change(contact, x, k, best - 1))
+    return best if best <= last else -1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _heap_push(keys, values, n, key, value):
     i = n
     while i > 0:
@@ -226,7 +248,7 @@ def _heap_push(keys, values, n, key, value):
     return n + 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _heap_pop(keys, values, n):
     top = values[0]
     n -= 1
@@ -249,7 +271,7 @@ def _heap_pop(keys, values, n):
     return top, n
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def time_to_goal(height_m, passable, n_cols, pixel_m, tan_slope, speed_m_s, goal):
     """The shortest drive from every cell to ``goal`` on the static graph (passable cells,
     move slopes, full speed, no waits) [s]; inf where the goal cannot be reached. A
@@ -290,7 +312,7 @@ def time_to_goal(height_m, passable, n_cols, pixel_m, tan_slope, speed_m_s, goal
     return best_s
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _neighbours(height_m, passable, n_cols, horizontal_m, tan_slope, p, around, direction):
     """The cell and its reachable neighbours in ``around[:m]`` (the cell first), the move
     directions of the neighbours in ``direction[1:m]``; returns m."""
@@ -317,7 +339,7 @@ CLOSEST_M, CLOSEST_S, STOP_PX, STOP_S = range(4)
 DONE, GROW_LABELS, GROW_HEAP = range(3)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _run(
     height_m,
     passable,
@@ -518,6 +540,10 @@ def _run(
                 if dominated:
                     counters[DOMINATED] += 1
                     continue
+                # The new label waited on to each later label's instant: from where the
+                # last such wait ended when that is no later (the same steps as from the
+                # arrival, and a wait that failed fails later too), else from the arrival.
+                wk, w_ok, we, wc = k2, True, e2, c2
                 for s in range(n - 1, -1, -1):
                     tb = store[q, s, T]
                     if t2 > tb:
@@ -525,7 +551,14 @@ def _run(
                     ok, ta, ea, ca = True, t2, e2, c2
                     kb = int(store[q, s, K])
                     if kb > k2:
-                        ok, ta, ea, ca = _projected(lit, contact, prm, q, ta, ea, ca, kb)
+                        if kb < wk:
+                            ok, ta, ea, ca = _projected(lit, contact, prm, q, t2, e2, c2, kb)
+                        elif not w_ok:
+                            ok = False
+                        else:
+                            ta = t2 if wk == k2 else wk * step_s
+                            ok, ta, ea, ca = _projected(lit, contact, prm, q, ta, we, wc, kb)
+                            wk, w_ok, we, wc = kb, ok, ea, ca
                     if not ok:
                         continue
                     eb, cb = store[q, s, E], store[q, s, C]

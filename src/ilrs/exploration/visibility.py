@@ -108,32 +108,44 @@ class HorizonBands:
 
     def band_deg(self, index: int) -> np.ndarray:
         """The horizon [deg] at bearing ``index * step`` over the region (rows, cols)."""
-        index %= self.count
-        band = self._cache.get(index)
-        if band is not None:
+        return self.bands_deg([index])[0]
+
+    def bands_deg(self, indices: list[int]) -> list[np.ndarray]:
+        """The horizons at bearings ``index * step``: those not kept are computed in one
+        call, which reads the terrain around the region once for them all (each band is
+        the same as computed alone)."""
+        indices = [index % self.count for index in indices]
+        missing = list(dict.fromkeys(i for i in indices if i not in self._cache))
+        if missing:
+            computed = horizon_for_tile(
+                self.dem,
+                self.window,
+                azimuths=np.array([index * self.bearing_step_deg for index in missing]),
+                max_distance_m=self.max_distance_m,
+                height_above_ground_m=self.height_above_ground_m,
+                far_field=None,
+                curvature=True,
+                grid_azimuths=True,
+                method="lines",
+            )
+            # Rays that leave the map see the bare sphere beyond it (its dip); cells without
+            # a height stay NaN.
+            ground = self.dem.height_m[self.window.rows, self.window.cols]
+            has_ground = ~np.isnan(ground)
+            bare_deg = bare_sphere_horizon_deg(self.height_above_ground_m)
+            for index, band in zip(missing, computed, strict=True):
+                band = band.copy()  # its own memory, not a view keeping the whole stack
+                band[np.isnan(band) & has_ground] = bare_deg
+                self.computed += 1
+                self._cache[index] = band
+        bands = []
+        for index in indices:
             self._cache.move_to_end(index)
-            return band
-        band = horizon_for_tile(
-            self.dem,
-            self.window,
-            azimuths=np.array([index * self.bearing_step_deg]),
-            max_distance_m=self.max_distance_m,
-            height_above_ground_m=self.height_above_ground_m,
-            far_field=None,
-            curvature=True,
-            grid_azimuths=True,
-            method="lines",
-        )[0]
-        # Rays that leave the map see the bare sphere beyond it (its dip); cells without
-        # a height stay NaN.
-        ground = self.dem.height_m[self.window.rows, self.window.cols]
-        open_sky = np.isnan(band) & ~np.isnan(ground)
-        band[open_sky] = bare_sphere_horizon_deg(self.height_above_ground_m)
-        self.computed += 1
-        self._cache[index] = band
-        while len(self._cache) > 2 and len(self._cache) * band.nbytes > self.budget_bytes:
+            bands.append(self._cache[index])
+        # The budget, once the bands asked for are out (they may pass it together).
+        while len(self._cache) > 2 and len(self._cache) * bands[0].nbytes > self.budget_bytes:
             self._cache.popitem(last=False)
-        return band
+        return bands
 
     def sines(self, index: int, mask_deg: float) -> np.ndarray:
         """sin(horizon + mask), flat (cells,), NEVER_SEEN where the horizon is unknown."""
@@ -144,13 +156,24 @@ class HorizonBands:
 
 
 @numba.njit(parallel=True, cache=True)
-def _set_visible_bits(up, direction, sines_low, sines_high, weight, bits, instant):
-    byte, bit = instant >> 3, np.uint8(1 << (instant & 7))
+def _set_visible_bits(up, directions, sines_low, sines_high, weights, bits, first):
+    """Bits of instants ``first``, ``first + 1``, ... (one per row of ``directions`` and
+    ``weights``), which share their two bands: each cell's vertical and horizons are read
+    once for all of them."""
     for cell in numba.prange(up.shape[0]):
-        sine = up[cell, 0] * direction[0] + up[cell, 1] * direction[1]
-        sine += up[cell, 2] * direction[2]
-        if sine > (1.0 - weight) * sines_low[cell] + weight * sines_high[cell]:
-            bits[cell, byte] |= bit
+        up_x, up_y, up_z = up[cell, 0], up[cell, 1], up[cell, 2]
+        low, high = sines_low[cell], sines_high[cell]
+        for i in range(directions.shape[0]):
+            instant = first + i
+            sine = up_x * directions[i, 0] + up_y * directions[i, 1]
+            sine += up_z * directions[i, 2]
+            weight = weights[i]
+            if sine > (1.0 - weight) * low + weight * high:
+                bits[cell, instant >> 3] |= np.uint8(1 << (instant & 7))
+
+
+# Bands computed together (one read of the terrain around the region for them all).
+BANDS_PER_CALL = 8
 
 
 def visibility_bits(
@@ -174,21 +197,36 @@ def visibility_bits(
     position = body_grid_bearing_deg(directions, axes.centre_lat_deg, axes.centre_lon_deg)
     position /= bands.bearing_step_deg
     low = np.floor(position).astype(np.int64)
+    weights = np.ascontiguousarray(position - low)
+    # The bands in the order they are first needed, so that a missing one is computed
+    # with the next few missing ones.
+    needed = list(dict.fromkeys(i % bands.count for k in low.tolist() for i in (k, k + 1)))
     recent: OrderedDict[int, np.ndarray] = OrderedDict()  # the bearing moves slowly
 
     def sines(index: int) -> np.ndarray:
         index %= bands.count
         if index not in recent:
+            if index not in bands._cache:
+                at = needed.index(index)
+                ahead = [i for i in needed[at:] if i not in bands._cache]
+                bands.bands_deg(ahead[:BANDS_PER_CALL])
             recent[index] = bands.sines(index, mask_deg)
             if len(recent) > 4:
                 recent.popitem(last=False)
         return recent[index]
 
-    for instant in range(count):
-        index = int(low[instant])
-        weight = float(position[instant] - index)
+    # Runs of instants between the same two bands (the body's bearing moves slowly).
+    starts = np.flatnonzero(np.diff(low, prepend=low[0] - 1) != 0).tolist() + [count]
+    for first, end in zip(starts[:-1], starts[1:], strict=True):
+        index = int(low[first])
         _set_visible_bits(
-            axes.up, directions[instant], sines(index), sines(index + 1), weight, bits, instant
+            axes.up,
+            directions[first:end],
+            sines(index),
+            sines(index + 1),
+            weights[first:end],
+            bits,
+            first,
         )
     return bits.reshape(bands.window.height, bands.window.width, -1)
 
