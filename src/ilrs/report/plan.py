@@ -24,6 +24,7 @@ from ilrs.outfolder import OutputFolder
 from ilrs.report.scenario import LoadedPlan
 from ilrs.report.steps import (
     MAP_PRODUCTS,
+    BackgroundValidation,
     StepCache,
     campaign_step,
     fetched_stack,
@@ -32,7 +33,6 @@ from ilrs.report.steps import (
     site_step,
     station_step,
     terrain_step,
-    validation_step,
     write_json_file,
 )
 
@@ -86,13 +86,17 @@ def run_plan(
     lola = plan.scenario.terrain.lola
     if lola is not None and lola.near_radius_km is not None:
         fetched_stack(plan, cache.progress)  # before any step, so a failure costs nothing
-    folders = {
-        "maps": maps_step(plan, dem_path, cache) if plan.scenario.maps else None,
-        "site": site_step(plan, dem_path, cache),
-        "station": station_step(plan, cache),
-        "campaign": campaign_step(plan, cache),
-        "validation": validation_step(cache),
-    }
+    validation = BackgroundValidation(cache)  # beside the other steps
+    try:
+        folders = {
+            "maps": maps_step(plan, dem_path, cache) if plan.scenario.maps else None,
+            "site": site_step(plan, dem_path, cache),
+            "station": station_step(plan, cache),
+            "campaign": campaign_step(plan, cache),
+            "validation": validation.wait(),
+        }
+    finally:
+        validation.stop()
     cache.progress("report ...")
     lat_deg, lon_deg, label = site_position(plan)
     scenario = plan.scenario

@@ -27,6 +27,7 @@ from ilrs.report.scenario import LoadedPlan
 from ilrs.station.scenario import BUILT_IN_TERRAINS
 
 __all__ = ["CACHE_FORMAT", "KEPT_PLAN_FOLDER", "StepCache", "campaign_step", "site_step"]
+__all__ += ["BackgroundValidation"]
 __all__ += ["maps_step", "station_step", "terrain_step", "validation_step", "write_json_file"]
 
 CACHE_FORMAT = 1  # raise when a step's files change meaning
@@ -60,11 +61,15 @@ class StepCache:
         self.reused: list[str] = []
         self.computed: list[str] = []
 
-    def run(self, step: str, inputs: dict, compute: Callable[[Path], None]) -> Path:
-        """The folder of ``step`` for ``inputs``: reused, or made by ``compute(folder)``."""
+    def folder(self, step: str, inputs: dict) -> Path:
+        """Where ``step``'s results for ``inputs`` are (or will be) kept."""
         text = json.dumps([inputs, code_digest(), CACHE_FORMAT], sort_keys=True, default=str)
         key = hashlib.sha256(text.encode()).hexdigest()[:16]
-        folder = self.root / f"{step}-{key}"
+        return self.root / f"{step}-{key}"
+
+    def run(self, step: str, inputs: dict, compute: Callable[[Path], None]) -> Path:
+        """The folder of ``step`` for ``inputs``: reused, or made by ``compute(folder)``."""
+        folder = self.folder(step, inputs)
         if folder.is_dir():
             self.progress(f"{step}: reused ({folder})")
             self.reused.append(step)
@@ -502,6 +507,67 @@ def validation_step(cache: StepCache) -> Path:
         write_json_file([row.as_dict() for row in run_checks()], folder / "validation.json")
 
     return cache.run("validation", {}, compute)
+
+
+class BackgroundValidation:
+    """The validation step begun in a second process, when it is not in the cache: it
+    needs nothing from the other steps, and on a first run most of its time is the
+    compiling of its models' kernels (numba, on one core), which the plan's other steps
+    need not wait for. :meth:`wait` gives its folder; should the second process fail, the
+    step is run here (and says why it fails)."""
+
+    def __init__(self, cache: StepCache):
+        import subprocess
+
+        import ilrs
+
+        self.cache = cache
+        self.folder = cache.folder("validation", {})
+        self.process = None
+        if self.folder.is_dir():
+            return
+        cache.progress("validation: computing in a second process ...")
+        package_root = str(Path(ilrs.__file__).resolve().parent.parent)
+        paths = [package_root, os.environ.get("PYTHONPATH", "")]
+        env = os.environ | {
+            "PYTHONPATH": os.pathsep.join(p for p in paths if p),
+            "NUMBA_NUM_THREADS": "1",  # the plan's own steps keep the cores
+        }
+        code = (
+            "import sys; from ilrs.report.steps import _validate_into; _validate_into(sys.argv[1])"
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code, str(cache.root)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,  # a failure is told by running the step here
+        )
+
+    def wait(self) -> Path:
+        if self.process is None:
+            return validation_step(self.cache)
+        if self.process.poll() is None:
+            self.cache.progress("validation: waiting for the second process ...")
+        status = self.process.wait()
+        self.process = None
+        if status != 0 or not self.folder.is_dir():
+            return validation_step(self.cache)
+        self.cache.progress(f"validation: computed ({self.folder})")
+        self.cache.computed.append("validation")
+        return self.folder
+
+    def stop(self) -> None:
+        """End the second process (the plan failed before it was waited for)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+def _validate_into(cache_root: str) -> None:
+    """The validation step into a cache, silently (the second process's work)."""
+    validation_step(StepCache(Path(cache_root), progress=lambda line: None))
 
 
 def _scenario_inputs(path: Path, scenario) -> dict:
