@@ -15,13 +15,13 @@ from collections.abc import Callable
 __all__ = ["STEP_ESTIMATES_S", "PlanClock", "ProgressBar"]
 
 # Seconds per step: the default plan from an empty cache (compiled kernels cached) on an
-# idle 2-core machine, benchmarks/bench_plan.py. The validation runs beside the others:
-# only its waiting shows.
+# idle 2-core machine, benchmarks/bench_plan.py. The station and the validation run
+# beside the others: only a wait for them shows.
 STEP_ESTIMATES_S = {
     "terrain": 0.3,
     "maps": 20.0,
     "site": 1.5,
-    "station": 10.0,
+    "station": 1.0,
     "campaign": 18.0,
     "validation": 1.0,
     "report": 2.5,
