@@ -19,10 +19,10 @@ __all__ = ["STEP_ESTIMATES_S", "PlanClock", "ProgressBar"]
 # beside the others: only a wait for them shows.
 STEP_ESTIMATES_S = {
     "terrain": 0.3,
-    "maps": 20.0,
+    "maps": 14.0,
     "site": 1.5,
     "station": 1.0,
-    "campaign": 18.0,
+    "campaign": 19.0,
     "validation": 1.0,
     "report": 2.5,
 }
