@@ -1,11 +1,17 @@
 """Benchmark: `ilrs plan` on the embedded default (the real south pole) from an empty cache,
-then again from its cache (the issue's target: from scratch under 5 minutes on 2 cores).
+then again from its cache (issue 21's targets on 2 cores: under 60 s from an empty cache,
+under 3 s from the cache).
 
 Each run is the whole command in a fresh process, as a user types it; the peer is the
 default before the real terrain came (the synthetic south pole, 1024 px of 60 m, the
 same site, station and campaign), run the same way. Prints the wall time, the CPU time
 and the peak memory of each (from the operating system's accounting of the child), and
-the steps' own times from the plan's progress lines.
+the steps' own times from the plan's progress lines (the validation runs in a second
+process beside the others: its time is only the wait for it at the end).
+
+The compiled kernels (numba) are cached beside the installed package once compiled: the
+very first run after an install also compiles them (about a minute of CPU more); run the
+benchmark twice to see both.
 
     .venv/bin/python benchmarks/bench_plan.py [--runs 1] [--skip-peer]
 """
@@ -25,7 +31,8 @@ from pathlib import Path
 from ilrs.data import data_path
 
 ILRS = str(Path(sys.executable).with_name("ilrs"))
-TARGET_COLD_S = 300.0
+TARGET_COLD_S = 60.0
+TARGET_CACHED_S = 3.0
 PEER_TERRAIN = "  synthetic: {size_px: 1024, resolution_m: 60, seed: 0}   # the old default"
 
 
@@ -101,9 +108,11 @@ def main() -> None:
             f"{row['steps']}"
         )
     cold_runs = [row["wall_s"] for name, row in rows if name == "real default, empty cache"]
+    warm_runs = [row["wall_s"] for name, row in rows if name == "real default, cached"]
     print(
-        f"target: from scratch under {TARGET_COLD_S:.0f} s on 2 cores; worst here "
-        f"{max(cold_runs):.0f} s"
+        f"target: from an empty cache under {TARGET_COLD_S:.0f} s on 2 cores, worst here "
+        f"{max(cold_runs):.1f} s; from the cache under {TARGET_CACHED_S:.0f} s, worst here "
+        f"{max(warm_runs):.1f} s"
     )
 
 

@@ -113,6 +113,10 @@ def test_plan_end_to_end_then_cached(capsys, station_week, tmp_path):
     assert summary["milestones"] == len(milestones) > 0
     assert "ilrs plan: site: computing" in err  # progress on the terminal
     assert "ilrs plan: maps: horizon tiles 1/1" in err and "maps: earth 1/1" in err
+    # The station and the validation ran beside the other steps, in a second process.
+    assert "ilrs plan: station and validation: computing in a second process ..." in err
+    assert "ilrs plan: station: computed (" in err
+    assert "ilrs plan: validation: computed (" in err
 
     # The same plan again: every step from the cache, the report written anew.
     status, stdout, err = run(
@@ -125,6 +129,11 @@ def test_plan_end_to_end_then_cached(capsys, station_week, tmp_path):
         "terrain", "maps", "site", "station", "campaign", "validation"
     ]  # fmt: skip
     assert embedded_pngs((out / "report.html").read_text(encoding="utf-8"))
+    # The figures were drawn once, into the cache (most of a cached plan's time), and the
+    # report's are those.
+    (figures,) = cache.glob("figures-*")
+    assert (figures / "lighting.png").read_bytes() == (out / "lighting.png").read_bytes()
+    assert (figures / "terrain.png").read_bytes() == (out / "terrain.png").read_bytes()
 
     # A changed site height: the site's lighting and the maps (seen from the site's
     # height, so that they answer the same question) are computed again.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Annotated
@@ -43,17 +44,28 @@ def plan_command(
 
     clock = time.perf_counter()
     plan = load_plan(scenario)
+    # On a terminal a live bar with the time left under the lines; else the lines alone.
+    bar = None
+    if sys.stderr.isatty():
+        from ilrs.cli.progress import ProgressBar
+
+        bar = ProgressBar()
 
     def progress(line: str) -> None:
-        stamp = f"[{time.perf_counter() - clock:6.1f} s]"
-        print(f"{stamp} ilrs plan: {line}", file=sys.stderr, flush=True)
+        stamped = f"[{time.perf_counter() - clock:6.1f} s] ilrs plan: {line}"
+        if bar is not None:
+            bar.line(line, stamped)
+        else:
+            print(stamped, file=sys.stderr, flush=True)
 
-    progress(f"{plan.scenario.name} ({plan.source.path})")
-    try:
-        summary = run_plan(plan, out, cache, progress, force=force)
-    except IlrsError:
-        raise  # already one line naming its file (a DataFileError is an OSError too)
-    except OSError as error:  # a disk full, a folder taken away meanwhile: one line
-        raise InputError(f"{error.filename or 'ilrs plan'}: {error.strerror or error}") from None
-    progress(f"wrote {summary['report']}")
+    with bar if bar is not None else contextlib.nullcontext():
+        progress(f"{plan.scenario.name} ({plan.source.path})")
+        try:
+            summary = run_plan(plan, out, cache, progress, force=force)
+        except IlrsError:
+            raise  # already one line naming its file (a DataFileError is an OSError too)
+        except OSError as error:  # a disk full, a folder taken away meanwhile: one line
+            where = error.filename or "ilrs plan"
+            raise InputError(f"{where}: {error.strerror or error}") from None
+        progress(f"wrote {summary['report']}")
     write_json(summary)

@@ -289,3 +289,148 @@ def lighting_kernel(
             )
             for band in range(RESULT_BANDS):
                 out[band, row, col] = result[band]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def epoch_table(apparent_m, offset_m, axes, radius_deg, fine_step_deg, epochs):
+    """``epochs`` (4, T) of a cell (see :func:`lighting_kernel`): the body seen from the
+    cell's centre, ``offset_m`` from the point its track ``apparent_m`` (T, 3) was seen
+    from, in the cell's ``axes`` (east, north, up as rows)."""
+    n_fine = round(360.0 / fine_step_deg)
+    for t in range(apparent_m.shape[0]):
+        dx = apparent_m[t, 0] - offset_m[0]
+        dy = apparent_m[t, 1] - offset_m[1]
+        dz = apparent_m[t, 2] - offset_m[2]
+        norm = math.sqrt(dx * dx + dy * dy + dz * dz)
+        dx, dy, dz = dx / norm, dy / norm, dz / norm
+        sin_elevation = dx * axes[2, 0] + dy * axes[2, 1] + dz * axes[2, 2]
+        to_east = dx * axes[0, 0] + dy * axes[0, 1] + dz * axes[0, 2]
+        to_north = dx * axes[1, 0] + dy * axes[1, 1] + dz * axes[1, 2]
+        elevation_deg = math.degrees(math.asin(min(1.0, max(-1.0, sin_elevation))))
+        azimuth_deg = math.degrees(math.atan2(to_east, to_north)) % 360.0
+        epochs[0, t] = min(azimuth_deg / fine_step_deg, n_fine - 1e-9)
+        epochs[1, t] = elevation_deg
+        epochs[2, t] = radius_deg[t]
+        epochs[3, t] = 1.0 / math.cos(math.radians(elevation_deg))
+
+
+@numba.njit(cache=True, error_model="numpy")
+def block_bounds(epochs, block_size, n_coarse, blocks):
+    """``blocks`` (6, B) of a cell's epochs (see :func:`lighting_kernel`): per block of
+    instants the first and last coarse azimuth bin (unwrapped about the block's first
+    instant, the first in 0 .. n_coarse - 1), lowest and highest elevation, largest
+    radius and sec."""
+    n = epochs.shape[1]
+    for b in range(blocks.shape[1]):
+        t0 = b * block_size
+        t1 = min(n, t0 + block_size)
+        reference = epochs[0, t0] / FINE_PER_COARSE
+        lowest_bin, highest_bin = 1e300, -1e300
+        low_el, high_el, radius, sec = 1e300, -1e300, -1e300, -1e300
+        for t in range(t0, t1):
+            coarse = epochs[0, t] / FINE_PER_COARSE
+            unwrapped = coarse - n_coarse * np.rint((coarse - reference) / n_coarse)
+            lowest_bin = min(lowest_bin, unwrapped)
+            highest_bin = max(highest_bin, unwrapped)
+            low_el = min(low_el, epochs[1, t])
+            high_el = max(high_el, epochs[1, t])
+            radius = max(radius, epochs[2, t])
+            sec = max(sec, epochs[3, t])
+        first, last = math.floor(lowest_bin), math.floor(highest_bin)
+        turns = math.floor(first / n_coarse) * n_coarse
+        blocks[0, b] = first - turns
+        blocks[1, b] = min(last - turns, first - turns + n_coarse - 1)
+        blocks[2, b] = low_el
+        blocks[3, b] = high_el
+        blocks[4, b] = radius
+        blocks[5, b] = sec
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def cells_kernel(
+    horizons_deg,
+    band_order,
+    band_az_deg,
+    pixel_axes,
+    parts,
+    cell_axes,
+    cell_offsets_m,
+    apparent_m,
+    radius_deg,
+    fine_step_deg,
+    block_size,
+    open_horizon_deg,
+    out,
+):
+    """:func:`lighting_kernel` for many frame cells at once, their tables made here.
+
+    ``horizons_deg`` (bands, rows, cols) and ``pixel_axes`` (rows, cols, 3, 3: each
+    pixel's east, north as its horizon's azimuths count them, up) of a tile; ``parts``
+    (cells, 4): the part of the tile in each cell (first row, first col, rows, cols);
+    ``cell_axes`` (cells, 3, 3) and ``cell_offsets_m`` (cells, 3): each cell centre's axes
+    and its offset from where the body's track ``apparent_m`` (T, 3) was seen from. The
+    cells' tables are made in parallel, then their pixels' rows are shared out to the
+    threads (whether there are many small cells or a few large ones).
+    """
+    n_cells = parts.shape[0]
+    n_times = apparent_m.shape[0]
+    n_blocks = (n_times + block_size - 1) // block_size
+    n_bands = horizons_deg.shape[0]
+    n_fine = int(round(360.0 / fine_step_deg))
+    n_coarse = n_fine // FINE_PER_COARSE
+    epochs = np.empty((n_cells, 4, n_times))
+    blocks = np.empty((n_cells, 6, n_blocks))
+    for i in numba.prange(n_cells):
+        epoch_table(
+            apparent_m, cell_offsets_m[i], cell_axes[i], radius_deg, fine_step_deg, epochs[i]
+        )
+        block_bounds(epochs[i], block_size, n_coarse, blocks[i])
+    row_starts = np.zeros(n_cells + 1, dtype=np.int64)
+    for i in range(n_cells):
+        row_starts[i + 1] = row_starts[i] + parts[i, 2]
+    for job in numba.prange(row_starts[n_cells]):
+        i = np.searchsorted(row_starts, job, side="right") - 1
+        row = parts[i, 0] + job - row_starts[i]
+        fine = np.empty(n_fine + 1)
+        elevations = np.empty(n_bands)
+        node_az, node_el = np.empty(n_bands), np.empty(n_bands)
+        result = np.empty(RESULT_BANDS)
+        state = np.empty(_STATE_SIZE)
+        low, high, steepest = np.empty(n_coarse), np.empty(n_coarse), np.empty(n_coarse)
+        rotation = np.empty((3, 3))
+        for col in range(parts[i, 1], parts[i, 1] + parts[i, 3]):
+            known = 0
+            for b in range(n_bands):
+                value = horizons_deg[band_order[b], row, col]
+                if math.isnan(value):
+                    value = open_horizon_deg
+                else:
+                    known += 1
+                elevations[b] = value
+            if known == 0:
+                for band in range(RESULT_BANDS):
+                    out[band, row, col] = np.nan
+                continue
+            for a in range(3):  # cell axis a . pixel axis p
+                for p in range(3):
+                    rotation[a, p] = (
+                        cell_axes[i, a, 0] * pixel_axes[row, col, p, 0]
+                        + cell_axes[i, a, 1] * pixel_axes[row, col, p, 1]
+                        + cell_axes[i, a, 2] * pixel_axes[row, col, p, 2]
+                    )
+            lowest = _to_cell_frame(band_az_deg, elevations, rotation, node_az, node_el)
+            _resample(node_az, node_el, lowest, fine)
+            _pixel(
+                fine,
+                fine_step_deg,
+                epochs[i],
+                blocks[i],
+                block_size,
+                low,
+                high,
+                steepest,
+                state,
+                result,
+            )
+            for band in range(RESULT_BANDS):
+                out[band, row, col] = result[band]

@@ -37,6 +37,7 @@ __all__ = [
     "body_track",
     "lighting_for_tile",
     "lighting_map",
+    "reference_lighting_for_tile",
     "write_lighting_map",
     "write_psr_from_illumination",
 ]
@@ -289,17 +290,76 @@ def _rotations(source: HorizonSource, part: Window, cell_axes) -> np.ndarray:
     return np.stack([np.stack([p @ c for p in pixel_axes], axis=-1) for c in cell_axes], axis=-2)
 
 
+CELLS_PER_CALL = 64  # frame cells whose tables (32 bytes per instant each) are held at once
+
+
 def lighting_for_tile(shared: tuple[HorizonSource, BodyTrack], tile: Window) -> np.ndarray:
     """The kernel's result bands for one tile: (RESULT_BANDS, rows, cols); the spells in
-    hours."""
+    hours. The cells' tables and every pixel are made in the compiled kernel, on every
+    core; :func:`reference_lighting_for_tile` is the same, cell by cell from Python."""
+    source, track = shared
+    order = np.argsort(source.azimuth_deg)
+    out = np.empty((kernel.RESULT_BANDS, tile.height, tile.width))
+    # The tile's horizons read once: a window read inflates every compressed block it
+    # touches, and a frame cell (7 px on the 1600 m cap) is far smaller than a block.
+    horizons = source.read(tile)
+    rows, cols = np.mgrid[tile.rows, tile.cols]
+    pixel_axes = np.stack(_pixel_axes(*source.latlon(rows, cols), source.grid_bearings), -2)
+    cells = _frame_cells(source, tile)
+    for first in range(0, len(cells), CELLS_PER_CALL):
+        chosen = cells[first : first + CELLS_PER_CALL]
+        parts = np.array(
+            [
+                [p.row_off - tile.row_off, p.col_off - tile.col_off, p.height, p.width]
+                for _, p in chosen
+            ],
+            dtype=np.int64,
+        )
+        centres = [_cell_centre(source, cell) for cell, _ in chosen]
+        cell_axes = np.array([np.stack(local_axes(*np.radians(c))) for c in centres])
+        offsets_m = np.array([moon_fixed_m(*c) - track.site_m for c in centres])
+        kernel.cells_kernel(
+            horizons,
+            order,
+            source.azimuth_deg[order],
+            pixel_axes,
+            parts,
+            cell_axes,
+            offsets_m,
+            np.ascontiguousarray(track.apparent_m),
+            np.ascontiguousarray(track.radius_deg, dtype=float),
+            FINE_AZIMUTH_STEP_DEG,
+            BLOCK_INSTANTS,
+            source.open_horizon_deg,
+            out,
+        )
+    return _spells_in_hours(out, track)
+
+
+def _cell_centre(source: HorizonSource, cell: Window) -> tuple[float, float]:
+    lat, lon = source.latlon(
+        cell.row_off + cell.height / 2 - 0.5, cell.col_off + cell.width / 2 - 0.5
+    )
+    return float(lat), float(lon)
+
+
+def _spells_in_hours(out: np.ndarray, track: BodyTrack) -> np.ndarray:
+    step_h = track.step_s / 3600.0
+    out[kernel.LONGEST_HIDDEN_STEPS] *= step_h
+    out[kernel.LONGEST_CENTRE_HIDDEN_STEPS] *= step_h
+    return out
+
+
+def reference_lighting_for_tile(
+    shared: tuple[HorizonSource, BodyTrack], tile: Window
+) -> np.ndarray:
+    """:func:`lighting_for_tile` the plain way: each cell's tables in NumPy, then the
+    kernel on its pixels (the reference the fast path is tested against)."""
     source, track = shared
     order = np.argsort(source.azimuth_deg)
     out = np.empty((kernel.RESULT_BANDS, tile.height, tile.width))
     for cell, part in _frame_cells(source, tile):
-        centre_lat, centre_lon = source.latlon(
-            cell.row_off + cell.height / 2 - 0.5, cell.col_off + cell.width / 2 - 0.5
-        )
-        cell_axes, epochs = _epoch_table(track, float(centre_lat), float(centre_lon))
+        cell_axes, epochs = _epoch_table(track, *_cell_centre(source, cell))
         result = np.empty((kernel.RESULT_BANDS, part.height, part.width))
         kernel.lighting_kernel(
             source.read(part),
@@ -318,10 +378,7 @@ def lighting_for_tile(shared: tuple[HorizonSource, BodyTrack], tile: Window) -> 
             part.row_off - tile.row_off : part.row_off - tile.row_off + part.height,
             part.col_off - tile.col_off : part.col_off - tile.col_off + part.width,
         ] = result
-    step_h = track.step_s / 3600.0
-    out[kernel.LONGEST_HIDDEN_STEPS] *= step_h
-    out[kernel.LONGEST_CENTRE_HIDDEN_STEPS] *= step_h
-    return out
+    return _spells_in_hours(out, track)
 
 
 def _prepare(horizon_path, product: str, times, tile_px: int, ephemeris):

@@ -24,15 +24,15 @@ from ilrs.outfolder import OutputFolder
 from ilrs.report.scenario import LoadedPlan
 from ilrs.report.steps import (
     MAP_PRODUCTS,
+    BackgroundSteps,
     StepCache,
     campaign_step,
     fetched_stack,
+    file_identity,
     maps_step,
     site_position,
     site_step,
-    station_step,
     terrain_step,
-    validation_step,
     write_json_file,
 )
 
@@ -73,10 +73,9 @@ def run_plan(
     """Compute (or reuse) every step and write the report folder; returns ``plan.json``.
     ``out_dir`` must be new, empty or a plan folder written before (``force``: one that
     also holds others' files, which are kept); it may not hold the plan's inputs."""
-    from ilrs.report.figures import MAP_PIXELS, lighting_png, terrain_png
     from ilrs.report.html import render_report
     from ilrs.terrain import polar_xy_from_latlon
-    from ilrs.terrain.sources import open_dem, read_overview
+    from ilrs.terrain.sources import open_dem
 
     output = plan_output_folder(plan, out_dir, cache_dir, force=force)
     cache = StepCache(cache_dir, progress)
@@ -86,13 +85,17 @@ def run_plan(
     lola = plan.scenario.terrain.lola
     if lola is not None and lola.near_radius_km is not None:
         fetched_stack(plan, cache.progress)  # before any step, so a failure costs nothing
-    folders = {
-        "maps": maps_step(plan, dem_path, cache) if plan.scenario.maps else None,
-        "site": site_step(plan, dem_path, cache),
-        "station": station_step(plan, cache),
-        "campaign": campaign_step(plan, cache),
-        "validation": validation_step(cache),
-    }
+    beside = BackgroundSteps(plan, cache)  # the station and the validation
+    try:
+        folders = {
+            "maps": maps_step(plan, dem_path, cache) if plan.scenario.maps else None,
+            "site": site_step(plan, dem_path, cache),
+            "station": beside.wait("station"),
+            "campaign": campaign_step(plan, cache),
+            "validation": beside.wait("validation"),
+        }
+    finally:
+        beside.stop()
     cache.progress("report ...")
     lat_deg, lon_deg, label = site_position(plan)
     scenario = plan.scenario
@@ -102,7 +105,6 @@ def run_plan(
         for name, step, source in _COPIED:
             shutil.copyfile(folders[step] / source, staging / name)
         source = open_dem(dem_path)
-        dem = read_overview(source, MAP_PIXELS)
         if made_here:
             shutil.copyfile(dem_path, staging / "terrain.tif")
         if synthetic is not None:
@@ -124,15 +126,12 @@ def run_plan(
             terrain_text = f"The DEM {dem_path} ({rows} × {cols} pixels of "
             terrain_text += f"{abs(source.transform.a):g} m)."
         site_xy_m = polar_xy_from_latlon(lat_deg, lon_deg)
-        terrain_png(dem, site_xy_m, label, staging / "terrain.png")
+        figures = _figures(cache, dem_path, folders["maps"], site_xy_m, label)
+        shutil.copyfile(figures / "terrain.png", staging / "terrain.png")
         if folders["maps"] is not None:
             for name in (*MAP_PRODUCTS, "slope"):
                 shutil.copyfile(folders["maps"] / f"{name}.tif", staging / f"{name}.tif")
-            layers = [
-                read_overview(open_dem(staging / f"{p}.tif"), MAP_PIXELS)
-                for p in (*MAP_PRODUCTS, "slope")
-            ]
-            lighting_png(dem, *layers, site_xy_m, staging / "lighting.png")
+            shutil.copyfile(figures / "lighting.png", staging / "lighting.png")
         site = _read_json(staging / "site.json")
         if folders["maps"] is not None:
             site["map_pixel"] = _map_pixel(staging / "illumination.tif", site_xy_m)
@@ -252,6 +251,32 @@ def _place(what: str, path: Path, site: dict, plan_site: dict) -> str:
             "(terrain: {lola: {near_radius_km: 10}}) narrows it."
         )
     return text
+
+
+def _figures(cache: StepCache, dem_path: Path, maps: Path | None, site_xy_m, label: str):
+    """The report's terrain and lighting figures, drawn once (most of a cached plan's
+    time) and kept in the cache beside the steps they show, not counted as a step."""
+    from ilrs.report.figures import MAP_PIXELS, lighting_png, terrain_png
+    from ilrs.terrain.sources import open_dem, read_overview
+
+    inputs = {
+        "dem": file_identity(dem_path),
+        "maps": None if maps is None else maps.name,  # named by all its inputs
+        "site": [float(site_xy_m[0]), float(site_xy_m[1]), label],
+        "pixels": MAP_PIXELS,
+    }
+
+    def draw(folder: Path) -> None:
+        dem = read_overview(open_dem(dem_path), MAP_PIXELS)
+        terrain_png(dem, site_xy_m, label, folder / "terrain.png")
+        if maps is not None:
+            layers = [
+                read_overview(open_dem(maps / f"{p}.tif"), MAP_PIXELS)
+                for p in (*MAP_PRODUCTS, "slope")
+            ]
+            lighting_png(dem, *layers, site_xy_m, folder / "lighting.png")
+
+    return cache.run("figures", inputs, draw, record=False)
 
 
 def _check_site_on(dem_path: Path, plan: LoadedPlan) -> None:

@@ -17,6 +17,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from ilrs.report.scenario import LoadedPlan
 from ilrs.station.scenario import BUILT_IN_TERRAINS
 
 __all__ = ["CACHE_FORMAT", "KEPT_PLAN_FOLDER", "StepCache", "campaign_step", "site_step"]
+__all__ += ["BackgroundSteps"]
 __all__ += ["maps_step", "station_step", "terrain_step", "validation_step", "write_json_file"]
 
 CACHE_FORMAT = 1  # raise when a step's files change meaning
@@ -60,16 +62,25 @@ class StepCache:
         self.reused: list[str] = []
         self.computed: list[str] = []
 
-    def run(self, step: str, inputs: dict, compute: Callable[[Path], None]) -> Path:
-        """The folder of ``step`` for ``inputs``: reused, or made by ``compute(folder)``."""
+    def folder(self, step: str, inputs: dict) -> Path:
+        """Where ``step``'s results for ``inputs`` are (or will be) kept."""
         text = json.dumps([inputs, code_digest(), CACHE_FORMAT], sort_keys=True, default=str)
         key = hashlib.sha256(text.encode()).hexdigest()[:16]
-        folder = self.root / f"{step}-{key}"
+        return self.root / f"{step}-{key}"
+
+    def run(
+        self, step: str, inputs: dict, compute: Callable[[Path], None], *, record: bool = True
+    ) -> Path:
+        """The folder of ``step`` for ``inputs``: reused, or made by ``compute(folder)``
+        (told and listed unless not ``record``)."""
+        folder = self.folder(step, inputs)
         if folder.is_dir():
-            self.progress(f"{step}: reused ({folder})")
-            self.reused.append(step)
+            if record:
+                self.progress(f"{step}: reused ({folder})")
+                self.reused.append(step)
             return folder
-        self.progress(f"{step}: computing ...")
+        if record:
+            self.progress(f"{step}: computing ...")
         staging = staging_folder(folder)
         try:
             compute(staging)
@@ -81,7 +92,8 @@ class StepCache:
                 # another run finished the same step first: its folder is as good
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        self.computed.append(step)
+        if record:
+            self.computed.append(step)
         return folder
 
     def check(self) -> None:
@@ -506,6 +518,89 @@ def validation_step(cache: StepCache) -> Path:
         write_json_file([row.as_dict() for row in run_checks()], folder / "validation.json")
 
     return cache.run("validation", {}, compute)
+
+
+class BackgroundSteps:
+    """The station and validation steps begun in a second process, when they are not in
+    the cache: they need nothing from the other steps (the station reads its own
+    scenario), and on a first run the validation is mostly the compiling of its models'
+    kernels (numba, on one core), which the plan need not wait for. :meth:`wait` gives a
+    step's folder where the plan takes it; should the second process fail, the step is
+    run here (and says why it fails)."""
+
+    def __init__(self, plan: LoadedPlan, cache: StepCache):
+        import pickle
+        import subprocess
+
+        import ilrs
+
+        self.plan, self.cache = plan, cache
+        self.folders = {
+            "station": cache.folder("station", _scenario_inputs(*_station_of(plan))),
+            "validation": cache.folder("validation", {}),
+        }
+        steps = [step for step, folder in self.folders.items() if not folder.is_dir()]
+        self.beside = set(steps)
+        self.process = None
+        if not steps:
+            return
+        cache.progress(f"{' and '.join(steps)}: computing in a second process ...")
+        package_root = str(Path(ilrs.__file__).resolve().parent.parent)
+        paths = [package_root, os.environ.get("PYTHONPATH", "")]
+        env = os.environ | {
+            "PYTHONPATH": os.pathsep.join(p for p in paths if p),
+            "NUMBA_NUM_THREADS": "1",  # the plan's own steps keep the cores
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from ilrs.report.steps import _steps_from_stdin as s; s()"],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,  # a failure is told by running the step here
+        )
+        try:
+            self.process.stdin.write(pickle.dumps((plan, str(cache.root), steps)))
+            self.process.stdin.close()
+        except OSError:
+            self.stop()  # it died at once: the steps run here
+
+    def wait(self, step: str) -> Path:
+        """The step's folder: from the second process, the cache, or made here."""
+        folder = self.folders[step]
+        if step in self.beside and self.process is not None:
+            if not folder.is_dir() and self.process.poll() is None:
+                self.cache.progress(f"{step}: waiting for the second process ...")
+            while not folder.is_dir() and self.process.poll() is None:
+                time.sleep(0.05)
+            if folder.is_dir():
+                self.cache.progress(f"{step}: computed ({folder})")
+                self.cache.computed.append(step)
+                return folder
+        if step == "station":
+            return station_step(self.plan, self.cache)
+        return validation_step(self.cache)
+
+    def stop(self) -> None:
+        """End the second process (all taken, or the plan failed before)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+def _station_of(plan: LoadedPlan):
+    return plan.station_file(), plan.station
+
+
+def _steps_from_stdin() -> None:
+    """The second process's work: (plan, cache folder, steps) pickled on standard input,
+    each step computed into the cache, silently."""
+    import pickle
+
+    plan, root, steps = pickle.loads(sys.stdin.buffer.read())
+    cache = StepCache(Path(root), progress=lambda line: None)
+    for step in steps:
+        station_step(plan, cache) if step == "station" else validation_step(cache)
 
 
 def _scenario_inputs(path: Path, scenario) -> dict:
