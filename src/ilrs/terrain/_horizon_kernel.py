@@ -561,7 +561,7 @@ def _trace(
         if best > before:
             best_k = k_a
         k_a, row_a, col_a, cos_a, sin_a = k_b, row_b, col_b, cos_b, sin_b
-        level = 1 if top >= 1 else 0
+        level = 0
     return best, -1.0, best_k
 
 
