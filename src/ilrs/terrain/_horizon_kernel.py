@@ -20,7 +20,7 @@ import numpy as np
 _PREPASS_STRIDE = 4  # pixels between the samples of the first, sparse look along a ray
 # Observers handled in a row by one thread: each ray starts from where its neighbour's
 # horizon was (see ``horizon_kernel``), so only the first of a chunk needs the prepass.
-_CHUNK = 32
+_CHUNK = 128
 
 # Layer arrays: heights (2-D), pyramid (flat), pyramid meta (level, 3: offset, rows, cols),
 # transform (x_left, y_top, pixel_size). A stack of layers, finest first, is packed end to
@@ -616,24 +616,26 @@ def horizon_kernel(
     # same azimuth found its horizon (the results do not depend on the chunks).
     n_chunks = (n_observers + _CHUNK - 1) // _CHUNK
     for chunk in numba.prange(n_chunks):
-        hints = np.full(azimuths_rad.size, -1, dtype=np.int64)
-        for index in range(chunk * _CHUNK, min((chunk + 1) * _CHUNK, n_observers)):
-            x = observer_x_m[index]
-            y = observer_y_m[index]
-            # Unit vector of the observer (inverse stereographic) and its local frame.
-            rho2 = x * x + y * y
-            four_r2 = 4.0 * radius_m * radius_m
-            denominator = four_r2 + rho2
-            o0 = 4.0 * radius_m * y / denominator
-            o1 = 4.0 * radius_m * x / denominator
-            o2 = -(four_r2 - rho2) / denominator
-            lon = math.atan2(x, y)
-            sin_lon, cos_lon = math.sin(lon), math.cos(lon)
-            sin_lat = o2
-            cos_lat = math.sqrt(max(0.0, 1.0 - o2 * o2))
-            north0, north1, north2 = -sin_lat * cos_lon, -sin_lat * sin_lon, cos_lat
-            east0, east1, east2 = -sin_lon, cos_lon, 0.0
-            for a in range(azimuths_rad.size):
+        # Azimuth by azimuth along the chunk: neighbouring rays at one azimuth read the
+        # same terrain, still in cache, and each is hinted by the one before.
+        for a in range(azimuths_rad.size):
+            hint_px = -1
+            for index in range(chunk * _CHUNK, min((chunk + 1) * _CHUNK, n_observers)):
+                x = observer_x_m[index]
+                y = observer_y_m[index]
+                # Unit vector of the observer (inverse stereographic) and its local frame.
+                rho2 = x * x + y * y
+                four_r2 = 4.0 * radius_m * radius_m
+                denominator = four_r2 + rho2
+                o0 = 4.0 * radius_m * y / denominator
+                o1 = 4.0 * radius_m * x / denominator
+                o2 = -(four_r2 - rho2) / denominator
+                lon = math.atan2(x, y)
+                sin_lon, cos_lon = math.sin(lon), math.cos(lon)
+                sin_lat = o2
+                cos_lat = math.sqrt(max(0.0, 1.0 - o2 * o2))
+                north0, north1, north2 = -sin_lat * cos_lon, -sin_lat * sin_lon, cos_lat
+                east0, east1, east2 = -sin_lon, cos_lon, 0.0
                 azimuth = azimuths_rad[a]
                 if grid_azimuths:
                     azimuth = azimuth - lon  # local azimuth = grid bearing - longitude
@@ -680,12 +682,12 @@ def horizon_kernel(
                         limit_m,
                         best,
                         flat,
-                        hints[a] if layer == 0 else -1,
+                        hint_px if layer == 0 else -1,
                     )
                     if layer_px >= 0:  # only a pixel of the first layer hints the next ray
                         found_px = layer_px if layer == 0 else -1
                     start_m = limit_m if exit_m < 0.0 else exit_m
-                hints[a] = found_px
+                hint_px = found_px
                 if keep_covered:
                     out_covered_m[index, a] = start_m
                 out_deg[index, a] = math.degrees(math.atan(best)) if best > -np.inf else np.nan
