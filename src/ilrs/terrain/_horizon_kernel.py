@@ -18,6 +18,9 @@ import numba
 import numpy as np
 
 _PREPASS_STRIDE = 4  # pixels between the samples of the first, sparse look along a ray
+# Observers handled in a row by one thread: each ray starts from where its neighbour's
+# horizon was (see ``horizon_kernel``), so only the first of a chunk needs the prepass.
+_CHUNK = 128
 
 # Layer arrays: heights (2-D), pyramid (flat), pyramid meta (level, 3: offset, rows, cols),
 # transform (x_left, y_top, pixel_size). A stack of layers, finest first, is packed end to
@@ -145,7 +148,7 @@ def _angle_at(
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _best_in_piece(
+def _best_inside_piece(
     z,
     row_a,
     col_a,
@@ -153,6 +156,8 @@ def _best_in_piece(
     d_col,
     t0,
     t1,
+    z0,
+    z1,
     s_a,
     pixel_m,
     cos_a,
@@ -162,43 +167,8 @@ def _best_in_piece(
     flat,
     best,
 ):
-    """Highest tan(elevation) on the piece t0..t1 of a pixel segment, within one cell."""
-    v0, z0 = _angle_at(
-        z,
-        row_a,
-        col_a,
-        d_row,
-        d_col,
-        t0,
-        s_a,
-        pixel_m,
-        cos_a,
-        sin_a,
-        radius_m,
-        observer_radius_m,
-        flat,
-    )
-    v1, z1 = _angle_at(
-        z,
-        row_a,
-        col_a,
-        d_row,
-        d_col,
-        t1,
-        s_a,
-        pixel_m,
-        cos_a,
-        sin_a,
-        radius_m,
-        observer_radius_m,
-        flat,
-    )
-    if v0 > best:
-        best = v0
-    if v1 > best:
-        best = v1
-    if t1 - t0 < 1e-9 or not (z0 == z0 and z1 == z1):
-        return best
+    """Highest tan(elevation) strictly inside the piece t0..t1 of a pixel segment, within
+    one cell, whose end heights z0 and z1 the caller has already taken into ``best``."""
     _, zm = _angle_at(
         z,
         row_a,
@@ -220,6 +190,20 @@ def _best_in_piece(
     s0 = s_a + t0 * pixel_m
     span = (t1 - t0) * pixel_m
     h0 = z0 - (observer_radius_m - radius_m)
+    # A bound first: the quadratic rises above its chord by at most -p2/4, so no point of
+    # the piece is higher than this; most pieces end here without the exact search.
+    rise_m = max(z0, z1) + 0.25 * max(0.0, -p2) - (observer_radius_m - radius_m)
+    if flat:
+        bound = rise_m / s0 if rise_m >= 0.0 else rise_m / (s0 + span)
+    elif (s0 + span) < 0.1 * radius_m:
+        # On the sphere the elevation is (r_t cos σ - r_o) / (r_t sin σ), below the flat
+        # (r_t - r_o) / (r_t sin σ); r_t sin σ is the distance within 2 % while heights
+        # stay within 17 km and σ under 0.1 rad.
+        bound = rise_m / (0.98 * s0) if rise_m >= 0.0 else rise_m / (1.02 * (s0 + span))
+    else:
+        bound = np.inf
+    if bound <= best:
+        return best
     # d/du of (height - h_obs)/s - s/(2R) = 0, times s^2 (the parabolic curvature term
     # locates the point; the angle there is then computed exactly).
     inv_2r = 0.0 if flat else 0.5 / radius_m
@@ -310,19 +294,36 @@ def _sample_pixel(
     quadratic of the distance, take the highest elevation angle exactly."""
     d_row = row_b - row_a
     d_col = col_b - col_a
-    # Crossings come in increasing t along each axis; merge the two runs as we go.
+    # Crossings come in increasing t along each axis; merge the two runs as we go. Each
+    # crossing is evaluated once: it ends one piece and starts the next.
     next_row_t = _next_crossing(row_a, d_row, 0.0)
     next_col_t = _next_crossing(col_a, d_col, 0.0)
     t_prev = 0.0
+    v_prev, z_prev = _angle_at(
+        z,
+        row_a,
+        col_a,
+        d_row,
+        d_col,
+        0.0,
+        s_a,
+        pixel_m,
+        cos_a,
+        sin_a,
+        radius_m,
+        observer_radius_m,
+        flat,
+    )
+    if v_prev > best:
+        best = v_prev
     while True:
         t_next = min(next_row_t, next_col_t, t_end)
-        best = _best_in_piece(
+        v_next, z_next = _angle_at(
             z,
             row_a,
             col_a,
             d_row,
             d_col,
-            t_prev,
             t_next,
             s_a,
             pixel_m,
@@ -331,15 +332,36 @@ def _sample_pixel(
             radius_m,
             observer_radius_m,
             flat,
-            best,
         )
+        if v_next > best:
+            best = v_next
+        if t_next - t_prev >= 1e-9 and z_prev == z_prev and z_next == z_next:
+            best = _best_inside_piece(
+                z,
+                row_a,
+                col_a,
+                d_row,
+                d_col,
+                t_prev,
+                t_next,
+                z_prev,
+                z_next,
+                s_a,
+                pixel_m,
+                cos_a,
+                sin_a,
+                radius_m,
+                observer_radius_m,
+                flat,
+                best,
+            )
         if t_next >= t_end:
             return best
         if next_row_t == t_next:
             next_row_t = _next_crossing(row_a, d_row, t_next)
         if next_col_t == t_next:
             next_col_t = _next_crossing(col_a, d_col, t_next)
-        t_prev = t_next
+        t_prev, z_prev = t_next, z_next
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -365,9 +387,15 @@ def _trace(
     max_distance_m,
     best,
     flat,
+    hint_px,
 ):
     """Walk one ray through one layer from start_distance_m; returns (best tan, exit
-    distance, or -1 when the ray ended inside the layer).
+    distance, or -1 when the ray ended inside the layer, and the pixel of the ray where
+    the best was found in this layer, or -1).
+
+    ``hint_px`` (-1 for none) is where a neighbouring ray found its horizon: the few
+    pixels of this ray around it are looked at first, in place of the sparse prepass.
+    Either only sets where the walk starts skipping; the walk's samples decide the result.
 
     Distances advance in whole pixels of the layer from the start, so the cosine and sine
     of the angle travelled come from tables (``cos_table[k]`` for k pixels), not trig calls.
@@ -378,7 +406,7 @@ def _trace(
     reach_px = (max_distance_m - start_distance_m) / pixel_m
     last_k = int(math.ceil(reach_px))
     if last_k < 1:
-        return best, -1.0
+        return best, -1.0, -1
     last_fraction = reach_px - (last_k - 1)  # of the last pixel, up to the limit exactly
     start_sigma = start_distance_m / radius_m
     start_cos, start_sin = math.cos(start_sigma), math.sin(start_sigma)
@@ -408,7 +436,8 @@ def _trace(
         min(max(col_a, 0.0), n_cols - 1.0) if -_EDGE_PX < col_a < n_cols - 1 + _EDGE_PX else col_a
     )
     if row_a < 0.0 or col_a < 0.0 or row_a > n_rows - 1 or col_a > n_cols - 1:
-        return best, start_distance_m
+        return best, start_distance_m, -1
+    best_k = -1
     if start_distance_m == 0.0:
         # An observer standing on the ground sees at least the ground's own slope along
         # the ray (the limit of the elevation angle at the observer).
@@ -420,10 +449,16 @@ def _trace(
                 slope *= 2.0 / (1.0 - o2)
             if slope > best:
                 best = slope
-    # A first, sparse look along the ray (every few pixels, at points the full walk
-    # samples too) finds a horizon close to the final one, so that the walk below can skip
-    # almost everything: it only has to examine terrain that might rise above it.
-    for k in range(_PREPASS_STRIDE, int(reach_px) + 1, _PREPASS_STRIDE):
+                best_k = 0
+    # A first look along the ray, at points the full walk samples too, finds a horizon
+    # close to the final one, so that the walk below can skip almost everything: it only
+    # has to examine terrain that might rise above it. With a neighbour's hint, a few
+    # pixels around it; else a sparse look every few pixels.
+    if hint_px >= 0:
+        first, last, stride = max(hint_px - 1, 1), min(hint_px + 2, int(reach_px)), 1
+    else:
+        first, last, stride = _PREPASS_STRIDE, int(reach_px), _PREPASS_STRIDE
+    for k in range(first, last + 1, stride):
         row, col, cos_k, sin_k = _ray_point(k, flat, ray, cos_table, sin_table, layer)
         if row < 0.0 or col < 0.0 or row > n_rows - 1 or col > n_cols - 1:
             break
@@ -439,6 +474,7 @@ def _trace(
             )
             if value > best:
                 best = value
+                best_k = k
     # The first pixel is always sampled; start there rather than descending from the top.
     level = 0
     while k_a < last_k:
@@ -454,6 +490,7 @@ def _trace(
             if k_b == last_k:
                 t_edge = min(t_edge, last_fraction)
             if t_edge > 0.0:
+                before = best
                 best = _sample_pixel(
                     z,
                     row_a,
@@ -470,7 +507,9 @@ def _trace(
                     flat,
                     best,
                 )
-            return best, start_distance_m + k_a * pixel_m
+                if best > before:
+                    best_k = k_a
+            return best, start_distance_m + k_a * pixel_m, best_k
         s_a = start_distance_m + k_a * pixel_m
         s_b = start_distance_m + k_b * pixel_m
         if k_a > 0:  # the first pixel is always sampled
@@ -502,6 +541,7 @@ def _trace(
             if level > 0:
                 level -= 1
                 continue
+        before = best
         best = _sample_pixel(
             z,
             row_a,
@@ -518,9 +558,11 @@ def _trace(
             flat,
             best,
         )
+        if best > before:
+            best_k = k_a
         k_a, row_a, col_a, cos_a, sin_a = k_b, row_b, col_b, cos_b, sin_b
-        level = 1 if top >= 1 else 0
-    return best, -1.0
+        level = 0
+    return best, -1.0, best_k
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
@@ -569,70 +611,83 @@ def horizon_kernel(
     keep_covered = out_covered_m.shape[0] == n_observers
     cos_az_table = np.cos(azimuths_rad)
     sin_az_table = np.sin(azimuths_rad)
-    for index in numba.prange(n_observers):
-        x = observer_x_m[index]
-        y = observer_y_m[index]
-        # Unit vector of the observer (inverse stereographic) and its local frame.
-        rho2 = x * x + y * y
-        four_r2 = 4.0 * radius_m * radius_m
-        denominator = four_r2 + rho2
-        o0 = 4.0 * radius_m * y / denominator
-        o1 = 4.0 * radius_m * x / denominator
-        o2 = -(four_r2 - rho2) / denominator
-        lon = math.atan2(x, y)
-        sin_lon, cos_lon = math.sin(lon), math.cos(lon)
-        sin_lat = o2
-        cos_lat = math.sqrt(max(0.0, 1.0 - o2 * o2))
-        north0, north1, north2 = -sin_lat * cos_lon, -sin_lat * sin_lon, cos_lat
-        east0, east1, east2 = -sin_lon, cos_lon, 0.0
+    # Observers come row by row, so consecutive ones are neighbours: each thread takes a
+    # chunk of them, and each ray is hinted where the previous observer's ray at the
+    # same azimuth found its horizon (the results do not depend on the chunks).
+    n_chunks = (n_observers + _CHUNK - 1) // _CHUNK
+    for chunk in numba.prange(n_chunks):
+        # Azimuth by azimuth along the chunk: neighbouring rays at one azimuth read the
+        # same terrain, still in cache, and each is hinted by the one before.
         for a in range(azimuths_rad.size):
-            azimuth = azimuths_rad[a]
-            if grid_azimuths:
-                azimuth = azimuth - lon  # local azimuth = grid bearing - longitude
-                sin_az, cos_az = math.sin(azimuth), math.cos(azimuth)
-            else:
-                sin_az, cos_az = sin_az_table[a], cos_az_table[a]
-            e0 = cos_az * north0 + sin_az * east0
-            e1 = cos_az * north1 + sin_az * east1
-            e2 = cos_az * north2 + sin_az * east2
-            bearing = azimuth + lon
-            dir_row, dir_col = -math.cos(bearing), math.sin(bearing)
-            best = -np.inf
-            start_m = 0.0
-            for layer in range(n_layers):
-                if start_m >= max_distance_m:
-                    break
-                z = heights[height_offsets[layer] : height_offsets[layer + 1]].reshape(
-                    (shapes[layer, 0], shapes[layer, 1])
-                )
-                pixel_m = transforms[layer, 2]
-                limit_m = min(reaches_m[layer], max_distance_m)
-                if limit_m <= start_m:
-                    continue
-                best, exit_m = _trace(
-                    z,
-                    pyramids[pyramid_offsets[layer] : pyramid_offsets[layer + 1]],
-                    metas[meta_offsets[layer] : meta_offsets[layer + 1]],
-                    layer_params[layer],
-                    cos_tables[table_offsets[layer] : table_offsets[layer + 1]],
-                    sin_tables[table_offsets[layer] : table_offsets[layer + 1]],
-                    o0,
-                    o1,
-                    o2,
-                    e0,
-                    e1,
-                    e2,
-                    (transforms[layer, 1] - y) / pixel_m - 0.5,
-                    (x - transforms[layer, 0]) / pixel_m - 0.5,
-                    dir_row,
-                    dir_col,
-                    observer_radius_m[index],
-                    start_m,
-                    limit_m,
-                    best,
-                    flat,
-                )
-                start_m = limit_m if exit_m < 0.0 else exit_m
-            if keep_covered:
-                out_covered_m[index, a] = start_m
-            out_deg[index, a] = math.degrees(math.atan(best)) if best > -np.inf else np.nan
+            hint_px = -1
+            for index in range(chunk * _CHUNK, min((chunk + 1) * _CHUNK, n_observers)):
+                x = observer_x_m[index]
+                y = observer_y_m[index]
+                # Unit vector of the observer (inverse stereographic) and its local frame.
+                rho2 = x * x + y * y
+                four_r2 = 4.0 * radius_m * radius_m
+                denominator = four_r2 + rho2
+                o0 = 4.0 * radius_m * y / denominator
+                o1 = 4.0 * radius_m * x / denominator
+                o2 = -(four_r2 - rho2) / denominator
+                lon = math.atan2(x, y)
+                sin_lon, cos_lon = math.sin(lon), math.cos(lon)
+                sin_lat = o2
+                cos_lat = math.sqrt(max(0.0, 1.0 - o2 * o2))
+                north0, north1, north2 = -sin_lat * cos_lon, -sin_lat * sin_lon, cos_lat
+                east0, east1, east2 = -sin_lon, cos_lon, 0.0
+                azimuth = azimuths_rad[a]
+                if grid_azimuths:
+                    azimuth = azimuth - lon  # local azimuth = grid bearing - longitude
+                    sin_az, cos_az = math.sin(azimuth), math.cos(azimuth)
+                else:
+                    sin_az, cos_az = sin_az_table[a], cos_az_table[a]
+                e0 = cos_az * north0 + sin_az * east0
+                e1 = cos_az * north1 + sin_az * east1
+                e2 = cos_az * north2 + sin_az * east2
+                bearing = azimuth + lon
+                dir_row, dir_col = -math.cos(bearing), math.sin(bearing)
+                best = -np.inf
+                start_m = 0.0
+                found_px = -1
+                for layer in range(n_layers):
+                    if start_m >= max_distance_m:
+                        break
+                    z = heights[height_offsets[layer] : height_offsets[layer + 1]].reshape(
+                        (shapes[layer, 0], shapes[layer, 1])
+                    )
+                    pixel_m = transforms[layer, 2]
+                    limit_m = min(reaches_m[layer], max_distance_m)
+                    if limit_m <= start_m:
+                        continue
+                    best, exit_m, layer_px = _trace(
+                        z,
+                        pyramids[pyramid_offsets[layer] : pyramid_offsets[layer + 1]],
+                        metas[meta_offsets[layer] : meta_offsets[layer + 1]],
+                        layer_params[layer],
+                        cos_tables[table_offsets[layer] : table_offsets[layer + 1]],
+                        sin_tables[table_offsets[layer] : table_offsets[layer + 1]],
+                        o0,
+                        o1,
+                        o2,
+                        e0,
+                        e1,
+                        e2,
+                        (transforms[layer, 1] - y) / pixel_m - 0.5,
+                        (x - transforms[layer, 0]) / pixel_m - 0.5,
+                        dir_row,
+                        dir_col,
+                        observer_radius_m[index],
+                        start_m,
+                        limit_m,
+                        best,
+                        flat,
+                        hint_px if layer == 0 else -1,
+                    )
+                    if layer_px >= 0:  # only a pixel of the first layer hints the next ray
+                        found_px = layer_px if layer == 0 else -1
+                    start_m = limit_m if exit_m < 0.0 else exit_m
+                hint_px = found_px
+                if keep_covered:
+                    out_covered_m[index, a] = start_m
+                out_deg[index, a] = math.degrees(math.atan(best)) if best > -np.inf else np.nan

@@ -159,6 +159,8 @@ def _run_kernel(
     """Horizons [deg] of observers over ``layers`` (finest first; each used to its reach
     in ``reaches_m``, the last to the maximum distance), shape (observers, azimuths); with
     ``covered_m`` also how far the terrain carried each ray [m]."""
+    import numba
+
     from ilrs.terrain._horizon_kernel import horizon_kernel
 
     _check_max_distance(max_distance_m)
@@ -166,19 +168,26 @@ def _run_kernel(
     reaches[-1] = math.inf  # the last layer carries every ray as far as it covers
     out = np.empty((x_m.size, azimuths.size))
     covered = np.empty(out.shape if covered_m else (0, 0))
-    horizon_kernel(
-        *_pack(layers, reaches, max_distance_m),
-        np.ascontiguousarray(x_m, dtype=np.float64).ravel(),
-        np.ascontiguousarray(y_m, dtype=np.float64).ravel(),
-        np.ascontiguousarray(observer_radius_m, dtype=np.float64).ravel(),
-        np.radians(np.asarray(azimuths, dtype=np.float64)),
-        grid_azimuths,
-        MOON_RADIUS_M,
-        float(max_distance_m),
-        not curvature,
-        out,
-        covered,
-    )
+    # The kernel's chunks of observers handed out a few at a time, not in one equal share
+    # per thread: rough terrain costs more than smooth, and a static split leaves a thread
+    # idle at the end. (Set here: inside the kernel it would stop numba caching it.)
+    previous_chunksize = numba.set_parallel_chunksize(4)
+    try:
+        horizon_kernel(
+            *_pack(layers, reaches, max_distance_m),
+            np.ascontiguousarray(x_m, dtype=np.float64).ravel(),
+            np.ascontiguousarray(y_m, dtype=np.float64).ravel(),
+            np.ascontiguousarray(observer_radius_m, dtype=np.float64).ravel(),
+            np.radians(np.asarray(azimuths, dtype=np.float64)),
+            grid_azimuths,
+            MOON_RADIUS_M,
+            float(max_distance_m),
+            not curvature,
+            out,
+            covered,
+        )
+    finally:
+        numba.set_parallel_chunksize(previous_chunksize)
     return (out, covered) if covered_m else out
 
 
