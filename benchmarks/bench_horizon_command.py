@@ -36,48 +36,12 @@ from pathlib import Path
 import numpy as np
 import rasterio
 
+from ilrs.report.authorities import traced_horizon_deg
 from ilrs.terrain.geotiff import write_geotiff
-from ilrs.terrain.grid import MOON_RADIUS_M, Dem, moon_fixed_m
+from ilrs.terrain.grid import MOON_RADIUS_M
 from ilrs.terrain.synthetic import synthesize_around
 
 _ROOT = Path(__file__).resolve().parents[1]
-
-
-def exact_trace_deg(
-    dem: Dem, row: int, col: int, azimuth_deg: float, max_distance_m: float, height_m: float
-) -> float:
-    """Horizon [deg] by a plain march along the great circle at a local azimuth over the
-    bilinear surface, tiny steps, exact 3-D angles."""
-    radius = MOON_RADIUS_M
-    lat0, lon0 = (float(v) for v in dem.latlon(row, col))
-    observer = moon_fixed_m(lat0, lon0, dem.height_m[row, col] + height_m)
-    up = observer / np.linalg.norm(observer)
-    lat_r, lon_r = math.radians(lat0), math.radians(lon0)
-    north = np.array(
-        [-math.sin(lat_r) * math.cos(lon_r), -math.sin(lat_r) * math.sin(lon_r), math.cos(lat_r)]
-    )
-    east = np.array([-math.sin(lon_r), math.cos(lon_r), 0.0])
-    a = math.radians(azimuth_deg)
-    tangent = math.cos(a) * north + math.sin(a) * east
-    pixel = dem.pixel_size_m
-    distances = np.concatenate(
-        [
-            np.geomspace(1e-6, 0.01, 60, endpoint=False) * pixel,
-            np.arange(0.01, 20.0, 0.01) * pixel,
-            np.arange(20.0, max_distance_m / pixel + 0.05, 0.05) * pixel,
-            [max_distance_m],
-        ]
-    )
-    distances = distances[distances <= max_distance_m]
-    sigma = distances / radius
-    unit = np.cos(sigma)[:, None] * up + np.sin(sigma)[:, None] * tangent
-    x = 2 * radius * unit[:, 1] / (1 - unit[:, 2])
-    y = 2 * radius * unit[:, 0] / (1 - unit[:, 2])
-    heights = dem.sample(*dem.rowcol(x, y))
-    ok = ~np.isnan(heights)
-    relative = (radius + heights[ok])[:, None] * unit[ok] - observer
-    sin_elevation = relative @ up / np.linalg.norm(relative, axis=1)
-    return math.degrees(math.asin(sin_elevation.max()))
 
 
 def run_command(src: Path, args: list[str]) -> tuple[float, float]:
@@ -106,7 +70,7 @@ def errors_deg(dem, path: Path, rng_seed: int, samples: int, args, grid_bearings
         azimuth = 360.0 * band / args.azimuths
         if grid_bearings:
             azimuth -= float(dem.latlon(row, col)[1])  # local azimuth = bearing - longitude
-        truth = exact_trace_deg(dem, row, col, azimuth, args.max_distance_m, args.height_m)
+        truth = traced_horizon_deg(dem, row, col, azimuth, args.max_distance_m, args.height_m)
         errors.append(abs(float(maps[band, row, col]) - truth))
     return np.array(errors)
 

@@ -16,7 +16,7 @@ import numpy as np
 
 __all__ = ["CHECKS", "Comparison", "bilinear_surface", "finer_grid", "marched_horizon_deg"]
 __all__ += ["grass_reference", "horizons_vs_grass", "ingersoll_bowl_shadow_k"]
-__all__ += ["run_checks", "spherical_bowl_dem"]
+__all__ += ["run_checks", "spherical_bowl_dem", "traced_horizon_deg"]
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,56 @@ def marched_horizon_deg(
         height[take] = sampled[take]
     to = (MOON_RADIUS_M + height)[:, None] * points - observer
     return float(np.nanmax(np.degrees(np.arcsin(to @ up / np.linalg.norm(to, axis=1)))))
+
+
+def traced_horizon_deg(
+    dem,
+    row: int,
+    col: int,
+    azimuth_deg: float,
+    max_distance_m: float,
+    height_above_ground_m: float,
+) -> float:
+    """The horizon [deg] at a pixel by a plain march along the great circle at a local
+    azimuth over the DEM's bilinear surface, tiny steps, exact 3-D angles: the reference
+    the horizon methods are held to (tests, benchmarks)."""
+    from ilrs.terrain.grid import MOON_RADIUS_M as R
+    from ilrs.terrain.grid import moon_fixed_m
+
+    lat0, lon0 = (float(v) for v in dem.latlon(row, col))
+    observer = moon_fixed_m(lat0, lon0, dem.height_m[row, col] + height_above_ground_m)
+    up = observer / np.linalg.norm(observer)
+    lat_r, lon_r = math.radians(lat0), math.radians(lon0)
+    north = np.array(
+        [-math.sin(lat_r) * math.cos(lon_r), -math.sin(lat_r) * math.sin(lon_r), math.cos(lat_r)]
+    )
+    east = np.array([-math.sin(lon_r), math.cos(lon_r), 0.0])
+    a = math.radians(azimuth_deg)
+    tangent = math.cos(a) * north + math.sin(a) * east
+    # Steps of 1/100 pixel near the observer, growing to 1/20 pixel; the error of a step
+    # is at most slope * step / 2 / distance.
+    pixel = dem.pixel_size_m
+    distances = np.concatenate(
+        [
+            # From a millionth of a pixel: an observer on the ground sees the ground's slope.
+            np.geomspace(1e-6, 0.01, 60, endpoint=False) * pixel,
+            np.arange(0.01, 20.0, 0.01) * pixel,
+            np.arange(20.0, max_distance_m / pixel + 0.05, 0.05) * pixel,
+            [max_distance_m],
+        ]
+    )
+    distances = distances[distances <= max_distance_m]
+    sigma = distances / R
+    unit = np.cos(sigma)[:, None] * up + np.sin(sigma)[:, None] * tangent
+    x = 2 * R * unit[:, 1] / (1 - unit[:, 2])
+    y = 2 * R * unit[:, 0] / (1 - unit[:, 2])
+    rows, cols = dem.rowcol(x, y)
+    heights = dem.sample(rows, cols)
+    ok = ~np.isnan(heights)
+    points = (R + heights[ok])[:, None] * unit[ok]
+    relative = points - observer
+    sin_elevation = relative @ up / np.linalg.norm(relative, axis=1)
+    return math.degrees(math.asin(sin_elevation.max()))
 
 
 def _terrain() -> dict[str, float]:
