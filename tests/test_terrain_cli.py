@@ -79,7 +79,7 @@ def test_horizon_map_file_matches_the_library(dem_path, tmp_path, capsys):
     assert not list(tmp_path.glob("*.partial"))
 
 
-@pytest.mark.parametrize("bearings", ["local", "grid"])  # rays, and the sweep
+@pytest.mark.parametrize("bearings", ["local", "grid"])
 def test_dask_cluster_gives_identical_bytes(dem_path, tmp_path, bearings):
     pytest.importorskip("dask.distributed")
     local, on_dask = tmp_path / "local.tif", tmp_path / "dask.tif"
@@ -104,10 +104,23 @@ def test_dask_cluster_gives_identical_bytes(dem_path, tmp_path, bearings):
     assert read_bands(local)[0].tobytes() == read_bands(on_dask)[0].tobytes()
 
 
-def test_grid_bearings_take_the_sweep_and_record_each_bearing(dem_path, tmp_path, capsys):
-    out = tmp_path / "sweep.tif"
+def test_grid_bearings_by_default_are_exact_and_the_sweep_records_each_bearing(
+    dem_path, tmp_path, capsys
+):
     args = ["terrain", "horizon", str(dem_path), "--azimuths", "12", "--bearings", "grid"]
-    assert main([*args, "--max-distance-m", "2000", "--out", str(out)]) == 0
+    # By default the bearings are taken as asked (the fast rays).
+    exact = tmp_path / "fast.tif"
+    assert main([*args, "--max-distance-m", "2000", "--out", str(exact)]) == 0
+    assert "fast" in capsys.readouterr().out
+    bands, descriptions, tags = read_bands(exact)
+    assert descriptions[1] == "grid_bearing_deg=30" and tags["METHOD"] == "fast"
+    expected = horizon_map(
+        GeoTiffSource(dem_path).read(), azimuths=12, max_distance_m=2000, grid_azimuths=True
+    )
+    assert np.array_equal(bands, expected, equal_nan=True)
+    # The sweep moves each to a direction of small integer steps and says which.
+    out = tmp_path / "sweep.tif"
+    assert main([*args, "--max-distance-m", "2000", "--method", "sweep", "--out", str(out)]) == 0
     assert "sweep" in capsys.readouterr().out
     bands, descriptions, tags = read_bands(out)
     bearings = sweep_bearings_deg(12)

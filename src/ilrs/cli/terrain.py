@@ -27,6 +27,7 @@ class Bearings(enum.StrEnum):
 
 class HorizonMethod(enum.StrEnum):
     auto = "auto"
+    fast = "fast"
     rays = "rays"
     sweep = "sweep"
     lines = "lines"
@@ -343,9 +344,11 @@ def horizon(
         HorizonMethod,
         typer.Option(
             "--method",
-            help="rays: one ray per pixel and azimuth; sweep: shared grid lines, much faster, "
-            "grid bearings only; lines: one sample per pixel on parallel lines, faster still, "
-            "less exact (~0.1 deg mean), grid bearings only; auto: sweep where it applies.",
+            help="fast: one exact ray per pixel and azimuth (one grid); rays: the same along "
+            "each great circle point by point, with a far field (the reference); sweep: shared "
+            "grid lines, grid bearings moved to small integer steps; lines: one sample per "
+            "pixel on parallel lines, less exact (~0.1 deg mean), grid bearings only; auto: "
+            "fast, or rays with --far-field.",
         ),
     ] = HorizonMethod.auto,
     bearing_tolerance_deg: Annotated[
@@ -360,13 +363,11 @@ def horizon(
     """Horizon map: band i is the horizon elevation [deg] at azimuth 360*i/N from local north
     at each pixel (or grid north with --bearings grid; the sweep records each band's exact
     bearing), out to --max-distance-m, Moon curvature included."""
-    from ilrs.terrain.horizon import check_method, write_horizon_map
+    from ilrs.terrain.horizon import check_method, resolve_method, write_horizon_map
     from ilrs.terrain.sources import dem_files, open_dem
 
     grid = bearings is Bearings.grid
-    chosen = method.value
-    if method is HorizonMethod.auto:
-        chosen = "sweep" if grid and far_field is None else "rays"
+    chosen = resolve_method(method.value, far_field)
     check_method(chosen, grid, far_field)  # before any DEM is read
     check_output_file(out, inputs=[*dem_files(dem), *dem_files(far_field)], force=force)
     source = open_dem(dem)

@@ -147,6 +147,49 @@ def _angle_at(
     return value, height
 
 
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def block_bound(target_radius_m, observer_radius_m, s_a_m, s_b_m, cos_a, sin_a, cos_b, sin_b, flat):
+    """The highest tan(elevation) terrain no higher than ``target_radius_m`` (from the
+    Moon's centre) can reach between distances s_a and s_b, whose angles at the centre
+    have cosines and sines cos_a, sin_a and cos_b, sin_b."""
+    if flat:
+        rise_m = target_radius_m - observer_radius_m
+        # (rise / s) peaks at the near end when rising, at the far end when falling.
+        return rise_m / max(s_a_m, 1e-9) if rise_m >= 0.0 else rise_m / s_b_m
+    # (target cos σ - r_obs) / (target sin σ) over σa..σb: falling in σ when the block can
+    # rise above the observer; else peaking where cos σ = target / r_obs. Compared
+    # through cosines, so no trig call is needed.
+    cos_peak = target_radius_m / observer_radius_m
+    if cos_peak >= 1.0 or cos_peak >= cos_a:
+        cos_e, sin_e = cos_a, max(sin_a, 1e-300)
+    elif cos_peak <= cos_b:
+        cos_e, sin_e = cos_b, sin_b
+    else:
+        cos_e, sin_e = cos_peak, math.sqrt(1.0 - cos_peak * cos_peak)
+    return (target_radius_m * cos_e - observer_radius_m) / (target_radius_m * sin_e)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def crest_roots(p1, p2, h0_m, s0_m, span_m, inv_2r):
+    """Where (height - h_obs) / s - s / 2R can peak along a piece whose height above the
+    eye is h0 + p1 u + p2 u^2 at distance s0 + span u (u in 0..1): the roots of its
+    derivative times s^2 (-1 for none). The parabolic curvature only locates the point;
+    the caller takes the angle there exactly."""
+    qa = p2 * span_m - span_m**3 * inv_2r
+    qb = 2.0 * p2 * s0_m - 2.0 * s0_m * span_m * span_m * inv_2r
+    qc = p1 * s0_m - h0_m * span_m - s0_m * s0_m * span_m * inv_2r
+    root_1 = root_2 = -1.0
+    if abs(qa) > 1e-12 * (abs(qb) + abs(qc) + 1e-300):
+        disc = qb * qb - 4.0 * qa * qc
+        if disc >= 0.0:
+            root = math.sqrt(disc)
+            root_1 = (-qb + root) / (2.0 * qa)
+            root_2 = (-qb - root) / (2.0 * qa)
+    elif qb != 0.0:
+        root_1 = -qc / qb
+    return root_1, root_2
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _best_inside_piece(
     z,
@@ -204,24 +247,10 @@ def _best_inside_piece(
         bound = np.inf
     if bound <= best:
         return best
-    # d/du of (height - h_obs)/s - s/(2R) = 0, times s^2 (the parabolic curvature term
-    # locates the point; the angle there is then computed exactly).
     inv_2r = 0.0 if flat else 0.5 / radius_m
     if p2 == 0.0 and inv_2r == 0.0:
         return best  # (a + b u) / (s0 + span u) is monotonic: the ends hold the maximum
-    qa = p2 * span - span**3 * inv_2r
-    qb = 2.0 * p2 * s0 - 2.0 * s0 * span * span * inv_2r
-    qc = p1 * s0 - h0 * span - s0 * s0 * span * inv_2r
-    root_1 = root_2 = -1.0
-    if abs(qa) > 1e-12 * (abs(qb) + abs(qc) + 1e-300):
-        disc = qb * qb - 4.0 * qa * qc
-        if disc >= 0.0:
-            root = math.sqrt(disc)
-            root_1 = (-qb + root) / (2.0 * qa)
-            root_2 = (-qb - root) / (2.0 * qa)
-    elif qb != 0.0:
-        root_1 = -qc / qb
-    for u in (root_1, root_2):
+    for u in crest_roots(p1, p2, h0, s0, span, inv_2r):
         if 0.0 < u < 1.0:
             value, _ = _angle_at(
                 z,
@@ -518,22 +547,9 @@ def _trace(
             c0 = int(math.floor(min(col_a, col_b)))
             c1 = min(int(math.ceil(max(col_a, col_b))), n_cols - 1)
             target = radius_m + _range_max(pyramid, meta, level, r0, r1, c0, c1)
-            if flat:
-                rise_m = target - observer_radius_m
-                # (rise / s) peaks at the near end when rising, at the far end when falling.
-                bound = rise_m / max(s_a, 1e-9) if rise_m >= 0.0 else rise_m / s_b
-            else:
-                # (target cos σ - r_obs) / (target sin σ) over σa..σb: falling in σ when the
-                # block can rise above the observer; else peaking where cos σ = target/r_obs.
-                # Compared through cosines, so no trig call is needed.
-                cos_peak = target / observer_radius_m
-                if cos_peak >= 1.0 or cos_peak >= cos_a:
-                    cos_e, sin_e = cos_a, max(sin_a, 1e-300)
-                elif cos_peak <= cos_b:
-                    cos_e, sin_e = cos_b, sin_b
-                else:
-                    cos_e, sin_e = cos_peak, math.sqrt(1.0 - cos_peak * cos_peak)
-                bound = (target * cos_e - observer_radius_m) / (target * sin_e)
+            bound = block_bound(
+                target, observer_radius_m, s_a, s_b, cos_a, sin_a, cos_b, sin_b, flat
+            )
             if bound <= best:
                 k_a, row_a, col_a, cos_a, sin_a = k_b, row_b, col_b, cos_b, sin_b
                 level = min(level + 1, top)
