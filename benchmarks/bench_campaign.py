@@ -126,25 +126,18 @@ def whatif_commands(repeat: int, against: str | None) -> None:
             print(f"  {label:44} {wall_s:7.2f} {cpu_s:6.2f} {peak_mib:8.0f}")
         verdict = "met" if same[0] <= GOAL_S else "not met"
         print(f"  goal: warm <= {GOAL_S:g} s: {verdict} ({cold[0] / same[0]:.0f}x the cold run)")
-        record(
-            f"`ilrs campaign whatif --drop ILRS-1`, cached (whole command, median of {repeat})",
-            same[0],
-            "s",
-            goal=f"≤ {GOAL_S:g} s",
-            met=same[0] <= GOAL_S,
-            peer=f"the same command on {against}" if against else "the same command, cold",
-            peer_value=rows[-1][1][0] if against else cold[0],
-            ratio=(rows[-1][1][0] if against else cold[0]) / same[0],
-            note=f"CPU {same[1]:.2f} s, peak {same[2]:.0f} MiB",
-        )
-        record(
-            f"`ilrs campaign whatif` of a new change, sky cached (median of {repeat})",
-            new[0],
-            "s",
-            goal=f"≤ {GOAL_S:g} s",
-            met=new[0] <= GOAL_S,
-            note=f"CPU {new[1]:.2f} s, peak {new[2]:.0f} MiB; one build-up simulated, drawn",
-        )
+        peer_s = rows[-1][1][0] if against else cold[0]
+        record_whatif("`ilrs campaign whatif --drop ILRS-1`, cached", same, repeat,
+                      peer=f"the same command on {against}" if against else "the same, cold",
+                      peer_value=peer_s, ratio=peer_s / same[0])  # fmt: skip
+        record_whatif("`ilrs campaign whatif`, a new change, sky cached", new, repeat)
+
+
+def record_whatif(figure: str, measured: tuple[float, float, float], repeat: int, **peer) -> None:
+    wall_s, cpu_s, peak_mib = measured
+    note = f"CPU {cpu_s:.2f} s, peak {peak_mib:.0f} MiB"
+    record(f"{figure} (whole command, median of {repeat})", wall_s, "s",
+           goal=f"≤ {GOAL_S:g} s", met=wall_s <= GOAL_S, note=note, **peer)  # fmt: skip
 
 
 def main() -> None:
