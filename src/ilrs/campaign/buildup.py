@@ -171,8 +171,8 @@ class BuildupFigures:
         ]
         return {"years": years, "milestones": self.milestones, "landings": self.landings}
 
-    @classmethod
-    def from_json(cls, data: dict) -> BuildupFigures:
+    @staticmethod
+    def from_json(data: dict) -> BuildupFigures:
         """The figures :meth:`as_json` wrote."""
         years = [
             YearFigures(**(row | {"survival_short_loads": tuple(row["survival_short_loads"])}))
