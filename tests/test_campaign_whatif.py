@@ -9,6 +9,7 @@ import json
 import pytest
 
 import ilrs.campaign.buildup
+import ilrs.station.exposure
 from ilrs.campaign.scenario import load_campaign
 from ilrs.campaign.whatif import Change, what_if
 from ilrs.cli import main
@@ -104,7 +105,7 @@ def test_a_misspelt_mission_is_refused_before_the_sky(small_sky, tmp_path, monke
         raise AssertionError("the sky was computed before the change was checked")
 
     monkeypatch.setattr(ilrs.campaign.buildup, "campaign_exposure", no_sky)
-    monkeypatch.setattr(ilrs.campaign.buildup, "site_exposure", no_sky)
+    monkeypatch.setattr(ilrs.station.exposure, "site_exposure", no_sky)
     out = tmp_path / "whatif"
     path = str(small_sky[4])
     assert main(["campaign", "whatif", path, "--drop", "energie", "--out", str(out)]) == 1

@@ -5,23 +5,30 @@ and the milestones judged against them.
 The site's exposure (ephemerides, horizons, relays, ground stations) does not depend on
 which elements are there, so it is computed once and serves every variant of the campaign
 (what-ifs rerun only the step loop, in milliseconds per year).
+
+The exposure and the compiled simulation are imported where they are used: a build-up
+read back from a cache (:class:`BuildupFigures`) needs neither.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ilrs.campaign.scenario import Campaign, Milestone, Mission
 from ilrs.sky import Times, parse_utc
-from ilrs.station.exposure import Exposure, site_exposure
 from ilrs.station.scenario import Load, Scenario
-from ilrs.station.simulation import Inputs, Simulation, prepare, simulate
+
+if TYPE_CHECKING:
+    from ilrs.station.exposure import Exposure
+    from ilrs.station.simulation import Inputs, Simulation
 
 __all__ = [
     "CAPABILITIES",
     "Buildup",
+    "BuildupFigures",
     "YearFigures",
     "assemble_station",
     "build_up",
@@ -110,6 +117,8 @@ def assemble_station(station: Scenario, campaign: Campaign) -> tuple[Scenario, l
 def campaign_exposure(station: Scenario, campaign: Campaign, *, ephemeris=None) -> Exposure:
     """The site's exposure over the campaign's timeline, with every element the station
     may ever have."""
+    from ilrs.station.exposure import site_exposure
+
     over_timeline = station.model_copy(update={"period": campaign.timeline})
     return site_exposure(over_timeline, ephemeris=ephemeris)
 
@@ -137,11 +146,11 @@ class YearFigures:
 
 
 @dataclass(frozen=True)
-class Buildup:
-    """A simulated build-up: the run, the figures of each year and the milestones judged."""
+class BuildupFigures:
+    """What a build-up tells its readers (the what-if, the timeline table, the charts):
+    the figures of each year, the milestones judged and each flown mission's landing.
+    Kept on disk as JSON (:meth:`as_json`), read back equal, floats bit for bit."""
 
-    station: Scenario
-    run: Simulation
     years: list[YearFigures]
     milestones: list[dict]
     landings: dict[str, str]
@@ -154,9 +163,40 @@ class Buildup:
         rows = [figures.as_dict() for figures in self.years]
         return {key: [row[key] for row in rows] for key in rows[0]}
 
+    def as_json(self) -> dict:
+        """Plain JSON values (Python's JSON writes a float's shortest exact repr)."""
+        years = [
+            vars(figures) | {"survival_short_loads": list(figures.survival_short_loads)}
+            for figures in self.years
+        ]
+        return {"years": years, "milestones": self.milestones, "landings": self.landings}
+
+    @staticmethod
+    def from_json(data: dict) -> BuildupFigures:
+        """The figures :meth:`as_json` wrote."""
+        years = [
+            YearFigures(**(row | {"survival_short_loads": tuple(row["survival_short_loads"])}))
+            for row in data["years"]
+        ]
+        return BuildupFigures(years, data["milestones"], data["landings"])
+
+    def as_figures(self) -> BuildupFigures:
+        """Only the figures (what a cache keeps)."""
+        return BuildupFigures(self.years, self.milestones, self.landings)
+
+
+@dataclass(frozen=True)
+class Buildup(BuildupFigures):
+    """A simulated build-up: its figures, the station as built and the run itself."""
+
+    station: Scenario
+    run: Simulation
+
 
 def build_up(station: Scenario, campaign: Campaign, exposure: Exposure) -> Buildup:
     """Simulate the campaign's station over its timeline and judge its milestones."""
+    from ilrs.station.simulation import prepare, simulate
+
     built, payload_landings = assemble_station(station, campaign)
     inputs = prepare(built, exposure)
     run = simulate(inputs)
@@ -167,7 +207,7 @@ def build_up(station: Scenario, campaign: Campaign, exposure: Exposure) -> Build
         for mission in campaign.missions
         if mission.status != "cancelled"
     }
-    return Buildup(built, run, years, judged, landings)
+    return Buildup(years=years, milestones=judged, landings=landings, station=built, run=run)
 
 
 def _calendar_years(times) -> np.ndarray:
@@ -239,6 +279,8 @@ def continuous_power_w(
     """The largest constant load that the generation and the storage carry over these steps
     with no break (bisection, to ``tolerance_w`` below): the storage there at the first step
     full, units arriving later (charged) counted from their arrival."""
+    from ilrs.station.simulation import simulate
+
     if steps.size == 0:
         return 0.0
     first, last = int(steps[0]), int(steps[-1]) + 1

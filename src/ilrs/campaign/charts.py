@@ -1,5 +1,7 @@
 """The campaign drawn: a Gantt of the missions with the milestones, and the station's
-capabilities year by year against the milestones' thresholds."""
+capabilities year by year against the milestones' thresholds. Each draws from a build-up's
+figures alone (:class:`~ilrs.campaign.buildup.BuildupFigures`), so a build-up read back
+from a cache is drawn the same."""
 
 from __future__ import annotations
 
@@ -7,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ilrs.campaign.buildup import Buildup, milestone_year
+from ilrs.campaign.buildup import BuildupFigures, milestone_year
 from ilrs.campaign.scenario import Campaign
 from ilrs.sky import Times, parse_utc
 
-__all__ = ["draw_capabilities", "draw_gantt"]
+__all__ = ["draw_capabilities", "draw_gantt", "write_timeline_files"]
 
 _PANELS = (
     ("continuous_power_w", "continuous power [kW]", 1e-3),
@@ -21,13 +23,12 @@ _PANELS = (
 )
 
 
-def _pyplot():
-    import matplotlib
+def _figure(**layout):
+    """A figure drawn by Agg, made without pyplot (whose import and figure manager cost
+    a few tenths of a second and keep nothing a file needs)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return Figure(constrained_layout=True, **layout)
 
 
 def _decimal_year(tdb_s: float) -> float:
@@ -40,7 +41,7 @@ def _decimal_year(tdb_s: float) -> float:
 
 def draw_gantt(
     campaign: Campaign,
-    buildup: Buildup,
+    buildup: BuildupFigures,
     path: Path,
     *,
     cancelled_because: dict[str, str] | None = None,
@@ -48,13 +49,13 @@ def draw_gantt(
     """Each mission from launch to landing (and its surface life to the timeline's end
     when it joins the station), milestones as lines, green where met, red where not.
     Missions a what-if cancelled stay on the chart, grey, with the reason."""
-    plt = _pyplot()
     cancelled_because = cancelled_because or {}
     missions = [
         m for m in campaign.missions if m.status != "cancelled" or m.name in cancelled_because
     ]
     end = _decimal_year(float(parse_utc(campaign.timeline.end).tdb_s[0]))
-    figure, axes = plt.subplots(figsize=(11, 0.45 * len(missions) + 1.8), constrained_layout=True)
+    figure = _figure(figsize=(11, 0.45 * len(missions) + 1.8))
+    axes = figure.subplots()
     for row, mission in enumerate(reversed(missions)):
         launch = _decimal_year(mission.launch_tdb_s)
         landing = _decimal_year(mission.landing_tdb_s)
@@ -96,17 +97,16 @@ def draw_gantt(
     axes.set_xlabel("year (dark: launch to landing; light: on the surface)")
     axes.set_title(campaign.name)
     figure.savefig(path, dpi=120)
-    plt.close(figure)
     return path
 
 
-def draw_capabilities(campaign: Campaign, buildup: Buildup, path: Path) -> Path:
+def draw_capabilities(campaign: Campaign, buildup: BuildupFigures, path: Path) -> Path:
     """The capability curves, one panel each, with the milestones' thresholds marked."""
-    plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
     years = np.array([figures.year for figures in buildup.years])
-    figure, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True, constrained_layout=True)
+    figure = _figure(figsize=(11, 7))
+    axes = figure.subplots(2, 2, sharex=True)
     for axis, (key, label, scale) in zip(axes.ravel(), _PANELS, strict=True):
         values = np.array([getattr(figures, key) for figures in buildup.years]) * scale
         axis.step(years, values, where="mid", color="tab:blue")
@@ -132,5 +132,20 @@ def draw_capabilities(campaign: Campaign, buildup: Buildup, path: Path) -> Path:
             axis.axvline(int(landing[:4]), color="0.85", lw=0.8, zorder=0)
     figure.suptitle(f"{campaign.name}: the station year by year (red: milestone thresholds)")
     figure.savefig(path, dpi=120)
-    plt.close(figure)
     return path
+
+
+def write_timeline_files(
+    folder: Path,
+    campaign: Campaign,
+    buildup: BuildupFigures,
+    *,
+    cancelled_because: dict[str, str] | None = None,
+) -> None:
+    """A build-up's table (``timeline.csv``, a row per year) and its two charts
+    (``gantt.png``, ``capability.png``) in ``folder``."""
+    from ilrs.environment.export import write_table_csv
+
+    write_table_csv(folder / "timeline.csv", buildup.timeline_columns())
+    draw_gantt(campaign, buildup, folder / "gantt.png", cancelled_because=cancelled_because)
+    draw_capabilities(campaign, buildup, folder / "capability.png")

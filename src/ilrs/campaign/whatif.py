@@ -4,17 +4,21 @@ milestones. The site's exposure is shared, so a variant costs a simulation, not 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ilrs.campaign.buildup import Buildup, build_up
+from ilrs.campaign.buildup import BuildupFigures, build_up
 from ilrs.campaign.checks import Finding, plan_findings
 from ilrs.campaign.scenario import Campaign
 from ilrs.errors import InputError
 from ilrs.sky import Times, parse_utc
-from ilrs.station.exposure import Exposure
 from ilrs.station.scenario import Scenario
+
+if TYPE_CHECKING:
+    from ilrs.station.exposure import Exposure
 
 __all__ = [
     "MAX_DELAY_DAYS",
@@ -171,16 +175,23 @@ def what_if(
     station: Scenario,
     campaign: Campaign,
     changes: list[Change],
-    exposure: Exposure,
+    exposure: Exposure | None,
     *,
-    baseline: Buildup | None = None,
+    baseline: BuildupFigures | None = None,
+    build: Callable[[Campaign], BuildupFigures] | None = None,
 ) -> dict:
     """The build-up with and without the changes: milestones, capabilities per year and
-    the findings of the changed plan."""
+    the findings of the changed plan. ``build`` gives a campaign's build-up (by default
+    simulated on ``exposure``; a cache passes its own, and ``exposure`` may then be None)."""
     effective = effective_campaign(campaign, changes)  # refused before any simulation
-    baseline = baseline or build_up(station, campaign, exposure)
+    if build is None:
+
+        def build(variant: Campaign) -> BuildupFigures:
+            return build_up(station, variant, exposure)
+
+    baseline = baseline or build(campaign)
     changed_campaign = effective.campaign
-    changed = build_up(station, changed_campaign, exposure)
+    changed = build(changed_campaign)
     findings = effective.findings + plan_findings(
         station, changed_campaign, cancelled_because=effective.cancelled_because
     )

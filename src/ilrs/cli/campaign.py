@@ -75,16 +75,15 @@ def _step_cache(cache: Path | None):
     return step_cache
 
 
-def _simulated(station, campaign, cache: Path | None):
+def _years(campaign) -> str:
+    return f"{campaign.timeline.start[:4]}-{campaign.timeline.end[:4]}"
+
+
+def _simulated(station, campaign, step_cache):
     from ilrs.campaign.buildup import build_up
     from ilrs.report.exposure_cache import cached_campaign_exposure
 
-    step_cache = _step_cache(cache)
-    print(
-        f"ilrs campaign: {campaign.name}: the site's sky {campaign.timeline.start[:4]}-"
-        f"{campaign.timeline.end[:4]} ...",
-        file=sys.stderr,
-    )
+    print(f"ilrs campaign: {campaign.name}: the site's sky {_years(campaign)} ...", file=sys.stderr)
     exposure = cached_campaign_exposure(station, campaign, step_cache)
     return exposure, build_up(station, campaign, exposure)
 
@@ -125,18 +124,22 @@ def check_command(
         with open_registry(None if registry == "default" else registry)() as session:
             findings += registry_findings(campaign, session)
     if not plan_only and not any(f.severity == "error" for f in findings):
-        _, buildup = _simulated(station, campaign, cache)
+        _, buildup = _simulated(station, campaign, _step_cache(cache))
         findings += build_up_findings(buildup, campaign)
     _print_findings(findings)
 
 
-def _write_timeline(staging: Path, campaign, buildup, cancelled_because=None) -> None:
-    from ilrs.campaign.charts import draw_capabilities, draw_gantt
-    from ilrs.environment.export import write_table_csv
+def _write_timeline(staging: Path, campaign, buildup, step_cache, cancelled_because=None):
+    """The table and the charts, drawn once per build-up and copied from the cache."""
+    import shutil
 
-    write_table_csv(staging / "timeline.csv", buildup.timeline_columns())
-    draw_gantt(campaign, buildup, staging / "gantt.png", cancelled_because=cancelled_because)
-    draw_capabilities(campaign, buildup, staging / "capability.png")
+    from ilrs.report.exposure_cache import TIMELINE_FILES, cached_timeline_files
+
+    drawn = cached_timeline_files(
+        campaign, buildup, step_cache, cancelled_because=cancelled_because
+    )
+    for name in TIMELINE_FILES:
+        shutil.copyfile(drawn / name, staging / name)
 
 
 @campaign_app.command("timeline")
@@ -152,10 +155,11 @@ def timeline_command(
 
     path, station, campaign = _load(campaign_file)
     output = _output(out, "timeline", path, station, force)
-    _, buildup = _simulated(station, campaign, cache)
+    step_cache = _step_cache(cache)
+    _, buildup = _simulated(station, campaign, step_cache)
     findings = plan_findings(station, campaign) + build_up_findings(buildup, campaign)
     with output.staged() as staging:
-        _write_timeline(staging, campaign, buildup)
+        _write_timeline(staging, campaign, buildup, step_cache)
         write_json(buildup.milestones, staging / "milestones.json")
         write_json([finding.as_dict() for finding in findings], staging / "findings.json")
     write_json(buildup.milestones)
@@ -304,6 +308,7 @@ def whatif_command(
     which milestones change and why. A dropped mission cancels every mission that depends
     on it, unless --keep names it. Prints the comparison (JSON)."""
     from ilrs.campaign.whatif import effective_campaign, parse_change, what_if
+    from ilrs.report.exposure_cache import CachedBuildups
 
     changes = [parse_change("delay", text) for text in delay or []]
     changes += [parse_change("drop", text) for text in drop or []]
@@ -314,11 +319,17 @@ def whatif_command(
     path, station, campaign = _load(campaign_file)
     effective_campaign(campaign, changes)  # a misspelt mission is refused before the sky
     output = _output(out, "whatif", path, station, force)
-    exposure, baseline = _simulated(station, campaign, cache)
-    result = what_if(station, campaign, changes, exposure, baseline=baseline)
+    step_cache = _step_cache(cache)
+    print(
+        f"ilrs campaign: {campaign.name}: the build-up {_years(campaign)}, as planned and "
+        "changed (the site's sky and each build-up kept in the cache) ...",
+        file=sys.stderr,
+    )
+    build = CachedBuildups(station, step_cache)
+    result = what_if(station, campaign, changes, None, baseline=build(campaign), build=build)
     changed, changed_campaign = result.pop("buildup"), result.pop("campaign")
     with output.staged() as staging:
         write_json(result, staging / "whatif.json")
-        _write_timeline(staging, changed_campaign, changed, result["cancelled"])
+        _write_timeline(staging, changed_campaign, changed, step_cache, result["cancelled"])
     report = {key: result[key] for key in ("changes", "cancelled", "milestones", "findings")}
     write_json(report)
