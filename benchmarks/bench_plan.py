@@ -5,7 +5,8 @@ under 3 s from the cache).
 Each run is the whole command in a fresh process, as a user types it; the peer is the
 default before the real terrain came (the synthetic south pole, 1024 px of 60 m, the
 same site, station and campaign), run the same way. Prints the wall time, the CPU time
-and the peak memory of each (from the operating system's accounting of the child), and
+(from the operating system's accounting of the child), the peak memory of each (the plan's
+own process, its VmHWM as it exits: the validation's second process is not in it), and
 the steps' own times from the plan's progress lines (the validation runs in a second
 process beside the others: its time is only the wait for it at the end).
 
@@ -23,15 +24,13 @@ import re
 import resource
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from ilrs.data import data_path
-from results import record
+from results import child_peak_mib, ilrs_with_peak, record, report_peak_rss
 
-ILRS = str(Path(sys.executable).with_name("ilrs"))
 TARGET_COLD_S = 60.0
 TARGET_CACHED_S = 3.0
 PEER_TERRAIN = "  synthetic: {size_px: 1024, resolution_m: 60, seed: 0}   # the old default"
@@ -39,7 +38,7 @@ PEER_TERRAIN = "  synthetic: {size_px: 1024, resolution_m: 60, seed: 0}   # the 
 
 def run_plan(plan: Path | None, cache: Path, out: Path) -> dict:
     """One whole `ilrs plan` in a child process: wall, CPU and peak memory, step times."""
-    command = [ILRS, "plan", "--out", str(out), "--cache", str(cache), "--force"]
+    command = ilrs_with_peak("plan", "--out", str(out), "--cache", str(cache), "--force")
     if plan is not None:
         command += ["--scenario", str(plan)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -61,7 +60,7 @@ def run_plan(plan: Path | None, cache: Path, out: Path) -> dict:
     return {
         "wall_s": wall_s,
         "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-        "peak_rss_mb": after.ru_maxrss / 1024.0,  # the largest child so far [KiB on Linux]
+        "peak_rss_mb": child_peak_mib(finished.stderr),
         "steps": {name: round(seconds, 1) for name, seconds in steps.items()},
     }
 
@@ -115,6 +114,9 @@ def main() -> None:
         f"{max(cold_runs):.1f} s; from the cache under {TARGET_CACHED_S:.0f} s, worst here "
         f"{max(warm_runs):.1f} s"
     )
+    peak_note = report_peak_rss(
+        {"largest plan process": max(row["peak_rss_mb"] for _, row in rows if "ratio" not in row)}
+    )
     peer_runs = [row["wall_s"] for name, row in rows if name.startswith("synthetic default")]
     peer_s = max(peer_runs) if peer_runs else None
     record(
@@ -126,6 +128,7 @@ def main() -> None:
         peer="the synthetic default of before" if peer_s else "",
         peer_value=peer_s,
         ratio=peer_s / max(cold_runs) if peer_s else None,
+        note=peak_note,
     )
     record(
         "`ilrs plan`, default plan, cached (whole command, worst run)",

@@ -4,7 +4,9 @@ and 5 writing for 60 s against a local server, no error, p95 latency reported).
 Starts a throwaway PostgreSQL server (``.ci/postgres.sh``), the API under uvicorn (two
 worker processes, one per core), then 55 client threads over HTTP: readers list pages of
 organisations and read single records; writers each create organisations and edit their
-own with If-Match. Any status other than the expected is an error.
+own with If-Match. Any status other than the expected is an error. Peak memory: the
+benchmark's own, and the largest process of the API server and of PostgreSQL (each
+process's high-water mark, read before they stop).
 
     .venv/bin/python benchmarks/bench_registry.py [--seconds 60] [--readers 50] [--writers 5]
 """
@@ -23,6 +25,8 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+
+from results import record, report_peak_rss, running_peaks_mib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,12 +76,20 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.2)
         results = run_load(base, viewer, editor, args)
+        postmaster_pid = int((Path(pg_dir) / "data" / "postmaster.pid").read_text().split()[0])
+        servers_mib = {
+            f"{name} (largest of {len(peaks)} processes)": max(peaks)
+            for name, peaks in (
+                ("API server", running_peaks_mib(server.pid)),
+                ("PostgreSQL", running_peaks_mib(postmaster_pid)),
+            )
+        }
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
         subprocess.run([script, "stop", pg_dir], check=False)
-    report(results, args)
+    report(results, args, servers_mib)
 
 
 def run_load(base: str, viewer: str, editor: str, args) -> dict[str, list]:
@@ -141,7 +153,7 @@ def run_load(base: str, viewer: str, editor: str, args) -> dict[str, list]:
     return results
 
 
-def report(results: dict[str, list], args) -> None:
+def report(results: dict[str, list], args, servers_mib: dict[str, float]) -> None:
     print(
         f"{args.readers} readers and {args.writers} writers for {args.seconds:g} s, "
         "PostgreSQL, uvicorn with 2 workers, over loopback HTTP"
@@ -154,6 +166,25 @@ def report(results: dict[str, list], args) -> None:
             f"max {latencies.max():.0f} ms"
         )
     print(f"  errors: {len(results['errors'])}", results["errors"][:5])
+    peak_note = report_peak_rss(servers_mib)
+    load = f"{args.readers} readers and {args.writers} writers, {args.seconds:g} s"
+    for kind in ("read", "write"):
+        record(
+            f"registry API on PostgreSQL: p95 latency of a {kind} ({load})",
+            float(np.percentile(np.array(results[kind]) * 1e3, 95)),
+            "ms",
+            goal="reported",
+            met=None,
+            note=f"{len(results[kind])} {'pairs' if kind == 'write' else 'requests'}",
+        )
+    record(
+        f"registry API on PostgreSQL: errors ({load})",
+        len(results["errors"]),
+        "errors",
+        goal="none",
+        met=not results["errors"],
+        note=peak_note,
+    )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ the same run on the same epochs. Prints timings, the speed ratio and the largest
 from __future__ import annotations
 
 import argparse
-import resource
 import time
 
 import numpy as np
@@ -18,6 +17,7 @@ import spiceypy
 
 from ilrs.data import named_site
 from ilrs.sky import LunarObserver, default_ephemeris, default_kernels, utc_range
+from results import record, report_peak_rss
 
 
 def main() -> None:
@@ -75,6 +75,7 @@ def main() -> None:
         f"speed-up: {peer_s / engine_best_s:.1f}x "
         f"({peer_s / (engine_best_s + time_grid_s):.1f}x including the time grid)"
     )
+    largest_error_deg = 0.0
     for body in ("SUN", "EARTH"):
         mine = ours[body.lower()]
         elevation_error = np.abs(mine.elevation_deg - np.degrees(spice_el[body]))
@@ -85,8 +86,20 @@ def main() -> None:
             f"{body.lower():5s} max |d elevation| {elevation_error.max():.2e} deg, "
             f"max |d azimuth|*cos(el) {azimuth_error.max():.2e} deg"
         )
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak resident memory of the process: {peak_mib:.0f} MiB")
+        largest_error_deg = max(largest_error_deg, elevation_error.max(), azimuth_error.max())
+    peak_note = report_peak_rss()
+    record(
+        f"sky: Sun and Earth from one site, {args.years:g} years at {args.step_h:g} h "
+        f"({len(times):,} epochs)",
+        engine_best_s,
+        "s",
+        goal="",
+        met=None,
+        peer="spiceypy `azlcpo` loop",
+        peer_value=peer_s,
+        ratio=peer_s / engine_best_s,
+        note=f"largest difference {largest_error_deg:.1e} deg; {peak_note}",
+    )
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import ilrs
-from results import record
+from results import CHILD_PEAK_CODE, child_peak_mib, ilrs_with_peak, record, report_peak_rss
 
 GOAL_S = 0.5
 SKY = ["sky", "--lat", "-89.45", "--lon", "222.69", "--time", "2026-01-01T00:00:00Z"]
@@ -53,18 +53,6 @@ def commands(folder: Path) -> list[tuple[str, list[str], float | None]]:
     ]
 
 
-# The child reads its own high-water mark (VmHWM) as it exits: wait4's ru_maxrss would count
-# the parent's pages, which the child shares until it execs (see tests/cli_peak.py).
-PEAK = (
-    "import atexit, sys\n"
-    "def peak():\n"
-    "    status = open('/proc/self/status').read()\n"
-    "    print('#peak-kib', status.split('VmHWM:')[1].split()[0], file=sys.stderr)\n"
-    "atexit.register(peak)\n"
-)
-ILRS = PEAK + "import runpy\nsys.argv[0] = 'ilrs'\nrunpy.run_module('ilrs', run_name='__main__')\n"
-
-
 def run(argv: list[str], source: str | None) -> tuple[float, float, float]:
     """Wall [s], CPU [s] and peak resident memory [MiB] of one child."""
     env = dict(os.environ)
@@ -78,8 +66,7 @@ def run(argv: list[str], source: str | None) -> tuple[float, float, float]:
     child.stderr.close()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(argv)} failed: {stderr[-500:]}")
-    peak_kib = int(stderr.rsplit("#peak-kib", 1)[1].split()[0])
-    return wall_s, usage.ru_utime + usage.ru_stime, peak_kib / 1024
+    return wall_s, usage.ru_utime + usage.ru_stime, child_peak_mib(stderr)
 
 
 def medians(argv: list[str], source: str | None, repeat: int) -> tuple[float, float, float]:
@@ -117,7 +104,7 @@ def main() -> None:
             capture_output=True,
         )
         peer = source_of(args.against, folder / "peer") if args.against else None
-        floor = medians([python, "-c", PEAK], ours, args.repeat)
+        floor = medians([python, "-c", CHILD_PEAK_CODE], ours, args.repeat)
         print(
             f"{args.repeat} runs each, medians (the machine may be shared: CPU time is the "
             f"steadier figure); floor `python -c pass`: {floor[0]:.3f} s wall, "
@@ -128,7 +115,7 @@ def main() -> None:
             header += f" {args.against + ' wall s':>16} {'CPU s':>6} {'speed-up':>8}"
         print(header)
         for label, arguments, goal in commands(folder):
-            argv = [python, "-c", ILRS, *arguments]
+            argv = ilrs_with_peak(*arguments)
             wall_s, cpu_s, peak_mib = medians(argv, ours, args.repeat)
             verdict = "" if goal is None else ("ok" if wall_s <= goal else "over")
             line = f"{label:34} {wall_s:7.3f} {cpu_s:6.3f} {peak_mib:8.0f} {verdict:>6}"
@@ -144,8 +131,9 @@ def main() -> None:
                 met=None if goal is None else wall_s <= goal,
                 peer="`python -c pass`" + (f", and {args.against}" if peer else ""),
                 peer_value=floor[0],
-                note=f"CPU {cpu_s:.3f} s",
+                note=f"CPU {cpu_s:.3f} s, peak RSS {peak_mib:.0f} MiB",
             )
+    report_peak_rss()
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ def table(lines: list[dict]) -> str:
         peer = line["peer"]
         if line.get("peer_value") is not None:
             peer += f" ({_number(line['peer_value'])} {line['unit']})"
-        ratio = f"{line['ratio']:.2f}×" if line.get("ratio") is not None else ""
+        ratio = f"{_number(line['ratio'])}×" if line.get("ratio") is not None else ""
         met = {True: "yes", False: "**no**", None: ""}[line["met"]]
         value = f"{_number(line['value'])} {line['unit']}"
         if line.get("note"):

@@ -4,13 +4,14 @@ back, the errors a user meets, and a goal walled in by slopes."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from affine import Affine
 
 from ilrs.errors import InputError
-from ilrs.exploration.routes import Rover
+from ilrs.exploration.routes import REFERENCE_ROVER
 from ilrs.exploration.traverse import plan_traverse
 from ilrs.sky import parse_utc, utc_range
 from ilrs.terrain import Dem, latlon_from_polar_xy
@@ -18,15 +19,7 @@ from ilrs.terrain import Dem, latlon_from_polar_xy
 PIXEL_M = 20.0
 SIZE_PX = 200
 CENTRE_Y_M = 30_000.0  # about 89 deg S
-ROVER = Rover(
-    speed_m_s=0.1,
-    max_slope_deg=20.0,
-    battery_wh=1e9,
-    start_charge_wh=1e9,
-    drive_power_w=250.0,
-    idle_power_w=80.0,
-    solar_power_w=450.0,
-)
+ROVER = replace(REFERENCE_ROVER, battery_wh=1e9, start_charge_wh=1e9, reserve_wh=0.0)
 
 
 def _dem(wall_radius_m: float | None = None) -> Dem:
@@ -116,16 +109,7 @@ def test_a_battery_bound_traverse_keeps_the_route_the_search_found_before():
     from ilrs.terrain import polar_xy_from_latlon
     from ilrs.terrain.synthetic import synthesize_around
 
-    rover = Rover(
-        speed_m_s=0.1,
-        max_slope_deg=20.0,
-        battery_wh=1_200.0,
-        start_charge_wh=1_200.0,
-        drive_power_w=250.0,
-        idle_power_w=80.0,
-        solar_power_w=450.0,
-        reserve_wh=120.0,
-    )
+    rover = replace(REFERENCE_ROVER, battery_wh=1_200.0, start_charge_wh=1_200.0, reserve_wh=120.0)
     x0_m, y0_m = polar_xy_from_latlon(-89.45, 222.69)
     sx_m, sy_m = x0_m - 10_000.0 / np.sqrt(2.0), y0_m - 10_000.0 / np.sqrt(2.0)
     d_m = 2_000.0 / np.sqrt(2.0)
@@ -161,3 +145,20 @@ def test_a_battery_bound_traverse_keeps_the_route_the_search_found_before():
         "within_tolerance": 10451,
         "waits": 379,
     }
+
+
+def test_the_reference_rover_is_the_commands_default():
+    # The benchmark and these tests use REFERENCE_ROVER as the rover of `ilrs explore
+    # traverse` with no options.
+    import inspect
+    from dataclasses import fields
+
+    from ilrs.cli.explore import traverse_command
+
+    defaults = inspect.signature(traverse_command).parameters
+    assert defaults["start_charge_wh"].default is None  # the battery's capacity
+    compared = [field.name for field in fields(REFERENCE_ROVER) if field.name != "start_charge_wh"]
+    assert {name: defaults[name].default for name in compared} == {
+        name: getattr(REFERENCE_ROVER, name) for name in compared
+    }
+    assert REFERENCE_ROVER.start_charge_wh == REFERENCE_ROVER.battery_wh

@@ -234,6 +234,50 @@ def _pixel(horizon, fine_step_deg, epochs, blocks, block_size, low, high, steepe
     result[LONGEST_CENTRE_HIDDEN_STEPS] = state[_LONGEST_CENTRE]
 
 
+@numba.njit(cache=True, error_model="numpy")
+def _pixel_scratch(n_bands, n_fine, n_coarse):
+    """One thread's working arrays for :func:`_light_pixel`."""
+    return (
+        np.empty(n_fine + 1),  # the horizon on the fine azimuth grid
+        np.empty(n_bands),  # the pixel's elevations, in azimuth order
+        np.empty(n_bands),  # the nodes' azimuths in the cell's frame
+        np.empty(n_bands),  # and their elevations
+        np.empty(RESULT_BANDS),
+        np.empty(_STATE_SIZE),
+        np.empty(n_coarse),  # per coarse bin: the lowest horizon,
+        np.empty(n_coarse),  # the highest,
+        np.empty(n_coarse),  # and the steepest slope squared
+    )
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _light_pixel(horizon, rotation, row, col, tables, scratch, out):
+    """The lighting figures of pixel (row, col) into ``out`` (see :func:`lighting_kernel`):
+    ``horizon`` (horizons_deg, band_order, band_az_deg, open_horizon_deg) of the tile, its
+    frame turned into the cell's by ``rotation``, ``tables`` (fine_step_deg, epochs, blocks,
+    block_size) of the cell."""
+    horizons_deg, band_order, band_az_deg, open_horizon_deg = horizon
+    fine_step_deg, epochs, blocks, block_size = tables
+    fine, elevations, node_az, node_el, result, state, low, high, steepest = scratch
+    known = 0
+    for b in range(elevations.size):
+        value = horizons_deg[band_order[b], row, col]
+        if math.isnan(value):
+            value = open_horizon_deg
+        else:
+            known += 1
+        elevations[b] = value
+    if known == 0:
+        for band in range(RESULT_BANDS):
+            out[band, row, col] = np.nan
+        return
+    lowest = _to_cell_frame(band_az_deg, elevations, rotation, node_az, node_el)
+    _resample(node_az, node_el, lowest, fine)
+    _pixel(fine, fine_step_deg, epochs, blocks, block_size, low, high, steepest, state, result)
+    for band in range(RESULT_BANDS):
+        out[band, row, col] = result[band]
+
+
 @numba.njit(cache=True, parallel=True, error_model="numpy")
 def lighting_kernel(
     horizons_deg,
@@ -262,33 +306,12 @@ def lighting_kernel(
     n_bands, n_rows, n_cols = horizons_deg.shape
     n_fine = int(round(360.0 / fine_step_deg))
     n_coarse = n_fine // FINE_PER_COARSE
+    horizon = (horizons_deg, band_order, band_az_deg, open_horizon_deg)
+    tables = (fine_step_deg, epochs, blocks, block_size)
     for row in numba.prange(n_rows):
-        fine = np.empty(n_fine + 1)
-        elevations = np.empty(n_bands)
-        node_az, node_el = np.empty(n_bands), np.empty(n_bands)
-        result = np.empty(RESULT_BANDS)
-        state = np.empty(_STATE_SIZE)
-        low, high, steepest = np.empty(n_coarse), np.empty(n_coarse), np.empty(n_coarse)
+        scratch = _pixel_scratch(n_bands, n_fine, n_coarse)
         for col in range(n_cols):
-            known = 0
-            for b in range(n_bands):
-                value = horizons_deg[band_order[b], row, col]
-                if math.isnan(value):
-                    value = open_horizon_deg
-                else:
-                    known += 1
-                elevations[b] = value
-            if known == 0:
-                for band in range(RESULT_BANDS):
-                    out[band, row, col] = np.nan
-                continue
-            lowest = _to_cell_frame(band_az_deg, elevations, rotations[row, col], node_az, node_el)
-            _resample(node_az, node_el, lowest, fine)
-            _pixel(
-                fine, fine_step_deg, epochs, blocks, block_size, low, high, steepest, state, result
-            )
-            for band in range(RESULT_BANDS):
-                out[band, row, col] = result[band]
+            _light_pixel(horizon, rotations[row, col], row, col, tables, scratch, out)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -378,6 +401,7 @@ def cells_kernel(
     n_bands = horizons_deg.shape[0]
     n_fine = int(round(360.0 / fine_step_deg))
     n_coarse = n_fine // FINE_PER_COARSE
+    horizon = (horizons_deg, band_order, band_az_deg, open_horizon_deg)
     epochs = np.empty((n_cells, 4, n_times))
     blocks = np.empty((n_cells, 6, n_blocks))
     for i in numba.prange(n_cells):
@@ -391,26 +415,10 @@ def cells_kernel(
     for job in numba.prange(row_starts[n_cells]):
         i = np.searchsorted(row_starts, job, side="right") - 1
         row = parts[i, 0] + job - row_starts[i]
-        fine = np.empty(n_fine + 1)
-        elevations = np.empty(n_bands)
-        node_az, node_el = np.empty(n_bands), np.empty(n_bands)
-        result = np.empty(RESULT_BANDS)
-        state = np.empty(_STATE_SIZE)
-        low, high, steepest = np.empty(n_coarse), np.empty(n_coarse), np.empty(n_coarse)
+        scratch = _pixel_scratch(n_bands, n_fine, n_coarse)
+        tables = (fine_step_deg, epochs[i], blocks[i], block_size)
         rotation = np.empty((3, 3))
         for col in range(parts[i, 1], parts[i, 1] + parts[i, 3]):
-            known = 0
-            for b in range(n_bands):
-                value = horizons_deg[band_order[b], row, col]
-                if math.isnan(value):
-                    value = open_horizon_deg
-                else:
-                    known += 1
-                elevations[b] = value
-            if known == 0:
-                for band in range(RESULT_BANDS):
-                    out[band, row, col] = np.nan
-                continue
             for a in range(3):  # cell axis a . pixel axis p
                 for p in range(3):
                     rotation[a, p] = (
@@ -418,19 +426,4 @@ def cells_kernel(
                         + cell_axes[i, a, 1] * pixel_axes[row, col, p, 1]
                         + cell_axes[i, a, 2] * pixel_axes[row, col, p, 2]
                     )
-            lowest = _to_cell_frame(band_az_deg, elevations, rotation, node_az, node_el)
-            _resample(node_az, node_el, lowest, fine)
-            _pixel(
-                fine,
-                fine_step_deg,
-                epochs[i],
-                blocks[i],
-                block_size,
-                low,
-                high,
-                steepest,
-                state,
-                result,
-            )
-            for band in range(RESULT_BANDS):
-                out[band, row, col] = result[band]
+            _light_pixel(horizon, rotation, row, col, tables, scratch, out)

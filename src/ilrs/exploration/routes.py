@@ -96,6 +96,7 @@ from ilrs.exploration import _route_kernel as kernel
 __all__ = [
     "DEFAULT_TOLERANCE_H",
     "DEFAULT_TOLERANCE_OF_BATTERY",
+    "REFERENCE_ROVER",
     "Rover",
     "Route",
     "RouteGrid",
@@ -170,6 +171,20 @@ class Rover:
     solar_power_w: float
     reserve_wh: float = 0.0
     max_without_contact_h: float = math.inf
+
+
+# The rover of `ilrs explore traverse`'s defaults, of the traverse benchmark and of the
+# traverse tests (which change its battery).
+REFERENCE_ROVER = Rover(
+    speed_m_s=0.1,
+    max_slope_deg=20.0,
+    battery_wh=3_000.0,
+    start_charge_wh=3_000.0,
+    drive_power_w=250.0,
+    idle_power_w=80.0,
+    solar_power_w=450.0,
+    reserve_wh=300.0,
+)
 
 
 @dataclass(frozen=True)

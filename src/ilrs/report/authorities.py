@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 __all__ = ["CHECKS", "Comparison", "bilinear_surface", "finer_grid", "marched_horizon_deg"]
-__all__ += ["grass_reference", "horizons_vs_grass", "ingersoll_bowl_shadow_k"]
+__all__ += ["grass_reference", "horizons_vs_grass", "ingersoll_bowl_shadow_k", "P618_LONDON"]
+__all__ += ["p618_london_db"]
 __all__ += ["run_checks", "spherical_bowl_dem", "traced_horizon_deg"]
 
 
@@ -489,6 +490,30 @@ def _orbit() -> dict[str, float]:
     return {"frozen_inclination_deg": to_plane_deg, "kozai_at_its_eccentricity_deg": frozen_deg}
 
 
+# ITU-R Study Group 3's validation example for P.618-13 (the published figures and their
+# source: the links cases of data/authorities.yaml): case -> availability of the weather.
+P618_LONDON = {"p618_london_29ghz_1pct_db": 0.99, "p618_london_29ghz_0p1pct_db": 0.999}
+
+
+def p618_london_db(availability: float) -> dict[str, np.ndarray]:
+    """The slant path of ITU-R's London example: 51.5 N 0.14 W, 31.382984 m, 29 GHz,
+    elevation 31.07699124 deg, a 1 m dish of efficiency 0.65, horizontal polarisation;
+    the attenuation's parts [dB] exceeded for 1 - ``availability`` of the year."""
+    from ilrs.station.atmosphere import slant_attenuation_db
+
+    return slant_attenuation_db(
+        51.5,
+        -0.14,
+        31.382984,
+        29e9,
+        31.07699124,
+        availability,
+        antenna_diameter_m=1.0,
+        antenna_efficiency=0.65,
+        polarization_tilt_deg=0.0,
+    )
+
+
 def _links() -> dict[str, float]:
     """NOAA's EMWIN-N budget: each hop's C/N0 from the table's own inputs; and the Earth's
     atmosphere on a slant path (ITU-R P.618) against ITU-R Study Group 3's validation
@@ -516,27 +541,12 @@ def _links() -> dict[str, float]:
         required_eb_n0_db=5.6,
         other_losses_db=0.4 + 0.2,
     )
-    from ilrs.station.atmosphere import slant_attenuation_db
-
-    def london_29_ghz_db(availability: float) -> float:
-        parts = slant_attenuation_db(
-            51.5,
-            -0.14,
-            31.382984,
-            29e9,
-            31.07699124,
-            availability,
-            antenna_diameter_m=1.0,
-            antenna_efficiency=0.65,
-            polarization_tilt_deg=0.0,
-        )
-        return float(parts["total"])
-
     return {
         "emwin_uplink_c_over_n0_dbhz": up.c_over_n0_dbhz,
         "emwin_downlink_c_over_n0_dbhz": down.c_over_n0_dbhz,
-        "p618_london_29ghz_1pct_db": london_29_ghz_db(0.99),
-        "p618_london_29ghz_0p1pct_db": london_29_ghz_db(0.999),
+    } | {
+        case: float(p618_london_db(availability)["total"])
+        for case, availability in P618_LONDON.items()
     }
 
 
