@@ -138,18 +138,18 @@ def _line_height(z, nodata_cells, line, along, on_row, n_rows, n_cols):
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
-def _first_line(start, delta, t_from):
+def _first_line(start, delta, inv_delta, t_from):
     """The grid line crossed last at or before t_from along start + t * delta (t > 0), or
     the line at or behind the start if none, and the line crossed next."""
     if delta > 0.0:
         line = int(math.floor(start + t_from * delta))
-        if line > start and (line - start) / delta > t_from:
+        if line > start and (line - start) * inv_delta > t_from:
             line -= 1  # rounding put us past it
         if line <= start:
             line = int(math.floor(start))  # none crossed yet
         return line, line + 1
     line = int(math.ceil(start + t_from * delta))
-    if line < start and (line - start) / delta > t_from:
+    if line < start and (line - start) * inv_delta > t_from:
         line += 1
     if line >= start:
         line = int(math.ceil(start))
@@ -181,9 +181,14 @@ def _walk_chord(z, chord, t_from, t_to, ray, best):
     n_rows, n_cols = z.shape
     d_row = row_e - row_s
     d_col = col_e - col_s
+    # Where the chord crosses line L is (L - start) * inverse, the same product for every
+    # walk of the chord (a multiplication: no division on the walk's critical path).
+    inv_d_row = 1.0 / d_row if d_row != 0.0 else 0.0
+    inv_d_col = 1.0 / d_col if d_col != 0.0 else 0.0
     s_s_m = k_s * pixel_m
     span_m = k_len * pixel_m
     observer_height_m = observer_radius_m - radius_m
+    inv_2r = 0.0 if flat else 0.5 / radius_m
     # Where the piece holding t_from starts: the later of the last row and column line
     # crossed before it (or the chord's start), and the lines crossed next.
     t_start = 0.0
@@ -191,21 +196,21 @@ def _walk_chord(z, chord, t_from, t_to, ray, best):
     line_at_start = -1
     big = np.inf
     if d_row != 0.0:
-        row_line, next_row = _first_line(row_s, d_row, t_from)
-        t_line = (row_line - row_s) / d_row
+        row_line, next_row = _first_line(row_s, d_row, inv_d_row, t_from)
+        t_line = (row_line - row_s) * inv_d_row
         if t_line > 0.0:
             t_start, on_row, line_at_start = t_line, True, row_line
         step_row = 1 if d_row > 0.0 else -1
-        t_row = (next_row - row_s) / d_row
+        t_row = (next_row - row_s) * inv_d_row
     else:
         next_row, step_row, t_row = 0, 0, big
     if d_col != 0.0:
-        col_line, next_col = _first_line(col_s, d_col, t_from)
-        t_line = (col_line - col_s) / d_col
+        col_line, next_col = _first_line(col_s, d_col, inv_d_col, t_from)
+        t_line = (col_line - col_s) * inv_d_col
         if t_line > t_start:
             t_start, on_row, line_at_start = t_line, False, col_line
         step_col = 1 if d_col > 0.0 else -1
-        t_col = (next_col - col_s) / d_col
+        t_col = (next_col - col_s) * inv_d_col
     else:
         next_col, step_col, t_col = 0, 0, big
     # The cell of that piece, tracked from the lines crossed next.
@@ -279,7 +284,12 @@ def _walk_chord(z, chord, t_from, t_to, ray, best):
             # most pieces stop at _best_in_piece's bound, checked without a division.
             rise_m = max(z_start, z_next) + 0.25 * max(0.0, -p2) - observer_height_m
             may_rise = far or _may_rise(rise_m, best, s_prev_m, s_next_m)
-            if z_start == z_start and dt > 0.0 and may_rise:
+            # A piece whose height, less the sphere's drop (s^2 / 2R), is convex peaks in
+            # tan(elevation) at an end (the derivative changes sign at most from - to +),
+            # and the ends have been looked at.
+            span_piece_m = dt * span_m
+            convex = p2 >= span_piece_m * span_piece_m * inv_2r
+            if z_start == z_start and dt > 0.0 and may_rise and not convex:
                 before = best
                 best = _best_in_piece(
                     z_start,
@@ -299,11 +309,11 @@ def _walk_chord(z, chord, t_from, t_to, ray, best):
         if t_row == t_next:
             ir += step_row
             next_row += step_row
-            t_row = (next_row - row_s) / d_row
+            t_row = (next_row - row_s) * inv_d_row
         if t_col == t_next:
             ic += step_col
             next_col += step_col
-            t_col = (next_col - col_s) / d_col
+            t_col = (next_col - col_s) * inv_d_col
         t_start = t_next
         z_start = z_next
         start_ok = next_ok
