@@ -5,16 +5,20 @@ N x N pixels of 20 m, 36 azimuths, 15 km, 2 m above the ground, the Moon's curva
 command in a fresh process as a user types it. Timed in the same run, medians of
 ``--repeats`` runs:
 
-- the default method (``rays``) with local bearings, of this checkout;
-- with ``--against REV``, the same command and ``--method lines --bearings grid`` at
-  another revision (e.g. the branch start), from ``git archive`` of its ``src``;
+- the default method (``auto``: the fast rays) with local bearings, of this checkout;
+- the reference rays (``--method rays``), of this checkout;
+- with ``--against REV``, the rays and ``--method lines --bearings grid`` at another
+  revision (e.g. the branch start), from ``git archive`` of its ``src``;
 - GRASS 8 r.horizon on the same DEM (36 grid bearings, lunar curvature, distance=1, one
   process; r.horizon cannot turn its bearings with longitude): the seconds inside
   r.horizon, and its whole call (location, import, r.horizon, export).
 
 Accuracy: at random pixels and bands, each map against an exact trace of the bilinear
 surface (a plain march along the great circle in steps of 1/100 pixel near the observer
-and 1/20 beyond, exact 3-D angles): median, 99th percentile and maximum |error|.
+and 1/20 beyond, exact 3-D angles): median, 99th percentile and maximum |error|. Each
+command's own peak RSS is printed. The default method's ratio and errors are recorded for
+`make bench`'s table against issue 21's goals (>= 50x r.horizon at 500^2, >= 100x at
+2048^2 and larger; p99 <= 0.05 deg, max <= 0.2 deg).
 
     .venv/bin/python benchmarks/bench_horizon_command.py [--size-px 500] [--repeats 3]
         [--against 0fbf3bf] [--samples 300] [--no-grass]
@@ -40,22 +44,27 @@ from ilrs.report.authorities import traced_horizon_deg
 from ilrs.terrain.geotiff import write_geotiff
 from ilrs.terrain.grid import MOON_RADIUS_M
 from ilrs.terrain.synthetic import synthesize_around
+from results import child_peak_mib, ilrs_with_peak, record
 
 _ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_RUN = "ilrs default: fast rays (local bearings)"
 
 
-def run_command(src: Path, args: list[str]) -> tuple[float, float]:
-    """One whole `ilrs` command in a fresh process: wall and CPU (user + system) seconds."""
+def run_command(src: Path, args: list[str]) -> tuple[float, float, float]:
+    """One whole `ilrs` command in a fresh process: wall and CPU (user + system) seconds,
+    and its own peak RSS [MiB]."""
     env = {**os.environ, "PYTHONPATH": str(src)}
     before = os.times()
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "ilrs", *args], env=env, check=True, capture_output=True)
+    done = subprocess.run(
+        ilrs_with_peak(*args), env=env, check=True, capture_output=True, text=True
+    )
     wall = time.perf_counter() - start
     after = os.times()
     cpu = (after.children_user - before.children_user) + (
         after.children_system - before.children_system
     )
-    return wall, cpu
+    return wall, cpu, child_peak_mib(done.stderr)
 
 
 def errors_deg(dem, path: Path, rng_seed: int, samples: int, args, grid_bearings: bool):
@@ -104,11 +113,12 @@ def main() -> None:
             scratch / "dem.tif", dem.height_m, dem.transform, dtype="float64", tags={}
         )
         runs: dict[str, tuple[Path, list[str], bool]] = {
-            "ilrs rays (this checkout, local bearings)": (
+            DEFAULT_RUN: (_ROOT / "src", ["--bearings", "local"], False),
+            "ilrs rays, the reference (local bearings)": (
                 _ROOT / "src",
                 ["--method", "rays", "--bearings", "local"],
                 False,
-            )
+            ),
         }
         if args.against:
             old = scratch / "old"
@@ -137,7 +147,7 @@ def main() -> None:
                 + common
                 + options,
             )
-        times: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+        times: dict[str, list[tuple[float, float, float]]] = {name: [] for name in runs}
         grass: list[tuple[float, float]] = []
         for _ in range(args.repeats):  # interleaved, so that load changes hit all alike
             for index, (name, (src, options, _)) in enumerate(runs.items()):
@@ -180,16 +190,52 @@ def main() -> None:
             f"GRASS r.horizon (1 process): {peer_s:.2f} s inside r.horizon, {whole_s:.2f} s "
             "with location, import and export"
         )
-    print(f"{'command':48s} {'wall s':>8s} {'CPU s':>8s} {'ns/px-az':>9s} {'x r.horizon':>11s}")
-    for name, pairs in times.items():
-        wall = float(np.median([w for w, _ in pairs]))
-        cpu = float(np.median([c for _, c in pairs]))
-        print(f"{name:48s} {wall:8.2f} {cpu:8.2f} {wall / cells * 1e9:9.0f} {peer_s / wall:10.2f}x")
+    print(
+        f"{'command':48s} {'wall s':>8s} {'CPU s':>8s} {'ns/px-az':>9s} {'x r.horizon':>11s} "
+        f"{'peak MiB':>9s}"
+    )
+    for name, triples in times.items():
+        wall = float(np.median([w for w, _, _ in triples]))
+        cpu = float(np.median([c for _, c, _ in triples]))
+        peak = max(p for _, _, p in triples)
+        print(
+            f"{name:48s} {wall:8.2f} {cpu:8.2f} {wall / cells * 1e9:9.0f} "
+            f"{peer_s / wall:10.2f}x {peak:9.0f}"
+        )
     for name, err in accuracy.items():
         print(
             f"{name:48s} vs exact trace ({err.size} rays): median {np.median(err):.4f} deg, "
             f"p99 {np.percentile(err, 99):.4f}, max {err.max():.4f}"
         )
+    _record_default(args, times[DEFAULT_RUN], accuracy[DEFAULT_RUN], peer_s)
+
+
+def _record_default(args, triples, errors, peer_s: float) -> None:
+    """The default method's figures against issue 21's goals, for make bench's table."""
+    wall = float(np.median([w for w, _, _ in triples]))
+    case = f"{args.size_px}² px × {args.azimuths} az, {args.max_distance_m / 1000:g} km"
+    goal_ratio = 100.0 if args.size_px >= 2048 else 50.0
+    if math.isfinite(peer_s):
+        record(
+            f"terrain horizon, default method, {case}: whole command",
+            round(wall, 2),
+            "s",
+            peer="GRASS r.horizon (inside r.horizon)",
+            peer_value=round(peer_s, 2),
+            ratio=peer_s / wall,
+            goal=f"≥ {goal_ratio:g}× r.horizon",
+            met=peer_s / wall >= goal_ratio,
+            note=f"peak RSS {max(p for _, _, p in triples):.0f} MiB",
+        )
+    p99, worst = float(np.percentile(errors, 99)), float(errors.max())
+    record(
+        f"terrain horizon, default method, {case}: error vs exact trace",
+        round(p99, 4),
+        "° p99",
+        goal="p99 ≤ 0.05°, max ≤ 0.2°",
+        met=p99 <= 0.05 and worst <= 0.2,
+        note=f"max {worst:.4f}°, {errors.size} rays",
+    )
 
 
 if __name__ == "__main__":
