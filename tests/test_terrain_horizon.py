@@ -380,7 +380,7 @@ def test_the_fast_rays_do_not_depend_on_hints_tiles_or_neighbours(rough_dem):
     # takes whole pieces of the surface, the same ones however the ray was cut, so every
     # value is the same to the last bit of the float64.
     from ilrs.terrain._fast_kernel import fast_horizon_kernel
-    from ilrs.terrain.horizon import _Layer
+    from ilrs.terrain.horizon import _cell_tops, _Layer
 
     dem = rough_dem
     layer = _Layer.from_dem(dem)
@@ -391,7 +391,8 @@ def test_the_fast_rays_do_not_depend_on_hints_tiles_or_neighbours(rough_dem):
     def kernel(rows, cols, ground_m):
         out = np.empty((rows.size, angles.size))
         fast_horizon_kernel(
-            layer.heights_m, np.zeros((0, 0), dtype=bool), layer.pyramid, layer.meta, layer.transform, rows, cols,
+            layer.heights_m, _cell_tops(layer.heights_m), layer.pyramid, layer.meta,
+            layer.transform, rows, cols,
             R + ground_m + 2.0, ground_m, angles, False, R, 3_000.0, False, out,
         )  # fmt: skip
         return out

@@ -120,21 +120,33 @@ def _point_height(z, row, col):
     )
 
 
+# What a piece of a chord starts or ends on: its first point, a row line, a column line
+# or its last point.
+_CHORD_START, _ROW_LINE, _COLUMN_LINE, _CHORD_END = 0, 1, 2, 3
+
+
 @numba.njit(cache=True, inline="always", error_model="numpy")
-def _line_height(z, nodata_cells, line, along, on_row, n_rows, n_cols):
-    """The height where a chord crosses grid line ``line`` (a row if ``on_row``, else a
-    column) at ``along`` on the other axis, linear along the line, and whether it counts
-    as terrain: the reference and the brute force take a point's height from the cell
-    below and right of it, which must have all its corners."""
-    if on_row:
+def _height_on(z, cell_top, kind, line, t, chord):
+    """The height where a chord is at fraction t, on what ``kind`` says (a grid line:
+    linear along it), and whether it counts as terrain: the reference and the brute force
+    take a point's height from the cell below and right of it, which must be whole."""
+    row_s, col_s, row_e, col_e, _, _ = chord
+    n_rows, n_cols = z.shape
+    if kind in (_CHORD_START, _CHORD_END):
+        row, col = (row_s, col_s) if kind == _CHORD_START else (row_e, col_e)
+        height = _point_height(z, row, col)
+        return height, height == height
+    if kind == _ROW_LINE:
+        along = col_s + t * (col_e - col_s)
         c0 = min(max(int(math.floor(along)), 0), n_cols - 2)
         height = z[line, c0] + (along - c0) * (z[line, c0 + 1] - z[line, c0])
-        bad = nodata_cells.size > 0 and nodata_cells[min(line, n_rows - 2), c0]
+        whole = cell_top[min(line, n_rows - 2), c0] < np.inf
     else:
+        along = row_s + t * (row_e - row_s)
         r0 = min(max(int(math.floor(along)), 0), n_rows - 2)
         height = z[r0, line] + (along - r0) * (z[r0 + 1, line] - z[r0, line])
-        bad = nodata_cells.size > 0 and nodata_cells[r0, min(line, n_cols - 2)]
-    return height, height == height and not bad
+        whole = cell_top[r0, min(line, n_cols - 2)] < np.inf
+    return height, height == height and whole
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -174,10 +186,12 @@ def _walk_chord(z, chord, t_from, t_to, ray, best):
 
     Whole pieces, each from the crossing before it: a piece and its heights are the same
     whichever walk reaches it, so that the horizon does not depend on how the ray was
-    cut. ``chord`` is (row_s, col_s, row_e, col_e, k_s, k_len), ``ray`` as _walk_range's.
-    Returns (best, t where best was raised or -1, whether the ray left the grid)."""
+    cut. A cell whose highest corner cannot rise above the best so far is passed over
+    with one look at its top, its heights never computed. ``chord`` is (row_s, col_s,
+    row_e, col_e, k_s, k_len), ``ray`` as _walk_range's. Returns (best, t where best was
+    raised or -1, whether the ray left the grid)."""
     row_s, col_s, row_e, col_e, k_s, k_len = chord
-    _, pixel_m, radius_m, observer_radius_m, flat, nodata_cells = ray
+    _, pixel_m, radius_m, observer_radius_m, flat, cell_top = ray
     n_rows, n_cols = z.shape
     d_row = row_e - row_s
     d_col = col_e - col_s
@@ -192,118 +206,98 @@ def _walk_chord(z, chord, t_from, t_to, ray, best):
     # Where the piece holding t_from starts: the later of the last row and column line
     # crossed before it (or the chord's start), and the lines crossed next.
     t_start = 0.0
-    on_row = False
-    line_at_start = -1
-    big = np.inf
+    start_kind, start_line = _CHORD_START, -1
     if d_row != 0.0:
         row_line, next_row = _first_line(row_s, d_row, inv_d_row, t_from)
         t_line = (row_line - row_s) * inv_d_row
         if t_line > 0.0:
-            t_start, on_row, line_at_start = t_line, True, row_line
+            t_start, start_kind, start_line = t_line, _ROW_LINE, row_line
         step_row = 1 if d_row > 0.0 else -1
         t_row = (next_row - row_s) * inv_d_row
     else:
-        next_row, step_row, t_row = 0, 0, big
+        next_row, step_row, t_row = 0, 0, np.inf
     if d_col != 0.0:
         col_line, next_col = _first_line(col_s, d_col, inv_d_col, t_from)
         t_line = (col_line - col_s) * inv_d_col
         if t_line > t_start:
-            t_start, on_row, line_at_start = t_line, False, col_line
+            t_start, start_kind, start_line = t_line, _COLUMN_LINE, col_line
         step_col = 1 if d_col > 0.0 else -1
         t_col = (next_col - col_s) * inv_d_col
     else:
-        next_col, step_col, t_col = 0, 0, big
+        next_col, step_col, t_col = 0, 0, np.inf
     # The cell of that piece, tracked from the lines crossed next.
     ir = _cell_before(next_row, d_row, row_s, n_rows)
     ic = _cell_before(next_col, d_col, col_s, n_cols)
-    if ir < 0 or ic < 0 or ir > n_rows - 2 or ic > n_cols - 2:
-        return best, -1.0, True
-    if t_start == 0.0:
-        z_start = _point_height(z, row_s, col_s)
-        start_ok = z_start == z_start
-    elif on_row:
-        z_start, start_ok = _line_height(
-            z, nodata_cells, line_at_start, col_s + t_start * d_col, True, n_rows, n_cols
-        )
-    else:
-        z_start, start_ok = _line_height(
-            z, nodata_cells, line_at_start, row_s + t_start * d_row, False, n_rows, n_cols
-        )
     t_found = -1.0
-    at_observer = t_start == 0.0 and k_s == 0
-    # Whether the piece's start has been looked at (or bounded): a point on the edge of
-    # a cell with a missing corner counts as the end of the whole cell beside it.
-    start_counted = at_observer
+    # The piece's start: its height once computed (NaN until then), whether it counts
+    # as terrain, and whether it has been looked at or bounded. A point on the edge of a
+    # cell with a missing corner counts as the end of the whole cell beside it.
+    z_start = np.nan
+    start_ok = False
+    start_counted = t_start == 0.0 and k_s == 0  # the observer itself
     while True:
         if ir < 0 or ic < 0 or ir > n_rows - 2 or ic > n_cols - 2:
             return best, t_found, True
-        z00 = z[ir, ic]
-        z01 = z[ir, ic + 1]
-        z10 = z[ir + 1, ic]
-        z11 = z[ir + 1, ic + 1]
         crossing_row = t_row <= t_col
         t_next = t_row if crossing_row else t_col
         if t_next >= 1.0:
-            t_next = 1.0
-            z_next = _point_height(z, row_e, col_e)
-            next_ok = z_next == z_next
+            t_next, next_kind, next_line = 1.0, _CHORD_END, -1
         elif crossing_row:
-            z_next, next_ok = _line_height(
-                z, nodata_cells, next_row, col_s + t_next * d_col, True, n_rows, n_cols
-            )
+            next_kind, next_line = _ROW_LINE, next_row
         else:
-            z_next, next_ok = _line_height(
-                z, nodata_cells, next_col, row_s + t_next * d_row, False, n_rows, n_cols
-            )
+            next_kind, next_line = _COLUMN_LINE, next_col
         s_prev_m = s_s_m + t_start * span_m
         s_next_m = s_s_m + t_next * span_m
-        # A cell whose highest corner cannot rise above the best so far is passed over:
-        # the bilinear surface inside stays below its corners (the bound of
-        # _best_in_piece, with the piece's nearest and farthest distance).
-        top_m = max(max(z00, z01), max(z10, z11)) - observer_height_m
+        # The bilinear surface inside a cell stays below its corners: the bound of
+        # _best_in_piece, at the piece's nearest and farthest distance. A cell with a
+        # missing corner (top +inf) bounds nothing: what it ends on may still be terrain.
+        top = cell_top[ir, ic]
+        complete = top < np.inf
         far = s_next_m >= 0.1 * radius_m
-        # A cell with a missing corner bounds nothing: the crossing it ends on may still
-        # be terrain (of the next cell), and is looked at.
-        complete = nodata_cells.size == 0 or not nodata_cells[ir, ic]
-        look = not complete or far or _may_rise(top_m, best, s_prev_m, s_next_m)
-        if look and not start_counted and (start_ok or complete) and z_start == z_start:
-            num, den = _num_den(z_start, s_prev_m, radius_m, observer_radius_m, flat)
-            if num > best * den:
-                best = num / den
-                t_found = t_start
-        if look and (next_ok or complete) and z_next == z_next:
-            num, den = _num_den(z_next, s_next_m, radius_m, observer_radius_m, flat)
-            if num > best * den:
-                best = num / den
-                t_found = t_next
-        # Inside a whole cell, the piece between (its ends' heights from its own corners).
-        if look and z_next == z_next:
+        if not complete or far or _may_rise(top - observer_height_m, best, s_prev_m, s_next_m):
+            if z_start != z_start:
+                z_start, start_ok = _height_on(z, cell_top, start_kind, start_line, t_start, chord)
+            z_next, next_ok = _height_on(z, cell_top, next_kind, next_line, t_next, chord)
+            if not start_counted and (start_ok or complete) and z_start == z_start:
+                num, den = _num_den(z_start, s_prev_m, radius_m, observer_radius_m, flat)
+                if num > best * den:
+                    best = num / den
+                    t_found = t_start
+            if (next_ok or complete) and z_next == z_next:
+                num, den = _num_den(z_next, s_next_m, radius_m, observer_radius_m, flat)
+                if num > best * den:
+                    best = num / den
+                    t_found = t_next
+            # Inside a whole cell, the piece between (its ends' heights from its corners).
             dt = t_next - t_start
-            p2 = (z00 - z01 - z10 + z11) * dt * dt * d_row * d_col
-            # Inside the piece the surface rises above its chord by at most -p2 / 4;
-            # most pieces stop at _best_in_piece's bound, checked without a division.
-            rise_m = max(z_start, z_next) + 0.25 * max(0.0, -p2) - observer_height_m
-            may_rise = far or _may_rise(rise_m, best, s_prev_m, s_next_m)
-            # A piece whose height, less the sphere's drop (s^2 / 2R), is convex peaks in
-            # tan(elevation) at an end (the derivative changes sign at most from - to +),
-            # and the ends have been looked at.
-            span_piece_m = dt * span_m
-            convex = p2 >= span_piece_m * span_piece_m * inv_2r
-            if z_start == z_start and dt > 0.0 and may_rise and not convex:
-                before = best
-                best = _best_in_piece(
-                    z_start,
-                    z_next,
-                    p2,
-                    s_prev_m,
-                    dt * span_m,
-                    radius_m,
-                    observer_radius_m,
-                    flat,
-                    best,
-                )
-                if best > before:
-                    t_found = 0.5 * (t_start + t_next)
+            if complete and dt > 0.0:
+                twist = z[ir, ic] - z[ir, ic + 1] - z[ir + 1, ic] + z[ir + 1, ic + 1]
+                p2 = twist * dt * dt * d_row * d_col
+                span_piece_m = dt * span_m
+                # It rises above its chord by at most -p2 / 4 (_best_in_piece's bound);
+                # and where its height less the sphere's drop (s^2 / 2R) is convex, its
+                # tan(elevation) peaks at an end (the derivative turns from - to + at most).
+                rise_m = max(z_start, z_next) + 0.25 * max(0.0, -p2) - observer_height_m
+                may_rise = far or _may_rise(rise_m, best, s_prev_m, s_next_m)
+                if may_rise and p2 < span_piece_m * span_piece_m * inv_2r:
+                    before = best
+                    best = _best_in_piece(
+                        z_start,
+                        z_next,
+                        p2,
+                        s_prev_m,
+                        span_piece_m,
+                        radius_m,
+                        observer_radius_m,
+                        flat,
+                        best,
+                    )
+                    if best > before:
+                        t_found = 0.5 * (t_start + t_next)
+            start_counted = next_ok or complete
+        else:
+            z_next = np.nan  # computed only if the next piece is looked at
+            start_counted = True  # bounded with this whole cell
         if t_next >= t_to:
             return best, t_found, False
         if t_row == t_next:
@@ -314,17 +308,16 @@ def _walk_chord(z, chord, t_from, t_to, ray, best):
             ic += step_col
             next_col += step_col
             t_col = (next_col - col_s) * inv_d_col
-        t_start = t_next
+        t_start, start_kind, start_line = t_next, next_kind, next_line
         z_start = z_next
-        start_ok = next_ok
-        start_counted = next_ok or complete
+        start_ok = next_ok if z_next == z_next else False
 
 
 @numba.njit(cache=True, error_model="numpy")
 def _walk_range(z, path, ray, k_from, k_to, best):
     """Every piece overlapping k_from..k_to pixels out along the ray, on the chain of
     chords between its exact points every _CHORD_PX pixels (and at its end). ``ray`` is
-    (reach_px, pixel_m, radius_m, observer_radius_m, flat, nodata_cells). Returns (best, pixel where
+    (reach_px, pixel_m, radius_m, observer_radius_m, flat, cell_top). Returns (best, pixel where
     best was raised or -1, whether the ray left the grid)."""
     reach_px = ray[0]
     best_k = -1
@@ -381,7 +374,7 @@ def _trace(
     radius_m,
     max_distance_m,
     flat,
-    nodata_cells,
+    cell_top,
     best,
     hint_px,
 ):
@@ -389,7 +382,7 @@ def _trace(
     distance is path[0:2] + path[2:4] k + path[4:6] k^2; returns (best, pixel where it was
     found or -1)."""
     reach_px = max_distance_m / pixel_m
-    ray = (reach_px, pixel_m, radius_m, observer_radius_m, flat, nodata_cells)
+    ray = (reach_px, pixel_m, radius_m, observer_radius_m, flat, cell_top)
     best_k = -1
     # A first look along the ray finds a horizon close to the final one, so that the walk
     # below can skip almost everything: with a neighbour's hint, the pieces around it;
@@ -468,7 +461,7 @@ def _walk_far(z, pyramid, meta, path, ray, best, best_k):
 @numba.njit(cache=True, parallel=True, error_model="numpy")
 def fast_horizon_kernel(
     z,
-    nodata_cells,
+    cell_top,
     pyramid,
     meta,
     transform,
@@ -486,7 +479,7 @@ def fast_horizon_kernel(
     """Horizon elevation [deg] of each observer (a pixel of ``z``: its row, column, radius
     from the Moon's centre and ground height) at each azimuth, into ``out_deg`` of shape
     (observers, azimuths). ``transform`` is (x_left, y_top, pixel_size) of ``z``;
-    ``nodata_cells`` flags the cells with a missing corner (empty when there are none)."""
+    ``cell_top`` holds each cell's highest corner, +inf where one is missing."""
     n_observers = observer_rows.size
     x_left, y_top, pixel_m = transform[0], transform[1], transform[2]
     last_k = float(math.ceil(max_distance_m / pixel_m))
@@ -584,7 +577,7 @@ def fast_horizon_kernel(
                     radius_m,
                     max_distance_m,
                     flat,
-                    nodata_cells,
+                    cell_top,
                     best,
                     hint_px,
                 )

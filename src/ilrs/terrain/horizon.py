@@ -368,12 +368,13 @@ def horizon_for_tile(
     )
 
 
-def _nodata_cells(heights_m: np.ndarray) -> np.ndarray:
-    """Cells with a missing corner (no terrain), or an empty array when there are none."""
-    missing = np.isnan(heights_m)
-    if not missing.any():
-        return np.zeros((0, 0), dtype=np.bool_)
-    return missing[:-1, :-1] | missing[:-1, 1:] | missing[1:, :-1] | missing[1:, 1:]
+def _cell_tops(heights_m: np.ndarray) -> np.ndarray:
+    """Each cell's highest corner, +inf where a corner is missing (no terrain: a cell
+    that bounds nothing)."""
+    corners = np.stack(
+        [heights_m[:-1, :-1], heights_m[:-1, 1:], heights_m[1:, :-1], heights_m[1:, 1:]]
+    )
+    return np.ascontiguousarray(np.where(np.isnan(corners).any(axis=0), np.inf, corners.max(0)))
 
 
 def _fast_horizons(
@@ -403,7 +404,7 @@ def _fast_horizons(
     try:
         fast_horizon_kernel(
             layer.heights_m,
-            _nodata_cells(layer.heights_m),
+            _cell_tops(layer.heights_m),
             layer.pyramid,
             layer.meta,
             layer.transform,
