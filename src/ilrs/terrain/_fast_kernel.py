@@ -33,7 +33,9 @@ _CHUNK = 128
 _PREPASS_STRIDE = 4
 _NEAR_PX = 64  # pixels next to the observer walked in one go
 _WALK_LEVEL = 4  # segments of up to 2^4 pixels are walked whole where their bound fails
-_CHORD_PX = 16  # the ray is a chain of straight chords between exact points this far apart
+# The ray is a chain of straight chords between its exact points, 1.28 km apart (in 4 to
+# 64 pixels): 300 km from the pole a chord strays from the great circle by 1 cm.
+_CHORD_M = 1280.0
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -191,7 +193,7 @@ def _walk_chord(z, chord, t_from, t_to, ray, best):
     row_e, col_e, k_s, k_len), ``ray`` as _walk_range's. Returns (best, t where best was
     raised or -1, whether the ray left the grid)."""
     row_s, col_s, row_e, col_e, k_s, k_len = chord
-    _, pixel_m, radius_m, observer_radius_m, flat, cell_top = ray
+    _, pixel_m, radius_m, observer_radius_m, flat, cell_top, _ = ray
     n_rows, n_cols = z.shape
     d_row = row_e - row_s
     d_col = col_e - col_s
@@ -316,17 +318,18 @@ def _walk_chord(z, chord, t_from, t_to, ray, best):
 @numba.njit(cache=True, error_model="numpy")
 def _walk_range(z, path, ray, k_from, k_to, best):
     """Every piece overlapping k_from..k_to pixels out along the ray, on the chain of
-    chords between its exact points every _CHORD_PX pixels (and at its end). ``ray`` is
-    (reach_px, pixel_m, radius_m, observer_radius_m, flat, cell_top). Returns (best, pixel where
-    best was raised or -1, whether the ray left the grid)."""
+    chords between its exact points (every ``chord_px``, and at its end). ``ray`` is
+    (reach_px, pixel_m, radius_m, observer_radius_m, flat, cell_top, chord_px). Returns
+    (best, pixel where best was raised or -1, whether the ray left the grid)."""
     reach_px = ray[0]
     best_k = -1
-    chord = int(k_from // _CHORD_PX)
+    chord_px = ray[6]
+    chord = int(k_from // chord_px)
     while True:
-        k_s = chord * _CHORD_PX
+        k_s = chord * chord_px
         if k_s >= reach_px or k_s > k_to:
             return best, best_k, False
-        k_e = min(k_s + _CHORD_PX, reach_px)
+        k_e = min(k_s + chord_px, reach_px)
         row_s = path[0] + k_s * (path[2] + k_s * path[4])
         col_s = path[1] + k_s * (path[3] + k_s * path[5])
         row_e = path[0] + k_e * (path[2] + k_e * path[4])
@@ -382,7 +385,8 @@ def _trace(
     distance is path[0:2] + path[2:4] k + path[4:6] k^2; returns (best, pixel where it was
     found or -1)."""
     reach_px = max_distance_m / pixel_m
-    ray = (reach_px, pixel_m, radius_m, observer_radius_m, flat, cell_top)
+    chord_px = min(max(int(_CHORD_M / pixel_m), 4), 64)
+    ray = (reach_px, pixel_m, radius_m, observer_radius_m, flat, cell_top, chord_px)
     best_k = -1
     # A first look along the ray finds a horizon close to the final one, so that the walk
     # below can skip almost everything: with a neighbour's hint, the pieces around it;
@@ -411,7 +415,7 @@ def _trace(
 def _walk_far(z, pyramid, meta, path, ray, best, best_k):
     """The ray beyond the near field: segments skipped whole where the pyramid shows they
     cannot rise above the best so far, halved where they might, walked where short."""
-    reach_px, pixel_m, radius_m, observer_radius_m, flat, _ = ray
+    reach_px, pixel_m, radius_m, observer_radius_m, flat, _, _ = ray
     n_rows, n_cols = z.shape
     top = meta.shape[0] - 1
     last_k = int(math.ceil(reach_px))
