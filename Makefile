@@ -19,6 +19,7 @@ bench: $(VENV)/.installed-test
 	rm -f build/bench/results.jsonl
 	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_sky.py
+	$(BIN)/python benchmarks/bench_horizon_command.py
 	$(BIN)/python benchmarks/bench_lighting.py
 	$(BIN)/python benchmarks/bench_station.py
 	$(BIN)/python benchmarks/bench_campaign.py

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -96,6 +97,9 @@ def main() -> None:
     parser.add_argument("--against", help="a git revision to time beside this checkout")
     parser.add_argument("--no-grass", action="store_true")
     args = parser.parse_args()
+    if not args.no_grass and shutil.which(os.environ.get("GRASS_EXECUTABLE", "grass")) is None:
+        print("GRASS not found (Debian: grass-core): timing without its peer", file=sys.stderr)
+        args.no_grass = True
 
     dem = synthesize_around(-89.45, 222.69, args.size_px, args.resolution_m, seed=0)
     common = [
