@@ -21,7 +21,7 @@ command's own peak RSS is printed. The default method's ratio and errors are rec
 2048^2 and larger; p99 <= 0.05 deg, max <= 0.2 deg).
 
     .venv/bin/python benchmarks/bench_horizon_command.py [--size-px 500] [--repeats 3]
-        [--against 0fbf3bf] [--samples 300] [--no-grass]
+        [--against 0fbf3bf] [--samples 300] [--no-grass] [--no-reference]
 
 Needs GRASS (Debian package grass-core) for the peer; see benchmarks/README_grass.md.
 """
@@ -96,6 +96,9 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--against", help="a git revision to time beside this checkout")
     parser.add_argument("--no-grass", action="store_true")
+    parser.add_argument(
+        "--no-reference", action="store_true", help="skip the reference rays (large grids)"
+    )
     args = parser.parse_args()
     if not args.no_grass and shutil.which(os.environ.get("GRASS_EXECUTABLE", "grass")) is None:
         print("GRASS not found (Debian: grass-core): timing without its peer", file=sys.stderr)
@@ -118,12 +121,13 @@ def main() -> None:
         )
         runs: dict[str, tuple[Path, list[str], bool]] = {
             DEFAULT_RUN: (_ROOT / "src", ["--bearings", "local"], False),
-            "ilrs rays, the reference (local bearings)": (
+        }
+        if not args.no_reference:
+            runs["ilrs rays, the reference (local bearings)"] = (
                 _ROOT / "src",
                 ["--method", "rays", "--bearings", "local"],
                 False,
-            ),
-        }
+            )
         if args.against:
             old = scratch / "old"
             old.mkdir()
