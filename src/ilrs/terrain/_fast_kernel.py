@@ -3,14 +3,12 @@
 The same exact answer as the reference rays (:mod:`ilrs.terrain._horizon_kernel`) on one
 grid, at a fraction of the cost per sample:
 
-- the ray's path in the grid is a quadratic in the distance, fitted through three exact
-  points of its great circle (start, middle, end). On a polar stereographic grid a great
-  circle bends by the gradient of the log scale factor, r / 2R^2 per metre, so a quadratic
-  leaves it by far less than a millimetre over 50 km near the pole;
-- down to one pixel it is cut where it crosses grid lines by an incremental walk from cell
+- the ray is a chain of straight chords in the grid between exact points of its great
+  circle 1.28 km apart (on a polar stereographic grid a great circle bends by r / 2R^2
+  per metre: 300 km from the pole a chord strays from it by a centimetre);
+- each chord is cut where it crosses grid lines by an incremental walk from cell
   to cell (no floor or projection per sample); each cell's four heights serve both ends of
   its piece and the twist that bends the bilinear surface between them;
-- a sample is compared with the best so far without a division: num > best * den;
 - each piece of the bilinear surface is bounded by its chord plus its bulge before the
   exact maximum inside it is solved for (rarely needed).
 
@@ -33,7 +31,7 @@ _CHUNK = 128
 _PREPASS_STRIDE = 4
 _NEAR_PX = 64  # pixels next to the observer walked in one go
 _WALK_LEVEL = 4  # segments of up to 2^4 pixels are walked whole where their bound fails
-# The ray is a chain of straight chords between its exact points, 1.28 km apart (in 4 to
+# The ray is a chain of straight chords between its exact points, 1.28 km apart (in 1 to
 # 64 pixels): 300 km from the pole a chord strays from the great circle by 1 cm.
 _CHORD_M = 1280.0
 
@@ -50,19 +48,13 @@ def _sigma_terms(distance_m, radius_m):
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
-def _num_den(height_m, distance_m, radius_m, observer_radius_m, flat):
-    """tan(elevation) as a fraction num / den (den > 0)."""
+def _tan_at(height_m, distance_m, radius_m, observer_radius_m, flat):
+    """tan(elevation) of terrain ``height_m`` (above the sphere) ``distance_m`` away."""
     if flat:
-        return height_m + radius_m - observer_radius_m, distance_m
+        return (height_m + radius_m - observer_radius_m) / distance_m
     cos_s, sin_s = _sigma_terms(distance_m, radius_m)
     target = radius_m + height_m
-    return target * cos_s - observer_radius_m, target * sin_s
-
-
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def _tan_at(height_m, distance_m, radius_m, observer_radius_m, flat):
-    num, den = _num_den(height_m, distance_m, radius_m, observer_radius_m, flat)
-    return num / den
+    return (target * cos_s - observer_radius_m) / (target * sin_s)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -92,6 +84,24 @@ def _best_in_piece(z0, z1, p2, s0_m, span_m, radius_m, observer_radius_m, flat, 
             if value > best:
                 best = value
     return best
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _ray_position(path, k, pixel_m, radius_m):
+    """Grid row and column of the ray after k pixels of distance. ``path`` holds (row0,
+    col0, the observer's unit vector o (3), the tangent e (3) of its great circle, the
+    grid direction per pixel (2) of a flat body's straight ray, x_left, y_top, flat):
+    on the sphere the point cos σ o + sin σ e, projected (south polar stereographic)."""
+    if k == 0.0:
+        return path[0], path[1]
+    if path[12] != 0.0:
+        return path[0] + k * path[8], path[1] + k * path[9]
+    cos_s, sin_s = _sigma_terms(k * pixel_m, radius_m)
+    u0 = cos_s * path[2] + sin_s * path[5]
+    u1 = cos_s * path[3] + sin_s * path[6]
+    u2 = cos_s * path[4] + sin_s * path[7]
+    scale = 2.0 * radius_m / (1.0 - u2)
+    return (path[11] - scale * u0) / pixel_m - 0.5, (scale * u1 - path[10]) / pixel_m - 0.5
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -261,14 +271,14 @@ def _walk_chord(z, chord, t_from, t_to, ray, best):
                 z_start, start_ok = _height_on(z, cell_top, start_kind, start_line, t_start, chord)
             z_next, next_ok = _height_on(z, cell_top, next_kind, next_line, t_next, chord)
             if not start_counted and (start_ok or complete) and z_start == z_start:
-                num, den = _num_den(z_start, s_prev_m, radius_m, observer_radius_m, flat)
-                if num > best * den:
-                    best = num / den
+                value = _tan_at(z_start, s_prev_m, radius_m, observer_radius_m, flat)
+                if value > best:
+                    best = value
                     t_found = t_start
             if (next_ok or complete) and z_next == z_next:
-                num, den = _num_den(z_next, s_next_m, radius_m, observer_radius_m, flat)
-                if num > best * den:
-                    best = num / den
+                value = _tan_at(z_next, s_next_m, radius_m, observer_radius_m, flat)
+                if value > best:
+                    best = value
                     t_found = t_next
             # Inside a whole cell, the piece between (its ends' heights from its corners).
             dt = t_next - t_start
@@ -330,10 +340,8 @@ def _walk_range(z, path, ray, k_from, k_to, best):
         if k_s >= reach_px or k_s > k_to:
             return best, best_k, False
         k_e = min(k_s + chord_px, reach_px)
-        row_s = path[0] + k_s * (path[2] + k_s * path[4])
-        col_s = path[1] + k_s * (path[3] + k_s * path[5])
-        row_e = path[0] + k_e * (path[2] + k_e * path[4])
-        col_e = path[1] + k_e * (path[3] + k_e * path[5])
+        row_s, col_s = _ray_position(path, float(k_s), ray[1], ray[2])
+        row_e, col_e = _ray_position(path, k_e, ray[1], ray[2])
         k_len = k_e - k_s
         best, t_found, left = _walk_chord(
             z,
@@ -381,11 +389,10 @@ def _trace(
     best,
     hint_px,
 ):
-    """The best tan(elevation) along one ray whose grid position after k pixels of
-    distance is path[0:2] + path[2:4] k + path[4:6] k^2; returns (best, pixel where it was
-    found or -1)."""
+    """The best tan(elevation) along one ray (``path`` as _ray_position's); returns (best,
+    pixel where it was found or -1)."""
     reach_px = max_distance_m / pixel_m
-    chord_px = min(max(int(_CHORD_M / pixel_m), 4), 64)
+    chord_px = min(max(int(_CHORD_M / pixel_m), 1), 64)
     ray = (reach_px, pixel_m, radius_m, observer_radius_m, flat, cell_top, chord_px)
     best_k = -1
     # A first look along the ray finds a horizon close to the final one, so that the walk
@@ -422,15 +429,13 @@ def _walk_far(z, pyramid, meta, path, ray, best, best_k):
     k_a = _NEAR_PX
     if k_a >= last_k:
         return best, best_k
-    row_a = path[0] + k_a * (path[2] + k_a * path[4])
-    col_a = path[1] + k_a * (path[3] + k_a * path[5])
+    row_a, col_a = _ray_position(path, float(k_a), pixel_m, radius_m)
     if not _inside(row_a, col_a, n_rows, n_cols):
         return best, best_k
     level = 0
     while k_a < last_k:
         k_b = min(k_a + (1 << level), last_k)
-        row_b = path[0] + k_b * (path[2] + k_b * path[4])
-        col_b = path[1] + k_b * (path[3] + k_b * path[5])
+        row_b, col_b = _ray_position(path, float(k_b), pixel_m, radius_m)
         inside = _inside(row_b, col_b, n_rows, n_cols)
         if not inside and level > 0:
             level -= 1  # find the last piece of the ray inside the grid
@@ -486,14 +491,12 @@ def fast_horizon_kernel(
     ``cell_top`` holds each cell's highest corner, +inf where one is missing."""
     n_observers = observer_rows.size
     x_left, y_top, pixel_m = transform[0], transform[1], transform[2]
-    last_k = float(math.ceil(max_distance_m / pixel_m))
-    half_k = 0.5 * last_k
     n_chunks = (n_observers + _CHUNK - 1) // _CHUNK
     sin_az_table = np.sin(azimuths_rad)
     cos_az_table = np.cos(azimuths_rad)
     four_r2 = 4.0 * radius_m * radius_m
     for chunk in numba.prange(n_chunks):
-        path = np.empty(6)
+        path = np.empty(13)
         first = chunk * _CHUNK
         count = min(_CHUNK, n_observers - first)
         # Each observer's unit vector (inverse stereographic) and local north and east,
@@ -532,43 +535,31 @@ def fast_horizon_kernel(
                         cos_az * cos_lon + sin_az * sin_lon,
                     )
                 path[0], path[1] = row0, col0
-                if flat:
-                    # The grid bearing is the local azimuth plus the longitude.
-                    path[2] = -(cos_az * cos_lon - sin_az * sin_lon)
-                    path[3] = sin_az * cos_lon + cos_az * sin_lon
-                    path[4] = path[5] = 0.0
-                else:
-                    # The great circle leaving the observer at the azimuth; three exact
-                    # points of it fix the quadratic path.
-                    o0, o1, o2 = frame[i, 0], frame[i, 1], frame[i, 2]
-                    e0 = cos_az * frame[i, 3] + sin_az * frame[i, 6]
-                    e1 = cos_az * frame[i, 4] + sin_az * frame[i, 7]
-                    e2 = cos_az * frame[i, 5]
-                    mid_row = mid_col = end_row = end_col = 0.0
-                    for which in range(2):
-                        k = half_k if which == 0 else last_k
-                        cos_s, sin_s = _sigma_terms(k * pixel_m, radius_m)
-                        u0 = cos_s * o0 + sin_s * e0
-                        u1 = cos_s * o1 + sin_s * e1
-                        u2 = cos_s * o2 + sin_s * e2
-                        scale = 2.0 * radius_m / (1.0 - u2)
-                        row_k = (y_top - scale * u0) / pixel_m - 0.5
-                        col_k = (scale * u1 - x_left) / pixel_m - 0.5
-                        if which == 0:
-                            mid_row, mid_col = row_k, col_k
-                        else:
-                            end_row, end_col = row_k, col_k
-                    quad_row = 2.0 * (end_row - 2.0 * mid_row + row0) / (last_k * last_k)
-                    quad_col = 2.0 * (end_col - 2.0 * mid_col + col0) / (last_k * last_k)
-                    path[2] = (end_row - row0) / last_k - quad_row * last_k
-                    path[3] = (end_col - col0) / last_k - quad_col * last_k
-                    path[4], path[5] = quad_row, quad_col
-                best = -np.inf
+                # The grid bearing is the local azimuth plus the longitude.
+                path[8] = -(cos_az * cos_lon - sin_az * sin_lon)
+                path[9] = sin_az * cos_lon + cos_az * sin_lon
+                path[10], path[11], path[12] = x_left, y_top, 1.0 if flat else 0.0
+                if not flat:
+                    # The great circle leaving the observer at the azimuth.
+                    path[2], path[3], path[4] = frame[i, 0], frame[i, 1], frame[i, 2]
+                    path[5] = cos_az * frame[i, 3] + sin_az * frame[i, 6]
+                    path[6] = cos_az * frame[i, 4] + sin_az * frame[i, 7]
+                    path[7] = cos_az * frame[i, 5]
                 observer_r = observer_radius_m[index]
+                if observer_r != observer_r:  # no ground under the observer
+                    out_deg[index, a] = np.nan
+                    continue
+                best = -np.inf
                 if abs(observer_r - radius_m - ground_m[index]) < 1e-6:
                     # An observer standing on the ground sees at least the ground's own
-                    # slope along the ray (the limit of the elevation angle there).
-                    best = _ground_slope(z, row0, col0, path[2], path[3], pixel_m)
+                    # slope along the ray (the limit of the elevation angle there), along
+                    # its first pixel; a direction a rounding error off a grid line is on
+                    # it (a ray along the grid's edge would look off the grid).
+                    row_1, col_1 = _ray_position(path, 1.0, pixel_m, radius_m)
+                    dir_row, dir_col = row_1 - row0, col_1 - col0
+                    dir_row = 0.0 if abs(dir_row) < 1e-9 else dir_row
+                    dir_col = 0.0 if abs(dir_col) < 1e-9 else dir_col
+                    best = _ground_slope(z, row0, col0, dir_row, dir_col, pixel_m)
                     if best != best:
                         best = -np.inf
                 best, found_px = _trace(

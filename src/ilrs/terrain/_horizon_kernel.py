@@ -42,8 +42,10 @@ def _grid_position(u0, u1, u2, radius_m, x_left, y_top, pixel_m):
 @numba.njit(cache=True, inline="always", error_model="numpy")
 def _bilinear(z, row, col):
     n_rows, n_cols = z.shape
-    r0 = min(int(math.floor(row)), n_rows - 2)
-    c0 = min(int(math.floor(col)), n_cols - 2)
+    # Clamped both ways: a point a rounding error outside the grid must not wrap round
+    # to its far side.
+    r0 = max(min(int(math.floor(row)), n_rows - 2), 0)
+    c0 = max(min(int(math.floor(col)), n_cols - 2), 0)
     fr = row - r0
     fc = col - c0
     return (
@@ -637,6 +639,11 @@ def horizon_kernel(
         for a in range(azimuths_rad.size):
             hint_px = -1
             for index in range(chunk * _CHUNK, min((chunk + 1) * _CHUNK, n_observers)):
+                if observer_radius_m[index] != observer_radius_m[index]:  # no ground
+                    out_deg[index, a] = np.nan
+                    if keep_covered:
+                        out_covered_m[index, a] = 0.0
+                    continue
                 x = observer_x_m[index]
                 y = observer_y_m[index]
                 # Unit vector of the observer (inverse stereographic) and its local frame.
