@@ -8,7 +8,7 @@ import pytest
 
 from ilrs.terrain import MOON_RADIUS_M as R
 from ilrs.terrain.horizon import _cell_tops, _Layer, horizon_map
-from test_terrain_horizon import grid, rough_dem, sphere_angle_deg
+from test_terrain_horizon import grid, rough_dem, rough_heights, sphere_angle_deg
 
 __all__ = ["rough_dem"]  # the fixture
 
@@ -70,26 +70,8 @@ def test_a_ray_does_not_depend_on_its_neighbours_to_the_bit(rough_dem):
 
 @pytest.fixture(scope="module")
 def coarse_dem():
-    """Rough hills, 120 x 120 px of 1600 m, 150 km from the pole (test_terrain_horizon's
-    recipe with another seed)."""
-    rng = np.random.default_rng(5)
-    n, pixel_m = 120, 1600.0
-    rows, cols = np.indices((n, n)).astype(float)
-    heights = np.zeros((n, n))
-    for _ in range(25):
-        r0, c0 = rng.uniform(0, n, 2)
-        radius = rng.uniform(3, 25)
-        depth = radius * pixel_m * 0.2
-        d = np.hypot(rows - r0, cols - c0) / radius
-        heights += np.where(d < 1, depth * (d**2 - 1), 0.0)
-        heights += np.where((d >= 1) & (d < 2), depth * 0.2 * (2 - d) ** 3, 0.0)
-    for _ in range(8):
-        r0, c0 = rng.uniform(0, n, 2)
-        heights += rng.uniform(200, 800) * np.exp(
-            -((rows - r0) ** 2 + (cols - c0) ** 2) / (2 * rng.uniform(5, 20) ** 2)
-        )
-    heights += rng.normal(0, 3, (n, n))
-    return grid(heights, pixel_m, center_y_m=-150_000.0)
+    """Rough hills, 120 x 120 px of 1600 m, 150 km from the pole."""
+    return grid(rough_heights(120, 1600.0, 5), 1600.0, center_y_m=-150_000.0)
 
 
 def test_a_longer_max_distance_never_lowers_the_horizon(coarse_dem):

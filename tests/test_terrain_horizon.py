@@ -141,11 +141,9 @@ def sampled_errors_deg(
     return np.array(errors)
 
 
-@pytest.fixture(scope="module")
-def rough_dem() -> Dem:
-    """Craters and rough hills, 160 x 160 px of 40 m near 88.9°S."""
-    rng = np.random.default_rng(42)
-    n, pixel_m = 160, 40.0
+def rough_heights(n: int, pixel_m: float, seed: int) -> np.ndarray:
+    """Craters and rough hills on n x n px."""
+    rng = np.random.default_rng(seed)
     rows, cols = np.indices((n, n)).astype(float)
     heights = np.zeros((n, n))
     for _ in range(25):
@@ -160,8 +158,13 @@ def rough_dem() -> Dem:
         heights += rng.uniform(200, 800) * np.exp(
             -((rows - r0) ** 2 + (cols - c0) ** 2) / (2 * rng.uniform(5, 20) ** 2)
         )
-    heights += rng.normal(0, 3, (n, n))
-    return grid(heights, pixel_m, center_y_m=-33_000.0)
+    return heights + rng.normal(0, 3, (n, n))
+
+
+@pytest.fixture(scope="module")
+def rough_dem() -> Dem:
+    """Craters and rough hills, 160 x 160 px of 40 m near 88.9°S."""
+    return grid(rough_heights(160, 40.0, 42), 40.0, center_y_m=-33_000.0)
 
 
 @pytest.mark.parametrize("method", ["fast", "rays"])
