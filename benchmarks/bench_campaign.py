@@ -37,7 +37,7 @@ from ilrs.campaign.checks import build_up_findings, plan_findings
 from ilrs.campaign.scenario import load_campaign
 from ilrs.campaign.whatif import Change, what_if
 from ilrs.data import data_path
-from results import record
+from results import record, report_peak_rss
 
 GOAL_S = 1.0
 
@@ -154,6 +154,7 @@ def main() -> None:
             print(f"  total {times['total']:.1f} s (target under 60 s)")
         sky_cached()
     whatif_commands(args.repeat, args.against)
+    report_peak_rss()
 
 
 if __name__ == "__main__":
