@@ -338,7 +338,10 @@ def test_registry_record_edited_at_its_version_and_a_concurrent_change_refused(p
     stored = httpx.get(f"{site.url}/api/organisations/{found['id']}", headers=headers).json()
     assert stored["note"] == "solar physics; joined through an agreement"
     assert stored["version"] == found["version"] + 1
-    assert "joined through an agreement" in page.inner_text("#records")
+    # The table is fetched again after the save: wait for it, not for the save alone.
+    page.wait_for_function(
+        "document.querySelector('#records').textContent.includes('joined through an agreement')"
+    )
     page.click(f"button[data-history='{found['id']}']")
     page.wait_for_selector("#history tr[data-action=update]")
     change = page.inner_text("#history tr[data-action=update]")
