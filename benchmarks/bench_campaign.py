@@ -25,19 +25,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import ilrs
-from bench_startup import ILRS, run, source_of
+from bench_startup import run, source_of
 from ilrs.campaign.buildup import build_up, campaign_exposure
 from ilrs.campaign.checks import build_up_findings, plan_findings
 from ilrs.campaign.scenario import load_campaign
 from ilrs.campaign.whatif import Change, what_if
 from ilrs.data import data_path
-from results import record, report_peak_rss
+from results import ilrs_with_peak, record, report_peak_rss
 
 GOAL_S = 1.0
 
@@ -96,7 +95,7 @@ def sky_cached(repeats: int = 3) -> None:
 def cli_whatif(source: str, cache: Path, out: Path, *changes: str) -> tuple[float, float, float]:
     """One whole ``ilrs campaign whatif`` in a fresh process: wall [s], CPU [s], peak [MiB]."""
     arguments = ["campaign", "whatif", *changes, "--cache", str(cache), "--out", str(out)]
-    return run([sys.executable, "-c", ILRS, *arguments, "--force"], source)
+    return run(ilrs_with_peak(*arguments, "--force"), source)
 
 
 def medians(samples: list[tuple[float, float, float]]) -> tuple[float, float, float]:
