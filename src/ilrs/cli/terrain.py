@@ -363,12 +363,11 @@ def horizon(
     """Horizon map: band i is the horizon elevation [deg] at azimuth 360*i/N from local north
     at each pixel (or grid north with --bearings grid; the sweep records each band's exact
     bearing), out to --max-distance-m, Moon curvature included."""
-    from ilrs.terrain.horizon import check_method, resolve_method, write_horizon_map
+    from ilrs.terrain.horizon import check_method, write_horizon_map
     from ilrs.terrain.sources import dem_files, open_dem
 
     grid = bearings is Bearings.grid
-    chosen = resolve_method(method.value, far_field)
-    check_method(chosen, grid, far_field)  # before any DEM is read
+    chosen = check_method(method.value, grid, far_field)  # before any DEM is read
     check_output_file(out, inputs=[*dem_files(dem), *dem_files(far_field)], force=force)
     source = open_dem(dem)
     far = open_dem(far_field).read() if far_field is not None else None

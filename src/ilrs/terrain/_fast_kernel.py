@@ -23,7 +23,14 @@ import math
 import numba
 import numpy as np
 
-from ilrs.terrain._horizon_kernel import _ground_slope, _range_max, block_bound, crest_roots
+from ilrs.terrain._horizon_kernel import (
+    _bilinear,
+    _ground_slope,
+    _range_max,
+    _tan_elevation,
+    block_bound,
+    crest_roots,
+)
 
 # Observers handled in a row by one thread: each ray starts from where its neighbour's
 # horizon was, so only the first of a chunk needs the sparse prepass.
@@ -50,28 +57,15 @@ def _sigma_terms(distance_m, radius_m):
 @numba.njit(cache=True, inline="always", error_model="numpy")
 def _tan_at(height_m, distance_m, radius_m, observer_radius_m, flat):
     """tan(elevation) of terrain ``height_m`` (above the sphere) ``distance_m`` away."""
-    if flat:
-        return (height_m + radius_m - observer_radius_m) / distance_m
     cos_s, sin_s = _sigma_terms(distance_m, radius_m)
-    target = radius_m + height_m
-    return (target * cos_s - observer_radius_m) / (target * sin_s)
+    return _tan_elevation(sin_s, cos_s, radius_m + height_m, observer_radius_m, flat, distance_m)
 
 
 @numba.njit(cache=True, error_model="numpy")
 def _best_in_piece(z0, z1, p2, s0_m, span_m, radius_m, observer_radius_m, flat, best):
     """The highest tan(elevation) strictly inside one piece of the bilinear surface: a
-    quadratic z0 + (z1 - z0 - p2) u + p2 u^2 of u in 0..1, at distance s0 + span u."""
-    rise_m = max(z0, z1) + 0.25 * max(0.0, -p2) - (observer_radius_m - radius_m)
-    if flat:
-        bound = rise_m / s0_m if rise_m >= 0.0 else rise_m / (s0_m + span_m)
-    elif s0_m + span_m < 0.1 * radius_m:
-        # On the sphere the tangent is below the flat one with r_t sin σ for the distance,
-        # which is the distance within 2 % while heights stay within 17 km and σ < 0.1 rad.
-        bound = rise_m / (0.98 * s0_m) if rise_m >= 0.0 else rise_m / (1.02 * (s0_m + span_m))
-    else:
-        bound = np.inf
-    if bound <= best:
-        return best
+    quadratic z0 + (z1 - z0 - p2) u + p2 u^2 of u in 0..1, at distance s0 + span u. The
+    caller has bounded it already (_may_rise on its chord plus its bulge)."""
     p1 = z1 - z0 - p2
     h0 = z0 - (observer_radius_m - radius_m)
     inv_2r = 0.0 if flat else 0.5 / radius_m
@@ -115,23 +109,6 @@ def _may_rise(rise_m, best, near_m, far_m):
     return rise_m > best * 1.02 * far_m
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def _point_height(z, row, col):
-    """The bilinear height at a point, from the cell below and right of it: the one value
-    a chord's end point gets, whichever walk reaches it."""
-    n_rows, n_cols = z.shape
-    r0 = min(max(int(math.floor(row)), 0), n_rows - 2)
-    c0 = min(max(int(math.floor(col)), 0), n_cols - 2)
-    fr = row - r0
-    fc = col - c0
-    z00 = z[r0, c0]
-    z01 = z[r0, c0 + 1]
-    z10 = z[r0 + 1, c0]
-    return (
-        z00 + (z10 - z00) * fr + (z01 - z00) * fc + (z00 - z01 - z10 + z[r0 + 1, c0 + 1]) * fr * fc
-    )
-
-
 # What a piece of a chord starts or ends on: its first point, a row line, a column line
 # or its last point.
 _CHORD_START, _ROW_LINE, _COLUMN_LINE, _CHORD_END = 0, 1, 2, 3
@@ -146,7 +123,9 @@ def _height_on(z, cell_top, kind, line, t, chord):
     n_rows, n_cols = z.shape
     if kind in (_CHORD_START, _CHORD_END):
         row, col = (row_s, col_s) if kind == _CHORD_START else (row_e, col_e)
-        height = _point_height(z, row, col)
+        # The bilinear height from the cell below and right of the point: the one value
+        # a chord's end point gets, whichever walk reaches it.
+        height = _bilinear(z, row, col)
         return height, height == height
     if kind == _ROW_LINE:
         along = col_s + t * (col_e - col_s)
@@ -499,9 +478,9 @@ def fast_horizon_kernel(
         path = np.empty(13)
         first = chunk * _CHUNK
         count = min(_CHUNK, n_observers - first)
-        # Each observer's unit vector (inverse stereographic) and local north and east,
-        # once for all its azimuths: (o0, o1, o2, n0, n1, n2, e0, e1, sin_lon, cos_lon).
-        frame = np.empty((count, 10))
+        # Each observer's unit vector (inverse stereographic), local north, and the sine
+        # and cosine of its longitude (east is (-sin, cos, 0)), once for all its azimuths.
+        frame = np.empty((count, 8))
         for i in range(count):
             x = x_left + (observer_cols[first + i] + 0.5) * pixel_m
             y = y_top - (observer_rows[first + i] + 0.5) * pixel_m
@@ -517,17 +496,15 @@ def fast_horizon_kernel(
             frame[i, 3] = -o2 * cos_lon
             frame[i, 4] = -o2 * sin_lon
             frame[i, 5] = cos_lat
-            frame[i, 6] = -sin_lon
+            frame[i, 6] = sin_lon
             frame[i, 7] = cos_lon
-            frame[i, 8] = sin_lon
-            frame[i, 9] = cos_lon
         for a in range(azimuths_rad.size):
             hint_px = -1
             for i in range(count):
                 index = first + i
                 row0 = float(observer_rows[index])
                 col0 = float(observer_cols[index])
-                sin_lon, cos_lon = frame[i, 8], frame[i, 9]
+                sin_lon, cos_lon = frame[i, 6], frame[i, 7]
                 sin_az, cos_az = sin_az_table[a], cos_az_table[a]
                 if grid_azimuths:  # local azimuth = grid bearing - longitude
                     sin_az, cos_az = (
@@ -542,8 +519,8 @@ def fast_horizon_kernel(
                 if not flat:
                     # The great circle leaving the observer at the azimuth.
                     path[2], path[3], path[4] = frame[i, 0], frame[i, 1], frame[i, 2]
-                    path[5] = cos_az * frame[i, 3] + sin_az * frame[i, 6]
-                    path[6] = cos_az * frame[i, 4] + sin_az * frame[i, 7]
+                    path[5] = cos_az * frame[i, 3] - sin_az * sin_lon
+                    path[6] = cos_az * frame[i, 4] + sin_az * cos_lon
                     path[7] = cos_az * frame[i, 5]
                 observer_r = observer_radius_m[index]
                 if observer_r != observer_r:  # no ground under the observer

@@ -448,9 +448,9 @@ def _tolerance(bearing_tolerance_deg: float | None) -> float:
     return float(bearing_tolerance_deg)
 
 
-def check_method(method: str, grid_azimuths: bool, far_field) -> None:
-    """That the method can compute what is asked (an :class:`InputError` if not)."""
-    method = resolve_method(method, far_field) if method in METHODS else method
+def check_method(method: str, grid_azimuths: bool, far_field) -> str:
+    """The method that computes what is asked (``"auto"`` resolved), or an
+    :class:`InputError` if it cannot."""
     if method not in METHODS:
         raise InputError(f"unknown horizon method {method!r}; choose one of {', '.join(METHODS)}")
     if method in ("sweep", "lines") and not grid_azimuths:
@@ -459,10 +459,12 @@ def check_method(method: str, grid_azimuths: bool, far_field) -> None:
             "(--bearings grid, grid_azimuths=True), or take the rays method for azimuths "
             "from local north"
         )
+    method = resolve_method(method, far_field)
     if method in ("fast", "sweep", "lines") and far_field is not None:
         raise InputError(
             f"the {method} method works on one grid: use the rays method with a far field"
         )
+    return method
 
 
 def horizon_map(
@@ -485,8 +487,7 @@ def horizon_map(
     only) moves each bearing to :func:`sweep_bearings_deg`. For grids too large for memory
     use :func:`write_horizon_map`.
     """
-    check_method(method, grid_azimuths, far_field)
-    method = resolve_method(method, far_field)
+    method = check_method(method, grid_azimuths, far_field)
     _check_max_distance(max_distance_m)
     angles = _azimuth_array(azimuths)
     far_layer = _as_layer(far_field)
@@ -542,8 +543,7 @@ def write_horizon_map(
     from ilrs.terrain.horizon_io import write_tiles
 
     # Everything is checked before any tile is read.
-    check_method(method, grid_azimuths, far_field)
-    method = resolve_method(method, far_field)
+    method = check_method(method, grid_azimuths, far_field)
     _check_max_distance(max_distance_m)
     angles = _azimuth_array(azimuths)
     if method == "sweep":
